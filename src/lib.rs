@@ -1,0 +1,7 @@
+//! redline: keeps Redis on Kubernetes from falling over.
+//!
+//! One rule engine behind three faces (`lint`, `fix`, `serve`); see `ARCHITECTURE.md`.
+//! This crate is the engine; `src/main.rs` is the command line.
+
+pub mod redisconf;
+pub mod units;

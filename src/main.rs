@@ -1,0 +1,153 @@
+//! The `redline` command line: arguments and exit codes only; the work is in the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Keeps Redis on Kubernetes from falling over: finds the settings that get Redis pods
+/// OOM-killed or crash-looping, before they reach a cluster.
+#[derive(Parser)]
+#[command(name = "redline", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Lint manifests (files, directories, or `-` for stdin) and report findings.
+    Lint {
+        /// Files or directories to lint; `-` reads standard input.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Write the fixes of fixable findings back into the files, changing only what must change.
+    Fix {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Run the HTTPS admission webhook (validating and mutating).
+    Serve,
+    /// List every rule with its severity and summary.
+    Rules,
+    /// Explain one rule: what it checks, why, and how to fix it.
+    Explain {
+        /// The rule ID, e.g. redis-maxmemory-exceeds-limit.
+        rule: String,
+    },
+    /// Generate a CA and serving certificate for the webhook.
+    Certs,
+    /// Read a redis.conf (plus redis-server arguments) the way redis-server does, and print the
+    /// effective settings and every line redis-server would refuse.
+    #[command(name = "check-conf")]
+    CheckConf {
+        /// The redis.conf file.
+        file: PathBuf,
+        /// redis-server command-line options after the file, e.g. `-- --maxmemory 2gb`.
+        #[arg(last = true)]
+        args: Vec<String>,
+    },
+}
+
+/// Exit code for usage errors and for commands this build does not have yet.
+const EXIT_USAGE: u8 = 2;
+
+fn not_built(name: &str) -> ExitCode {
+    eprintln!(
+        "redline {name}: not implemented in this version yet. \
+         Working now: `redline check-conf FILE [-- ARGS…]`."
+    );
+    ExitCode::from(EXIT_USAGE)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Lint { .. } => not_built("lint"),
+        Command::Fix { .. } => not_built("fix"),
+        Command::Serve => not_built("serve"),
+        Command::Rules => not_built("rules"),
+        Command::Explain { .. } => not_built("explain"),
+        Command::Certs => not_built("certs"),
+        Command::CheckConf { file, args } => check_conf(&file, &args),
+    }
+}
+
+fn check_conf(file: &std::path::Path, args: &[String]) -> ExitCode {
+    use redline::redisconf::{ConfigFiles, ReadOptions, RedisConfig};
+    use redline::units::human;
+
+    let content = match std::fs::read_to_string(file) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("redline: cannot read {}: {e}", file.display());
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    // Includes resolve against the file's own directory's siblings; give the reader every
+    // regular file next to it.
+    let absolute = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
+    let mut files = ConfigFiles::new();
+    if let Some(dir) = absolute.parent() {
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.is_file() {
+                    if let Ok(text) = std::fs::read_to_string(&path) {
+                        files.insert(path.to_string_lossy(), text);
+                    }
+                }
+            }
+        }
+    }
+    files.insert(absolute.to_string_lossy(), content);
+    let mut argv = vec![absolute.to_string_lossy().into_owned()];
+    argv.extend(args.iter().cloned());
+    let options = ReadOptions {
+        cwd: absolute
+            .parent()
+            .map_or("/".into(), |p| p.to_string_lossy().into_owned()),
+        sentinel_mode: false,
+    };
+    let cfg = RedisConfig::from_argv(&argv, &files, &options);
+
+    let maxmemory = cfg.maxmemory_bytes();
+    let origin = cfg
+        .line_of("maxmemory")
+        .map_or("default".to_string(), |l| l.location().to_string());
+    println!(
+        "maxmemory          {maxmemory} ({}) from {origin}",
+        if maxmemory == 0 {
+            "no limit".to_string()
+        } else {
+            human::size(maxmemory)
+        }
+    );
+    println!("maxmemory-policy   {}", cfg.maxmemory_policy());
+    println!(
+        "save               {}{}",
+        cfg.config_get("save").unwrap_or_default(),
+        if cfg.save_is_default() { " (implicit default)" } else { "" }
+    );
+    println!("appendonly         {}", if cfg.appendonly() { "yes" } else { "no" });
+    println!("cluster-enabled    {}", if cfg.cluster_enabled() { "yes" } else { "no" });
+    println!(
+        "client-output-buffer-limit {}",
+        cfg.config_get("client-output-buffer-limit").unwrap_or_default()
+    );
+    if cfg.starts() {
+        println!("redis-server {} would start with this configuration.", redline::redisconf::REDIS_VERSION);
+        ExitCode::SUCCESS
+    } else {
+        for e in cfg.errors() {
+            println!("error: {e}");
+        }
+        println!(
+            "redis-server {} would refuse to start ({} error(s)).",
+            redline::redisconf::REDIS_VERSION,
+            cfg.errors().len()
+        );
+        ExitCode::from(1)
+    }
+}

@@ -1,0 +1,216 @@
+use super::*;
+
+fn conf(text: &str) -> RedisConfig {
+    RedisConfig::from_text("/etc/redis/redis.conf", text)
+}
+
+fn with_args(text: &str, args: &[&str]) -> RedisConfig {
+    let mut files = ConfigFiles::new();
+    files.insert("/etc/redis/redis.conf", text);
+    let mut argv = vec!["/etc/redis/redis.conf".to_string()];
+    argv.extend(args.iter().map(|s| s.to_string()));
+    RedisConfig::from_argv(&argv, &files, &ReadOptions::default())
+}
+
+#[test]
+fn maxmemory_units_and_last_wins() {
+    let c = conf("maxmemory 1gb\nMAXMEMORY 2GB\n");
+    assert_eq!(c.maxmemory_bytes(), 2 << 30);
+    assert!(c.starts());
+    let line = c.line_of("maxmemory").unwrap();
+    assert_eq!(
+        line.location(),
+        &Location::File {
+            path: "/etc/redis/redis.conf".into(),
+            line: 2,
+            column: 1
+        }
+    );
+    assert_eq!(
+        line.arg_location(0),
+        &Location::File {
+            path: "/etc/redis/redis.conf".into(),
+            line: 2,
+            column: 11
+        }
+    );
+    assert_eq!(conf("maxmemory 2G").maxmemory_bytes(), 2_000_000_000);
+    assert_eq!(conf("maxmemory \"\"").maxmemory_bytes(), 0);
+}
+
+#[test]
+fn inline_comment_is_fatal_with_a_hint() {
+    let c = conf("# fine\nmaxmemory 1gb # note\n");
+    assert!(!c.starts());
+    let e = &c.errors()[0];
+    assert_eq!(e.message, "wrong number of arguments");
+    assert_eq!(e.redis_line, Some(2));
+    assert_eq!(e.line_text, "maxmemory 1gb # note");
+    assert!(e.hint.as_deref().unwrap().contains("inline comments"));
+}
+
+#[test]
+fn refused_memory_values() {
+    for bad in ["2Gi", "1.5gb", "-1", "1tb"] {
+        let c = conf(&format!("maxmemory {bad}"));
+        assert_eq!(c.errors()[0].message, "argument must be a memory value", "{bad}");
+        assert!(c.errors()[0].hint.is_some(), "{bad}");
+    }
+}
+
+#[test]
+fn args_win_over_the_file_and_save_appends() {
+    let c = with_args("maxmemory 1gb\nsave 900 1\n", &["--maxmemory", "3gb", "--save", "60 5"]);
+    assert!(c.starts(), "{:?}", c.errors());
+    assert_eq!(c.maxmemory_bytes(), 3 << 30);
+    assert_eq!(c.config_get("save").unwrap(), "900 1 60 5");
+    assert_eq!(
+        c.line_of("maxmemory").unwrap().location(),
+        &Location::Arg {
+            index: 1,
+            column: 3
+        }
+    );
+    assert_eq!(
+        c.line_of("maxmemory").unwrap().arg_location(0),
+        &Location::Arg {
+            index: 2,
+            column: 1
+        }
+    );
+}
+
+#[test]
+fn bare_save_argument_disables_snapshots() {
+    let c = with_args("save 900 1\n", &["--save"]);
+    assert_eq!(c.config_get("save").unwrap(), "");
+    let c = with_args("save 900 1\n", &["--save", "--appendonly", "yes"]);
+    assert_eq!(c.config_get("save").unwrap(), "");
+    assert!(c.appendonly());
+}
+
+#[test]
+fn save_semantics() {
+    assert!(conf("").save_is_default());
+    assert_eq!(conf("").config_get("save").unwrap(), "3600 1 300 100 60 10000");
+    assert_eq!(conf("save 60 1\nsave 30 2").config_get("save").unwrap(), "60 1 30 2");
+    assert_eq!(conf("save 60 1\nsave \"\"\nsave 30 2").config_get("save").unwrap(), "30 2");
+    assert_eq!(conf("save \"\"").config_get("save").unwrap(), "");
+    assert_eq!(conf("save 60 1 # x").errors()[0].message, "Invalid save parameters");
+    assert_eq!(conf("save 0 1").errors()[0].message, "Invalid save parameters");
+}
+
+#[test]
+fn save_after_include_replaces() {
+    let mut files = ConfigFiles::new();
+    files.insert("/etc/redis/base.conf", "save 100 1\n");
+    files.insert(
+        "/etc/redis/redis.conf",
+        "save 60 1\ninclude /etc/redis/base.conf\nsave 30 2\nsave 20 3\n",
+    );
+    let c = RedisConfig::from_argv(
+        &["/etc/redis/redis.conf".to_string()],
+        &files,
+        &ReadOptions::default(),
+    );
+    assert!(c.starts(), "{:?}", c.errors());
+    // After the include, reading_config_file is 0: each save line replaces the list.
+    assert_eq!(c.config_get("save").unwrap(), "20 3");
+}
+
+#[test]
+fn includes_missing_and_globs() {
+    let c = conf("include /etc/redis/missing.conf\n");
+    assert!(c.errors()[0].message.contains("can't open config file"));
+    let c = conf("include /etc/redis/conf.d/*.conf\nmaxmemory 1mb\n");
+    assert!(c.starts(), "a glob matching nothing is skipped");
+    let mut files = ConfigFiles::new();
+    files.insert("/etc/redis/conf.d/b.conf", "maxmemory 2mb\n");
+    files.insert("/etc/redis/conf.d/a.conf", "maxmemory 1mb\nappendonly yes\n");
+    files.insert("/etc/redis/redis.conf", "include /etc/redis/conf.d/*.conf\n");
+    let c = RedisConfig::from_argv(
+        &["/etc/redis/redis.conf".to_string()],
+        &files,
+        &ReadOptions::default(),
+    );
+    assert_eq!(c.maxmemory_bytes(), 2 << 20, "alphabetical: b.conf is read last");
+    assert!(c.appendonly());
+    let line = c.line_of("maxmemory").unwrap();
+    assert!(line.from_include);
+    assert_eq!(
+        line.location(),
+        &Location::File {
+            path: "/etc/redis/conf.d/b.conf".into(),
+            line: 1,
+            column: 1
+        }
+    );
+}
+
+#[test]
+fn names_aliases_and_unknowns() {
+    let c = conf("SLAVEOF 10.0.0.1 6379\n");
+    assert_eq!(c.replicaof(), Some(("10.0.0.1".to_string(), 6379)));
+    let c = conf("maxmemroy 1gb\n");
+    let e = &c.errors()[0];
+    assert_eq!(e.message, "Bad directive or wrong number of arguments");
+    assert!(e.hint.as_deref().unwrap().contains("`maxmemory`"), "{e}");
+    assert_eq!(conf("appendonly maybe").errors()[0].message, "argument must be 'yes' or 'no'");
+    assert!(conf("maxmemory-policy LRU").errors()[0].message.starts_with("argument(s) must be one of"));
+    assert_eq!(conf("maxmemory-policy ALLKEYS-LRU").maxmemory_policy(), "allkeys-lru");
+}
+
+#[test]
+fn quotes() {
+    let c = conf("requirepass \"abc\"def\n");
+    assert_eq!(c.errors()[0].message, "Unbalanced quotes in configuration line");
+    assert_eq!(
+        c.errors()[0].location,
+        Some(Location::File {
+            path: "/etc/redis/redis.conf".into(),
+            line: 1,
+            column: 17
+        })
+    );
+    assert!(conf("requirepass 'it\\'s'").has_requirepass());
+}
+
+#[test]
+fn client_output_buffer_limit_per_class() {
+    let c = conf("client-output-buffer-limit replica 1gb 512mb 120\n");
+    assert_eq!(
+        c.config_get("client-output-buffer-limit").unwrap(),
+        "normal 0 0 0 slave 1073741824 536870912 120 pubsub 33554432 8388608 60"
+    );
+    assert_eq!(
+        conf("client-output-buffer-limit master 0 0 0").errors()[0].message,
+        "Invalid client class specified in buffer limit configuration."
+    );
+}
+
+#[test]
+fn rename_command_accumulates_and_checks() {
+    let c = conf("rename-command FLUSHALL \"\"\nrename-command config cfg\n");
+    assert!(c.starts());
+    assert_eq!(c.renamed_commands().count(), 2);
+    let c = conf("rename-command flushall x\nrename-command flushall y\n");
+    assert_eq!(c.errors()[0].message, "No such command in rename-command");
+    let c = conf("rename-command flushall get\n");
+    assert_eq!(c.errors()[0].message, "Target command name already exists");
+}
+
+#[test]
+fn cluster_with_replicaof_is_refused_without_a_line() {
+    let c = conf("cluster-enabled yes\nreplicaof 10.0.0.1 6379\n");
+    let e = &c.errors()[0];
+    assert_eq!(e.message, "replicaof directive not allowed in cluster mode");
+    assert_eq!(e.redis_line, None);
+}
+
+#[test]
+fn crlf_and_blank_lines() {
+    let c = conf("maxmemory 1mb\r\n\r\n   # indented comment\r\nappendonly yes\r\n");
+    assert!(c.starts(), "{:?}", c.errors());
+    assert_eq!(c.maxmemory_bytes(), 1 << 20);
+    assert!(c.appendonly());
+}
