@@ -825,6 +825,35 @@ impl RedisConfig {
                 hint: Some("a cluster node's replication is set up by the cluster itself".into()),
             });
         }
+        // initServer() configures TLS before modules and ACL users are loaded.
+        if let Some(reason) = self.tls_misconfiguration() {
+            let location = ["tls-port", "tls-replication", "tls-cluster"]
+                .iter()
+                .find_map(|n| self.line_of(n))
+                .map(|l| l.location().clone());
+            self.errors.push(StartupError {
+                location,
+                line_text: String::new(),
+                redis_line: None,
+                message: "Failed to configure TLS. Check logs for more info.".into(),
+                hint: Some(reason.into()),
+            });
+        }
+        // main() loads modules (and checks module settings) before the ACL users.
+        let module_configs = self.lines.iter().any(|l| l.name.contains('.') && !l.refused);
+        let modules = self.lines.iter().any(|l| l.name == "loadmodule");
+        if module_configs && !modules {
+            let line = self.lines.iter().find(|l| l.name.contains('.'));
+            self.errors.push(StartupError {
+                location: line.map(|l| l.location().clone()),
+                line_text: String::new(),
+                redis_line: None,
+                message: "Module Configuration detected without loadmodule directive or no \
+                          ApplyConfig call: aborting"
+                    .into(),
+                hint: Some("a name with a dot is a module's setting; no loadmodule line loads one".into()),
+            });
+        }
         let has_users = self.lines.iter().any(|l| l.name == "user" && !l.refused);
         if let Some((Value::Str(Some(_)), line)) = self.get("aclfile") {
             if has_users {
@@ -843,20 +872,32 @@ impl RedisConfig {
                 });
             }
         }
-        let module_configs = self.lines.iter().any(|l| l.name.contains('.') && !l.refused);
-        let modules = self.lines.iter().any(|l| l.name == "loadmodule");
-        if module_configs && !modules {
-            let line = self.lines.iter().find(|l| l.name.contains('.'));
-            self.errors.push(StartupError {
-                location: line.map(|l| l.location().clone()),
-                line_text: String::new(),
-                redis_line: None,
-                message: "Module Configuration detected without loadmodule directive or no \
-                          ApplyConfig call: aborting"
-                    .into(),
-                hint: Some("a name with a dot is a module's setting; no loadmodule line loads one".into()),
-            });
+    }
+
+    /// `tlsConfigure`'s checks of settings (whether the files exist is only known in the pod).
+    fn tls_misconfiguration(&self) -> Option<&'static str> {
+        let tls_replication = self.bool("tls-replication");
+        let tls_cluster = self.bool("tls-cluster");
+        if self.int("tls-port") == 0 && !tls_replication && !tls_cluster {
+            return None;
         }
+        let set = |name: &str| matches!(self.get(name), Some((Value::Str(Some(_)), _)));
+        if !set("tls-cert-file") {
+            return Some("No tls-cert-file configured!");
+        }
+        if !set("tls-key-file") {
+            return Some("No tls-key-file configured!");
+        }
+        let auth_clients = self.enum_value("tls-auth-clients") != "no";
+        if (auth_clients || tls_cluster || tls_replication)
+            && !set("tls-ca-cert-file")
+            && !set("tls-ca-cert-dir")
+        {
+            return Some(
+                "Either tls-ca-cert-file or tls-ca-cert-dir must be specified when tls-cluster, tls-replication or tls-auth-clients are enabled!",
+            );
+        }
+        None
     }
 
     /// Directives outside the standard table: include, rename-command, user, loadmodule,

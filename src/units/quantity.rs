@@ -220,7 +220,8 @@ impl fmt::Display for Quantity {
 }
 
 /// The canonical BinarySI spelling of a byte count, as a patch should write it: `40Gi`,
-/// `1536Mi`, `1000` (below 1024 there is no binary suffix).
+/// `1536Mi`, `1k` (below 1024 apimachinery switches to DecimalSI). Kubernetes caps binary
+/// quantities at 2^63-1, so larger counts do not survive a round trip through the API.
 pub fn canonical_bytes(bytes: u64) -> String {
     Quantity::from_bytes(bytes).to_string()
 }
