@@ -85,19 +85,17 @@ fn check_conf(file: &std::path::Path, args: &[String]) -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
-    // Includes resolve against the file's own directory's siblings; give the reader every
-    // regular file next to it.
+    // `include` lines may name files next to it: offer the reader every readable regular
+    // file of that directory. One that cannot be read is simply not offered, and an include
+    // of it is then reported as redis-server would report it ("can't open config file").
     let absolute = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
     let mut files = ConfigFiles::new();
-    if let Some(dir) = absolute.parent() {
-        if let Ok(entries) = std::fs::read_dir(dir) {
-            for entry in entries.flatten() {
-                let path = entry.path();
-                if path.is_file() {
-                    if let Ok(text) = std::fs::read_to_string(&path) {
-                        files.insert(path.to_string_lossy(), text);
-                    }
-                }
+    if let Some(dir) = absolute.parent()
+        && let Ok(entries) = std::fs::read_dir(dir)
+    {
+        for path in entries.flatten().map(|e| e.path()).filter(|p| p.is_file()) {
+            if let Ok(text) = std::fs::read_to_string(&path) {
+                files.insert(path.to_string_lossy(), text);
             }
         }
     }
@@ -125,19 +123,38 @@ fn check_conf(file: &std::path::Path, args: &[String]) -> ExitCode {
         }
     );
     println!("maxmemory-policy   {}", cfg.maxmemory_policy());
+    let save = cfg.config_get("save").unwrap_or_default();
     println!(
         "save               {}{}",
-        cfg.config_get("save").unwrap_or_default(),
-        if cfg.save_is_default() { " (implicit default)" } else { "" }
+        if save.is_empty() {
+            "(none: RDB snapshots off)"
+        } else {
+            &save
+        },
+        if cfg.save_is_default() {
+            " (implicit default)"
+        } else {
+            ""
+        }
     );
-    println!("appendonly         {}", if cfg.appendonly() { "yes" } else { "no" });
-    println!("cluster-enabled    {}", if cfg.cluster_enabled() { "yes" } else { "no" });
+    println!(
+        "appendonly         {}",
+        if cfg.appendonly() { "yes" } else { "no" }
+    );
+    println!(
+        "cluster-enabled    {}",
+        if cfg.cluster_enabled() { "yes" } else { "no" }
+    );
     println!(
         "client-output-buffer-limit {}",
-        cfg.config_get("client-output-buffer-limit").unwrap_or_default()
+        cfg.config_get("client-output-buffer-limit")
+            .unwrap_or_default()
     );
     if cfg.starts() {
-        println!("redis-server {} would start with this configuration.", redline::redisconf::REDIS_VERSION);
+        println!(
+            "redis-server {} would start with this configuration.",
+            redline::redisconf::REDIS_VERSION
+        );
         ExitCode::SUCCESS
     } else {
         for e in cfg.errors() {

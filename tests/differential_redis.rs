@@ -59,10 +59,46 @@ fn with_files(name: impl Into<String>, files: &[(&str, &str)], args: &[&str]) ->
 
 /// Memory values: Redis units, Kubernetes units, and the accidents.
 const MEMORY_VALUES: &[&str] = &[
-    "0", "1", "1024", "100b", "1k", "1K", "1kb", "1KB", "1Kb", "1m", "1mb", "1MB", "1g", "1gb",
-    "1GB", "2G", "2GB", "32gb", "17179869184", "34359738368", "1.5gb", "2Gi", "512Mi", "-1",
-    "+1", "1tb", "1t", "\"\"", "gb", "GB", "b", "\"1 gb\"", "20000000000gb",
-    "99999999999999999999999", "1e9", "0x10", "1_000", "'100mb'", "\"2gb\"", "00012mb",
+    "0",
+    "1",
+    "1024",
+    "100b",
+    "1k",
+    "1K",
+    "1kb",
+    "1KB",
+    "1Kb",
+    "1m",
+    "1mb",
+    "1MB",
+    "1g",
+    "1gb",
+    "1GB",
+    "2G",
+    "2GB",
+    "32gb",
+    "17179869184",
+    "34359738368",
+    "1.5gb",
+    "2Gi",
+    "512Mi",
+    "-1",
+    "+1",
+    "1tb",
+    "1t",
+    "\"\"",
+    "gb",
+    "GB",
+    "b",
+    "\"1 gb\"",
+    "20000000000gb",
+    "99999999999999999999999",
+    "1e9",
+    "0x10",
+    "1_000",
+    "'100mb'",
+    "\"2gb\"",
+    "00012mb",
 ];
 
 fn generate() -> Vec<Case> {
@@ -70,9 +106,17 @@ fn generate() -> Vec<Case> {
 
     // Memory values in the file, on the command line, and both (the command line wins).
     for v in MEMORY_VALUES {
-        cases.push(case(format!("file maxmemory {v}"), &format!("maxmemory {v}\n"), &[]));
+        cases.push(case(
+            format!("file maxmemory {v}"),
+            &format!("maxmemory {v}\n"),
+            &[],
+        ));
         let arg = v.trim_matches(|c| c == '"' || c == '\'');
-        cases.push(case(format!("arg maxmemory {arg}"), "", &["--maxmemory", arg]));
+        cases.push(case(
+            format!("arg maxmemory {arg}"),
+            "",
+            &["--maxmemory", arg],
+        ));
         cases.push(case(
             format!("file 1gb + arg maxmemory {arg}"),
             "maxmemory 1gb\n",
@@ -102,7 +146,11 @@ fn generate() -> Vec<Case> {
     .iter()
     .enumerate()
     {
-        cases.push(case(format!("arity {i}: {line}"), &format!("port 0\n{line}\n"), &[]));
+        cases.push(case(
+            format!("arity {i}: {line}"),
+            &format!("port 0\n{line}\n"),
+            &[],
+        ));
     }
     // save.
     for (i, conf) in [
@@ -151,12 +199,22 @@ fn generate() -> Vec<Case> {
     .iter()
     .enumerate()
     {
-        cases.push(case(format!("save args {i}: {args:?}"), "save 900 1\n", args));
+        cases.push(case(
+            format!("save args {i}: {args:?}"),
+            "save 900 1\n",
+            args,
+        ));
         cases.push(case(format!("save args on empty {i}: {args:?}"), "", args));
     }
     // Booleans and enums.
-    for v in ["yes", "no", "YES", "Yes", "true", "1", "on", "\"\"", "\"yes\"", "yes no"] {
-        cases.push(case(format!("appendonly {v}"), &format!("appendonly {v}\n"), &[]));
+    for v in [
+        "yes", "no", "YES", "Yes", "true", "1", "on", "\"\"", "\"yes\"", "yes no",
+    ] {
+        cases.push(case(
+            format!("appendonly {v}"),
+            &format!("appendonly {v}\n"),
+            &[],
+        ));
     }
     for v in [
         "noeviction",
@@ -238,7 +296,11 @@ fn generate() -> Vec<Case> {
     .iter()
     .enumerate()
     {
-        cases.push(case(format!("quotes {i}: {line}"), &format!("{line}\n"), &[]));
+        cases.push(case(
+            format!("quotes {i}: {line}"),
+            &format!("{line}\n"),
+            &[],
+        ));
     }
     // Names, aliases, unknown directives, numeric bounds, other types.
     for (i, line) in [
@@ -349,7 +411,11 @@ fn generate() -> Vec<Case> {
     .enumerate()
     {
         cases.push(case(format!("args {i}: {args:?}"), "maxmemory 1mb\n", args));
-        cases.push(case(format!("args, file without newline {i}: {args:?}"), "maxmemory 1mb", args));
+        cases.push(case(
+            format!("args, file without newline {i}: {args:?}"),
+            "maxmemory 1mb",
+            args,
+        ));
     }
     // Includes.
     cases.push(with_files(
@@ -377,7 +443,10 @@ fn generate() -> Vec<Case> {
         "glob include, alphabetical",
         &[
             ("redis.conf", "include {DIR}/conf.d/*.conf\n"),
-            ("conf.d/b.conf", "maxmemory 2mb\nmaxmemory-policy allkeys-lru\n"),
+            (
+                "conf.d/b.conf",
+                "maxmemory 2mb\nmaxmemory-policy allkeys-lru\n",
+            ),
             ("conf.d/a.conf", "maxmemory 1mb\nappendonly yes\n"),
             ("conf.d/c.txt", "maxmemory 3mb\n"),
         ],
@@ -401,7 +470,10 @@ fn generate() -> Vec<Case> {
         "error inside an include",
         &[
             ("redis.conf", "maxmemory 2mb\ninclude {DIR}/base.conf\n"),
-            ("base.conf", "# base\nappendonly yes\nmaxmemory 1gb # oops\n"),
+            (
+                "base.conf",
+                "# base\nappendonly yes\nmaxmemory 1gb # oops\n",
+            ),
         ],
         &[],
     ));
@@ -414,11 +486,22 @@ fn generate() -> Vec<Case> {
         ],
         &[],
     ));
-    for (i, tail) in ["save 60 1", "save 60 1\nsave 30 2", "save \"\"\nsave 30 2", ""].iter().enumerate() {
+    for (i, tail) in [
+        "save 60 1",
+        "save 60 1\nsave 30 2",
+        "save \"\"\nsave 30 2",
+        "",
+    ]
+    .iter()
+    .enumerate()
+    {
         cases.push(with_files(
             format!("save around include {i}"),
             &[
-                ("redis.conf", &format!("save 100 1\ninclude {{DIR}}/base.conf\n{tail}\n")),
+                (
+                    "redis.conf",
+                    &format!("save 100 1\ninclude {{DIR}}/base.conf\n{tail}\n"),
+                ),
                 ("base.conf", "save 200 2\n"),
             ],
             &[],
@@ -426,7 +509,10 @@ fn generate() -> Vec<Case> {
         cases.push(with_files(
             format!("save args after include {i}"),
             &[
-                ("redis.conf", &format!("include {{DIR}}/base.conf\n{tail}\n")),
+                (
+                    "redis.conf",
+                    &format!("include {{DIR}}/base.conf\n{tail}\n"),
+                ),
                 ("base.conf", "save 200 2\n"),
             ],
             &["--save", "10", "1"],
@@ -442,12 +528,18 @@ fn generate() -> Vec<Case> {
     ));
     cases.push(with_files(
         "relative include against the working directory",
-        &[("redis.conf", "include extra.conf\n"), ("extra.conf", "maxmemory 6mb\n")],
+        &[
+            ("redis.conf", "include extra.conf\n"),
+            ("extra.conf", "maxmemory 6mb\n"),
+        ],
         &[],
     ));
     cases.push(with_files(
         "include line in args",
-        &[("redis.conf", "maxmemory 1mb\n"), ("extra.conf", "maxmemory 8mb\n")],
+        &[
+            ("redis.conf", "maxmemory 1mb\n"),
+            ("extra.conf", "maxmemory 8mb\n"),
+        ],
         &["--include", "{DIR}/extra.conf"],
     ));
     cases
@@ -465,7 +557,9 @@ fn redis_binary() -> PathBuf {
             )
         });
     let version = String::from_utf8_lossy(&found.stdout).to_string();
-    let series = REDIS_VERSION.rsplit_once('.').map_or(REDIS_VERSION, |(s, _)| s);
+    let series = REDIS_VERSION
+        .rsplit_once('.')
+        .map_or(REDIS_VERSION, |(s, _)| s);
     assert!(
         version.contains(&format!("v={series}.")),
         "the reader models Redis {REDIS_VERSION}; {name} is {version}. Use a {series}.x server."
@@ -494,7 +588,10 @@ fn resp_command(parts: &[&str]) -> Vec<u8> {
 fn read_line(reader: &mut impl BufRead) -> io::Result<String> {
     let mut line = String::new();
     if reader.read_line(&mut line)? == 0 {
-        return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "connection closed"));
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "connection closed",
+        ));
     }
     Ok(line.trim_end().to_string())
 }
@@ -511,11 +608,15 @@ fn request(stream: &mut TcpStream, parts: &[&str]) -> io::Result<Result<String, 
     if !header.starts_with('*') {
         return Ok(Ok(header));
     }
-    let count: usize = header[1..].parse().map_err(|_| io::Error::other(header.clone()))?;
+    let count: usize = header[1..]
+        .parse()
+        .map_err(|_| io::Error::other(header.clone()))?;
     let mut value = String::new();
     for _ in 0..count {
         let bulk = read_line(&mut reader)?;
-        let len: usize = bulk[1..].parse().map_err(|_| io::Error::other(bulk.clone()))?;
+        let len: usize = bulk[1..]
+            .parse()
+            .map_err(|_| io::Error::other(bulk.clone()))?;
         let mut buf = vec![0; len + 2];
         reader.read_exact(&mut buf)?;
         value = String::from_utf8_lossy(&buf[..len]).into_owned();
@@ -525,16 +626,29 @@ fn request(stream: &mut TcpStream, parts: &[&str]) -> io::Result<Result<String, 
 
 /// The compared settings of a running server. `password` and `config` (the CONFIG command's
 /// name after `rename-command`) are what our reader found: a wrong one shows as a failure.
-fn query(stream: &mut TcpStream, password: Option<&str>, config: &str) -> io::Result<BTreeMap<String, String>> {
+fn query(
+    stream: &mut TcpStream,
+    password: Option<&str>,
+    config: &str,
+) -> io::Result<BTreeMap<String, String>> {
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
     if let Err(e) = request(stream, &[config, "GET", "port"])? {
         assert!(e.starts_with("-NOAUTH"), "{e}");
         let reply = request(stream, &["AUTH", password.unwrap_or("")])?;
-        assert_eq!(reply, Ok("+OK".into()), "{e}; AUTH with the password redline read failed");
+        assert_eq!(
+            reply,
+            Ok("+OK".into()),
+            "{e}; AUTH with the password redline read failed"
+        );
     }
     COMPARED
         .iter()
-        .map(|n| Ok((n.to_string(), request(stream, &[config, "GET", n])?.unwrap_or_else(|e| e))))
+        .map(|n| {
+            Ok((
+                n.to_string(),
+                request(stream, &[config, "GET", n])?.unwrap_or_else(|e| e),
+            ))
+        })
         .collect()
 }
 
@@ -634,7 +748,10 @@ fn run_redis(
                     Err(_) => break None,
                 }
             }
-            assert!(Instant::now() < deadline, "redis-server neither started nor exited");
+            assert!(
+                Instant::now() < deadline,
+                "redis-server neither started nor exited"
+            );
             std::thread::sleep(Duration::from_millis(5));
         };
         let Some(out) = outcome else { continue };

@@ -18,7 +18,9 @@ fn parse(s: &str) -> Quantity {
 fn nanos(q: &Quantity) -> i128 {
     let c = q.canonical().unwrap();
     let (sign, body) = c.strip_prefix('-').map_or((1, c.as_str()), |b| (-1, b));
-    let split = body.find(|ch: char| !ch.is_ascii_digit()).unwrap_or(body.len());
+    let split = body
+        .find(|ch: char| !ch.is_ascii_digit())
+        .unwrap_or(body.len());
     let (digits, suffix) = body.split_at(split);
     let m: i128 = digits.parse().unwrap();
     let scaled = match suffix {
@@ -207,8 +209,14 @@ fn invalid_inputs() {
     for s in invalid {
         assert!(Quantity::parse(s).is_err(), "{s:?} parsed unexpectedly");
     }
-    assert_eq!(Quantity::parse("1K").unwrap_err().kind, QuantityErrorKind::Suffix);
-    assert_eq!(Quantity::parse("1Gb").unwrap_err().kind, QuantityErrorKind::FormatWrong);
+    assert_eq!(
+        Quantity::parse("1K").unwrap_err().kind,
+        QuantityErrorKind::Suffix
+    );
+    assert_eq!(
+        Quantity::parse("1Gb").unwrap_err().kind,
+        QuantityErrorKind::FormatWrong
+    );
 }
 
 #[test]
@@ -300,7 +308,11 @@ fn canonical_strings() {
     for (expect, alternate) in table {
         assert_eq!(parse(expect).canonical().unwrap(), *expect, "{expect}");
         if !alternate.is_empty() {
-            assert_eq!(parse(alternate).canonical().unwrap(), *expect, "{alternate}");
+            assert_eq!(
+                parse(alternate).canonical().unwrap(),
+                *expect,
+                "{alternate}"
+            );
         }
         if *expect != "0" {
             assert_eq!(
@@ -322,7 +334,10 @@ fn canonical_strings() {
         (".000000000001Ki", "2n"),
     ] {
         assert_eq!(parse(input).canonical().unwrap(), expect, "{input}");
-        assert_eq!(parse(&format!("-{input}")).canonical().unwrap(), format!("-{expect}"));
+        assert_eq!(
+            parse(&format!("-{input}")).canonical().unwrap(),
+            format!("-{expect}")
+        );
     }
     // Binary values below 1024 and fractions are shown as DecimalSI.
     assert_eq!(parse("5").canonical().unwrap(), "5");
@@ -332,8 +347,8 @@ fn canonical_strings() {
 
 fn suffix() -> impl Strategy<Value = &'static str> {
     prop::sample::select(vec![
-        "", "n", "u", "m", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei",
-        "e3", "e-3", "E6", "e0", "e-9", "e+2",
+        "", "n", "u", "m", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "e3",
+        "e-3", "E6", "e0", "e-9", "e+2",
     ])
 }
 

@@ -7,6 +7,7 @@ exactly. Reproduce (Debian bookworm ships the same version as the differential t
 
     apt-get source redis            # needs a deb-src entry; or any redis-7.0.15 tarball
     python3 tools/gen_redis_directives.py redis-7.0.15/src/config.c > src/redisconf/table.rs
+    cargo fmt
 """
 import re
 import sys

@@ -22,7 +22,9 @@ pub struct Directive {
 #[derive(Debug)]
 pub enum Kind {
     /// `yes` / `no`, case-insensitive.
-    Bool { validator: Option<Validator> },
+    Bool {
+        validator: Option<Validator>,
+    },
     /// Free text; `empty_is_null` means `""` unsets it.
     String {
         empty_is_null: bool,
@@ -92,7 +94,9 @@ pub fn lookup(name: &str) -> Option<&'static Directive> {
 
 /// True when `name` is a top-level command of this Redis version (for `rename-command`).
 pub fn is_command(name: &str) -> bool {
-    COMMANDS.binary_search(&name.to_ascii_lowercase().as_str()).is_ok()
+    COMMANDS
+        .binary_search(&name.to_ascii_lowercase().as_str())
+        .is_ok()
 }
 
 /// All directives, in redis-server's table order.

@@ -70,7 +70,8 @@ impl ConfigFiles {
     }
 
     pub fn insert(&mut self, path: impl Into<String>, content: impl Into<String>) {
-        self.files.insert(normalize_path(&path.into()), content.into());
+        self.files
+            .insert(normalize_path(&path.into()), content.into());
     }
 
     pub fn get(&self, path: &str) -> Option<&str> {
@@ -111,7 +112,11 @@ fn normalize_path(path: &str) -> String {
         }
     }
     let joined = parts.join("/");
-    if absolute { format!("/{joined}") } else { joined }
+    if absolute {
+        format!("/{joined}")
+    } else {
+        joined
+    }
 }
 
 fn resolve(cwd: &str, path: &str) -> String {
@@ -303,8 +308,9 @@ enum LineOrigin {
     /// A line built from command-line arguments: (byte offset in the built line, argument
     /// index, offset inside the argument) for each piece.
     Args {
-        pieces: Vec<(usize, usize, usize)>,
+        pieces: ArgPieces,
     },
+    /// The separator line, or stdin.
     Stdin,
 }
 
@@ -346,96 +352,97 @@ impl Text {
     }
 }
 
-/// Reads the file contents redis-server would concatenate for one path or glob.
-fn file_text(files: &ConfigFiles, path: &str, into: &mut Vec<(String, LineOrigin)>) {
-    let mut pending = String::new();
-    let mut pending_origin: Option<LineOrigin> = None;
-    for (n, line) in files.get(path).unwrap_or("").split('\n').enumerate() {
-        let origin = LineOrigin::File {
-            path: path.to_string(),
-            line: n as u32 + 1,
-        };
-        if n > 0 {
-            into.push((
-                std::mem::take(&mut pending),
-                pending_origin.take().unwrap_or(origin.clone()),
-            ));
-        }
-        // A file whose last line has no newline joins the next file's first line (the C code
-        // concatenates the files before splitting).
-        if pending_origin.is_none() {
-            pending_origin = Some(origin);
-        }
-        pending.push_str(line);
-    }
-    // Keep the unterminated tail for the caller to join; mark it with a sentinel.
-    into.push((pending, pending_origin.unwrap_or(LineOrigin::Stdin)));
+/// A piece of the text redis-server parses: a file's content, or the command-line options.
+enum Segment {
+    File(String),
+    /// The `\n` redis-server puts between the file and the options, or unknown stdin.
+    Separator,
+    /// The option lines; for each, its pieces (see [`LineOrigin::Args`]).
+    Args(Vec<Vec<(usize, usize, usize)>>),
 }
 
-/// Joins the per-file line lists the way concatenated text would split.
-fn concat_files(files: &ConfigFiles, paths: &[&str]) -> Vec<(String, LineOrigin)> {
-    let mut out: Vec<(String, LineOrigin)> = Vec::new();
-    let mut carry: Option<(String, LineOrigin)> = None;
-    for path in paths {
-        let mut lines = Vec::new();
-        file_text(files, path, &mut lines);
-        let tail = lines.pop();
-        for (i, (text, origin)) in lines.into_iter().enumerate() {
-            if i == 0 {
-                if let Some((mut c, corigin)) = carry.take() {
-                    // The previous file's unterminated last line continues here; when it was
-                    // empty (the file ended with a newline) the line is this file's own.
-                    let origin = if c.is_empty() { origin } else { corigin };
-                    c.push_str(&text);
-                    out.push((c, origin));
-                    continue;
-                }
-            }
-            out.push((text, origin));
-        }
-        if let Some((text, origin)) = tail {
-            carry = Some(match carry.take() {
-                Some((mut c, corigin)) => {
-                    let origin = if c.is_empty() { origin } else { corigin };
-                    c.push_str(&text);
-                    (c, origin)
-                }
-                None => (text, origin),
-            });
-        }
+/// Concatenates the segments and splits the result on `\n` as `sdssplitlen` does (an empty
+/// text has no lines; `a\n` has two), remembering where each line starts. Files are
+/// concatenated before splitting, so a file without a final newline runs into the next one.
+fn build_text(parts: Vec<(String, Segment)>) -> Text {
+    let parts: Vec<(String, Segment)> = parts.into_iter().filter(|(c, _)| !c.is_empty()).collect();
+    let mut full = String::new();
+    let mut starts = Vec::with_capacity(parts.len());
+    for (content, _) in &parts {
+        starts.push(full.len());
+        full.push_str(content);
     }
-    if let Some(c) = carry {
-        out.push(c);
+    let mut lines = Vec::new();
+    if full.is_empty() {
+        return Text { lines };
     }
-    out
+    // Newlines seen so far in each segment: the line number of a line starting there.
+    let mut newlines = vec![0u32; parts.len()];
+    let segment_of = |pos: usize| starts.partition_point(|s| *s <= pos).saturating_sub(1);
+    let mut offset = 0;
+    for piece in full.split('\n') {
+        let k = segment_of(offset.min(full.len().saturating_sub(1)));
+        let origin = match &parts[k].1 {
+            Segment::File(path) => LineOrigin::File {
+                path: path.clone(),
+                line: newlines[k] + 1,
+            },
+            Segment::Separator => LineOrigin::Stdin,
+            Segment::Args(arg_lines) => LineOrigin::Args {
+                pieces: arg_lines
+                    .get(newlines[k] as usize)
+                    .cloned()
+                    .unwrap_or_default(),
+            },
+        };
+        lines.push((piece.to_string(), origin));
+        offset += piece.len();
+        if offset < full.len() {
+            newlines[segment_of(offset)] += 1;
+        }
+        offset += 1;
+    }
+    Text { lines }
+}
+
+fn file_segments(files: &ConfigFiles, paths: &[String]) -> Vec<(String, Segment)> {
+    paths
+        .iter()
+        .map(|p| {
+            (
+                files.get(p).unwrap_or_default().to_string(),
+                Segment::File(p.clone()),
+            )
+        })
+        .collect()
 }
 
 /// The command line redis-server builds from `--name value…` (server.c `main`): one line per
 /// option, values quoted with `sdscatrepr`.
 struct CommandLine {
     config_file: Option<(usize, String)>,
-    stdin: bool,
-    lines: Vec<(String, LineOrigin)>,
+    /// Each option line and its pieces: (byte offset in the line, argument index, offset in
+    /// that argument).
+    lines: Vec<(String, ArgPieces)>,
 }
+
+type ArgPieces = Vec<(usize, usize, usize)>;
 
 fn build_command_line(argv: &[String]) -> CommandLine {
     let mut j = 0;
     let mut config_file = None;
-    if let Some(first) = argv.first() {
-        if !first.starts_with('-') {
-            config_file = Some((0, first.clone()));
-            j = 1;
-        }
+    if let Some(first) = argv.first().filter(|f| !f.starts_with('-')) {
+        config_file = Some((0, first.clone()));
+        j = 1;
     }
-    let mut stdin = false;
-    let mut options: Vec<(String, Vec<(usize, usize, usize)>)> = Vec::new();
+    let mut options: Vec<(String, ArgPieces)> = Vec::new();
     let mut handled_last_config_arg = true;
     let argc = argv.len();
     while j < argc {
         let arg = &argv[j];
         let next_is_option = j + 1 < argc && argv[j + 1].starts_with("--");
         if arg == "-" && (j == 0 || j == argc - 1) {
-            stdin = true;
+            // Configuration from stdin: unknown offline.
         } else if handled_last_config_arg && arg.starts_with("--") {
             let mut line = arg[2..].to_string();
             line.push(' ');
@@ -471,11 +478,7 @@ fn build_command_line(argv: &[String]) -> CommandLine {
     }
     CommandLine {
         config_file,
-        stdin,
-        lines: options
-            .into_iter()
-            .map(|(l, pieces)| (l, LineOrigin::Args { pieces }))
-            .collect(),
+        lines: options,
     }
 }
 
@@ -491,7 +494,7 @@ impl RedisConfig {
                 || argv.iter().any(|a| a.eq_ignore_ascii_case("--sentinel")),
             files,
         };
-        let mut lines: Vec<(String, LineOrigin)> = Vec::new();
+        let mut parts = Vec::new();
         if let Some((index, path)) = &cmd.config_file {
             let resolved = resolve(&state.cwd, path);
             if files.get(&resolved).is_none() {
@@ -508,29 +511,24 @@ impl RedisConfig {
                     hint: Some("the file is not in the input (no ConfigMap provides it)".into()),
                 });
             } else {
-                lines = concat_files(files, &[resolved.as_str()]);
+                parts = file_segments(files, &[resolved]);
             }
         }
-        if cmd.stdin {
-            // Configuration piped on stdin cannot be known offline.
-            lines.push((String::new(), LineOrigin::Stdin));
-        }
-        // `config = sdscat(config, "\n"); config = sdscat(config, options)`: the options start
-        // on a new line even when the file ends with one (leaving an empty line between).
+        // Configuration piped on stdin (`-`) cannot be known offline; it is read as empty.
+        // `config = sdscat(config, "\n"); config = sdscat(config, options)`: with any
+        // argument at all, the options start on a new line.
         if !argv.is_empty() {
-            let mut option_lines = cmd.lines.into_iter();
-            match (lines.last_mut(), option_lines.next()) {
-                (Some(_), None) => lines.push((String::new(), LineOrigin::Stdin)),
-                (Some(_), Some(first)) => lines.push(first),
-                (None, Some(first)) => {
-                    lines.push((String::new(), LineOrigin::Stdin));
-                    lines.push(first);
-                }
-                (None, None) => {}
-            }
-            lines.extend(option_lines);
+            parts.push(("\n".to_string(), Segment::Separator));
+            let text = cmd
+                .lines
+                .iter()
+                .map(|(l, _)| l.as_str())
+                .collect::<Vec<_>>()
+                .join("\n");
+            let pieces = cmd.lines.into_iter().map(|(_, p)| p).collect();
+            parts.push((text, Segment::Args(pieces)));
         }
-        cfg.load(Text { lines }, &mut state, false);
+        cfg.load(build_text(parts), &mut state, false);
         cfg.finish(&state);
         cfg
     }
@@ -561,9 +559,7 @@ impl RedisConfig {
     /// The typed value of a standard directive and the line that set it (`None`: default).
     pub fn get(&self, name: &str) -> Option<(&Value, &Line)> {
         let d = directives::lookup(name)?;
-        self.values
-            .get(d.name)
-            .map(|(v, i)| (v, &self.lines[*i]))
+        self.values.get(d.name).map(|(v, i)| (v, &self.lines[*i]))
     }
 
     /// The line that set a directive last, if any.
@@ -628,7 +624,9 @@ impl RedisConfig {
 
     /// The effective save points: the defaults when no `save` line exists.
     pub fn save_points(&self) -> Vec<SavePoint> {
-        self.save.clone().unwrap_or_else(|| DEFAULT_SAVE_POINTS.to_vec())
+        self.save
+            .clone()
+            .unwrap_or_else(|| DEFAULT_SAVE_POINTS.to_vec())
     }
 
     /// True when no `save` line was read and Redis' implicit defaults apply.
@@ -747,10 +745,20 @@ const DEPRECATED: [&str; 3] = [
 const MAX_INCLUDE_DEPTH: usize = 16;
 
 impl RedisConfig {
-    fn error(&mut self, text: &Text, i: usize, offset: usize, message: impl Into<String>, hint: Option<String>) {
+    fn error(
+        &mut self,
+        text: &Text,
+        i: usize,
+        offset: usize,
+        message: impl Into<String>,
+        hint: Option<String>,
+    ) {
         self.errors.push(StartupError {
             location: Some(text.location(i, offset)),
-            line_text: text.lines[i].0.trim_matches([' ', '\t', '\r', '\n']).to_string(),
+            line_text: text.lines[i]
+                .0
+                .trim_matches([' ', '\t', '\r', '\n'])
+                .to_string(),
             redis_line: Some(i as u32 + 1),
             message: message.into(),
             hint,
@@ -802,7 +810,15 @@ impl RedisConfig {
             });
             let result = match directive {
                 Some(d) => self.set_standard(d, &tokens, line_index, reading_config_file, state),
-                None => self.set_other(&name_lower, &tokens, line_index, &text, i, state, &mut reading_config_file),
+                None => self.set_other(
+                    &name_lower,
+                    &tokens,
+                    line_index,
+                    &text,
+                    i,
+                    state,
+                    &mut reading_config_file,
+                ),
             };
             if let Err((message, hint, arg)) = result {
                 self.lines[line_index].refused = true;
@@ -840,7 +856,10 @@ impl RedisConfig {
             });
         }
         // main() loads modules (and checks module settings) before the ACL users.
-        let module_configs = self.lines.iter().any(|l| l.name.contains('.') && !l.refused);
+        let module_configs = self
+            .lines
+            .iter()
+            .any(|l| l.name.contains('.') && !l.refused);
         let modules = self.lines.iter().any(|l| l.name == "loadmodule");
         if module_configs && !modules {
             let line = self.lines.iter().find(|l| l.name.contains('.'));
@@ -851,26 +870,28 @@ impl RedisConfig {
                 message: "Module Configuration detected without loadmodule directive or no \
                           ApplyConfig call: aborting"
                     .into(),
-                hint: Some("a name with a dot is a module's setting; no loadmodule line loads one".into()),
+                hint: Some(
+                    "a name with a dot is a module's setting; no loadmodule line loads one".into(),
+                ),
             });
         }
         let has_users = self.lines.iter().any(|l| l.name == "user" && !l.refused);
-        if let Some((Value::Str(Some(_)), line)) = self.get("aclfile") {
-            if has_users {
-                let location = Some(line.location().clone());
-                self.errors.push(StartupError {
-                    location,
-                    line_text: String::new(),
-                    redis_line: None,
-                    message: "Configuring Redis with users defined in redis.conf and at the same \
+        if let Some((Value::Str(Some(_)), line)) = self.get("aclfile")
+            && has_users
+        {
+            let location = Some(line.location().clone());
+            self.errors.push(StartupError {
+                location,
+                line_text: String::new(),
+                redis_line: None,
+                message: "Configuring Redis with users defined in redis.conf and at the same \
                               setting an ACL file path is invalid. This setup is very likely to \
                               lead to configuration errors and security holes, please define \
                               either an ACL file or declare users directly in your redis.conf, \
                               but not both."
-                        .into(),
-                    hint: None,
-                });
-            }
+                    .into(),
+                hint: None,
+            });
         }
     }
 
@@ -923,7 +944,12 @@ impl RedisConfig {
                 let path = resolve(&state.cwd, arg(1));
                 let wildcard = arg(1).contains(['*', '?', '[']);
                 let paths: Vec<String> = if wildcard {
-                    state.files.glob(&path).into_iter().map(String::from).collect()
+                    state
+                        .files
+                        .glob(&path)
+                        .into_iter()
+                        .map(String::from)
+                        .collect()
                 } else if state.files.get(&path).is_some() {
                     vec![path.clone()]
                 } else {
@@ -947,10 +973,7 @@ impl RedisConfig {
                         1,
                     ));
                 }
-                let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
-                let included = Text {
-                    lines: concat_files(state.files, &refs),
-                };
+                let included = build_text(file_segments(state.files, &paths));
                 self.include_depth += 1;
                 self.load(included, state, true);
                 self.include_depth -= 1;
@@ -978,7 +1001,10 @@ impl RedisConfig {
                 if !exists(self, &from) {
                     return Err((
                         "No such command in rename-command".into(),
-                        Some(format!("`{}` is not a command, or was renamed already", arg(1))),
+                        Some(format!(
+                            "`{}` is not a command, or was renamed already",
+                            arg(1)
+                        )),
                         1,
                     ));
                 }
@@ -986,7 +1012,11 @@ impl RedisConfig {
                     return Err(("Target command name already exists".into(), None, 2));
                 }
                 // A command renamed twice is tracked under its current name.
-                if let Some(entry) = self.renamed.iter_mut().find(|(_, t, _)| t.eq_ignore_ascii_case(&from)) {
+                if let Some(entry) = self
+                    .renamed
+                    .iter_mut()
+                    .find(|(_, t, _)| t.eq_ignore_ascii_case(&from))
+                {
                     entry.1 = to;
                     entry.2 = line_index;
                 } else {
@@ -1005,7 +1035,11 @@ impl RedisConfig {
             }
             "sentinel" => {
                 if argc != 1 && !state.sentinel_mode {
-                    Err(("sentinel directive while not in sentinel mode".into(), None, 0))
+                    Err((
+                        "sentinel directive while not in sentinel mode".into(),
+                        None,
+                        0,
+                    ))
                 } else {
                     Ok(())
                 }
@@ -1032,7 +1066,9 @@ fn unknown_directive_hint(name: &str, argc: usize) -> String {
                 .find(|candidate| edit_distance(candidate, name) <= 2);
             match close {
                 Some(c) => format!("unknown directive `{name}`; did you mean `{c}`?"),
-                None => format!("unknown directive `{name}` (this Redis {REDIS_VERSION} reader knows none by that name)"),
+                None => format!(
+                    "unknown directive `{name}` (this Redis {REDIS_VERSION} reader knows none by that name)"
+                ),
             }
         }
     }
@@ -1090,20 +1126,18 @@ fn numeric_error(memory: bool, percent: bool, octal: bool) -> &'static str {
 
 /// `numericParseString`: memory first, then percent, then octal, then a plain integer.
 fn parse_numeric(v: &str, memory: bool, percent: bool, octal: bool) -> Option<i64> {
-    if memory {
-        if let Ok(m) = parse_memory(v) {
-            return Some(m.bytes as i64);
-        }
+    if memory && let Ok(m) = parse_memory(v) {
+        return Some(m.bytes as i64);
     }
-    if percent && v.len() > 1 && v.ends_with('%') {
-        if let Some(n) = string2ll(&v[..v.len() - 1]).filter(|n| *n >= 0) {
-            return Some(-n);
-        }
+    if percent
+        && v.len() > 1
+        && v.ends_with('%')
+        && let Some(n) = string2ll(&v[..v.len() - 1]).filter(|n| *n >= 0)
+    {
+        return Some(-n);
     }
-    if octal {
-        if let Some(n) = c_strtoll_octal_full(v) {
-            return Some(n);
-        }
+    if octal && let Some(n) = c_strtoll_octal_full(v) {
+        return Some(n);
     }
     if !memory && !percent && !octal {
         return string2ll(v);
@@ -1228,7 +1262,9 @@ impl RedisConfig {
                             ));
                         }
                     } else if v < *min || v > *max {
-                        return fail(format!("argument must be between {min} and {max} inclusive"));
+                        return fail(format!(
+                            "argument must be between {min} and {max} inclusive"
+                        ));
                     }
                     Value::Int(v)
                 }
@@ -1306,7 +1342,7 @@ impl RedisConfig {
                 self.save_lines.push(line_index);
             }
             Special::ClientOutputBufferLimit => {
-                if argc % 4 != 0 {
+                if !argc.is_multiple_of(4) {
                     return fail("Wrong number of arguments in buffer limit configuration.");
                 }
                 let mut limits = self.obuf.unwrap_or(DEFAULT_OBUF_LIMITS);
@@ -1379,7 +1415,8 @@ impl RedisConfig {
                 if argc != 2 {
                     return fail("wrong number of arguments");
                 }
-                let no_one = args[0].eq_ignore_ascii_case("no") && args[1].eq_ignore_ascii_case("one");
+                let no_one =
+                    args[0].eq_ignore_ascii_case("no") && args[1].eq_ignore_ascii_case("one");
                 if !no_one && c_strtoll_full(&args[1]).is_none_or(|p| !(0..=65535).contains(&p)) {
                     return fail("Invalid master port");
                 }
@@ -1388,7 +1425,11 @@ impl RedisConfig {
                 if !(argc == 1 && args[0].is_empty()) {
                     for a in args {
                         match string2d(a) {
-                            None => return fail("Invalid latency-tracking-info-percentiles parameters"),
+                            None => {
+                                return fail(
+                                    "Invalid latency-tracking-info-percentiles parameters",
+                                );
+                            }
                             Some(p) if !(0.0..=100.0).contains(&p) => {
                                 return fail(
                                     "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]",
@@ -1410,7 +1451,10 @@ fn validate_string(validator: Validator, v: &str) -> Option<String> {
         Validator::Hostname => {
             if v.len() >= 256 {
                 Some("Hostnames must be less than 256 characters".into())
-            } else if !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.') {
+            } else if !v
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+            {
                 Some("Hostnames may only contain alphanumeric characters, hyphens or dots".into())
             } else {
                 None

@@ -53,14 +53,21 @@ fn inline_comment_is_fatal_with_a_hint() {
 fn refused_memory_values() {
     for bad in ["2Gi", "1.5gb", "-1", "1tb"] {
         let c = conf(&format!("maxmemory {bad}"));
-        assert_eq!(c.errors()[0].message, "argument must be a memory value", "{bad}");
+        assert_eq!(
+            c.errors()[0].message,
+            "argument must be a memory value",
+            "{bad}"
+        );
         assert!(c.errors()[0].hint.is_some(), "{bad}");
     }
 }
 
 #[test]
 fn args_win_over_the_file_and_save_appends() {
-    let c = with_args("maxmemory 1gb\nsave 900 1\n", &["--maxmemory", "3gb", "--save", "60 5"]);
+    let c = with_args(
+        "maxmemory 1gb\nsave 900 1\n",
+        &["--maxmemory", "3gb", "--save", "60 5"],
+    );
     assert!(c.starts(), "{:?}", c.errors());
     assert_eq!(c.maxmemory_bytes(), 3 << 30);
     assert_eq!(c.config_get("save").unwrap(), "900 1 60 5");
@@ -92,12 +99,29 @@ fn bare_save_argument_disables_snapshots() {
 #[test]
 fn save_semantics() {
     assert!(conf("").save_is_default());
-    assert_eq!(conf("").config_get("save").unwrap(), "3600 1 300 100 60 10000");
-    assert_eq!(conf("save 60 1\nsave 30 2").config_get("save").unwrap(), "60 1 30 2");
-    assert_eq!(conf("save 60 1\nsave \"\"\nsave 30 2").config_get("save").unwrap(), "30 2");
+    assert_eq!(
+        conf("").config_get("save").unwrap(),
+        "3600 1 300 100 60 10000"
+    );
+    assert_eq!(
+        conf("save 60 1\nsave 30 2").config_get("save").unwrap(),
+        "60 1 30 2"
+    );
+    assert_eq!(
+        conf("save 60 1\nsave \"\"\nsave 30 2")
+            .config_get("save")
+            .unwrap(),
+        "30 2"
+    );
     assert_eq!(conf("save \"\"").config_get("save").unwrap(), "");
-    assert_eq!(conf("save 60 1 # x").errors()[0].message, "Invalid save parameters");
-    assert_eq!(conf("save 0 1").errors()[0].message, "Invalid save parameters");
+    assert_eq!(
+        conf("save 60 1 # x").errors()[0].message,
+        "Invalid save parameters"
+    );
+    assert_eq!(
+        conf("save 0 1").errors()[0].message,
+        "Invalid save parameters"
+    );
 }
 
 #[test]
@@ -126,14 +150,24 @@ fn includes_missing_and_globs() {
     assert!(c.starts(), "a glob matching nothing is skipped");
     let mut files = ConfigFiles::new();
     files.insert("/etc/redis/conf.d/b.conf", "maxmemory 2mb\n");
-    files.insert("/etc/redis/conf.d/a.conf", "maxmemory 1mb\nappendonly yes\n");
-    files.insert("/etc/redis/redis.conf", "include /etc/redis/conf.d/*.conf\n");
+    files.insert(
+        "/etc/redis/conf.d/a.conf",
+        "maxmemory 1mb\nappendonly yes\n",
+    );
+    files.insert(
+        "/etc/redis/redis.conf",
+        "include /etc/redis/conf.d/*.conf\n",
+    );
     let c = RedisConfig::from_argv(
         &["/etc/redis/redis.conf".to_string()],
         &files,
         &ReadOptions::default(),
     );
-    assert_eq!(c.maxmemory_bytes(), 2 << 20, "alphabetical: b.conf is read last");
+    assert_eq!(
+        c.maxmemory_bytes(),
+        2 << 20,
+        "alphabetical: b.conf is read last"
+    );
     assert!(c.appendonly());
     let line = c.line_of("maxmemory").unwrap();
     assert!(line.from_include);
@@ -155,15 +189,28 @@ fn names_aliases_and_unknowns() {
     let e = &c.errors()[0];
     assert_eq!(e.message, "Bad directive or wrong number of arguments");
     assert!(e.hint.as_deref().unwrap().contains("`maxmemory`"), "{e}");
-    assert_eq!(conf("appendonly maybe").errors()[0].message, "argument must be 'yes' or 'no'");
-    assert!(conf("maxmemory-policy LRU").errors()[0].message.starts_with("argument(s) must be one of"));
-    assert_eq!(conf("maxmemory-policy ALLKEYS-LRU").maxmemory_policy(), "allkeys-lru");
+    assert_eq!(
+        conf("appendonly maybe").errors()[0].message,
+        "argument must be 'yes' or 'no'"
+    );
+    assert!(
+        conf("maxmemory-policy LRU").errors()[0]
+            .message
+            .starts_with("argument(s) must be one of")
+    );
+    assert_eq!(
+        conf("maxmemory-policy ALLKEYS-LRU").maxmemory_policy(),
+        "allkeys-lru"
+    );
 }
 
 #[test]
 fn quotes() {
     let c = conf("requirepass \"abc\"def\n");
-    assert_eq!(c.errors()[0].message, "Unbalanced quotes in configuration line");
+    assert_eq!(
+        c.errors()[0].message,
+        "Unbalanced quotes in configuration line"
+    );
     assert_eq!(
         c.errors()[0].location,
         Some(Location::File {

@@ -154,7 +154,11 @@ mod tests {
     use super::*;
 
     fn texts(line: &str) -> Vec<String> {
-        split_args(line).unwrap().into_iter().map(|t| t.text).collect()
+        split_args(line)
+            .unwrap()
+            .into_iter()
+            .map(|t| t.text)
+            .collect()
     }
 
     #[test]
@@ -172,7 +176,15 @@ mod tests {
 
     #[test]
     fn repr_round_trips_through_split() {
-        for s in ["plain", "with space", "q\"uote", "back\\slash", "tab\there", "", "\u{7f}"] {
+        for s in [
+            "plain",
+            "with space",
+            "q\"uote",
+            "back\\slash",
+            "tab\there",
+            "",
+            "\u{7f}",
+        ] {
             let line = format!("x {}", repr(s));
             assert_eq!(texts(&line), ["x", s], "{line}");
         }

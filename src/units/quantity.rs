@@ -341,7 +341,11 @@ fn explain_format_wrong(s: &str, pos: usize) -> QuantityError {
         return error(s, kind, "leading or trailing whitespace is not allowed");
     }
     if s.contains(char::is_whitespace) {
-        return error(s, kind, "no space is allowed between the number and the suffix");
+        return error(
+            s,
+            kind,
+            "no space is allowed between the number and the suffix",
+        );
     }
     let rest = &s[pos..];
     let suffix: String = s
@@ -362,7 +366,9 @@ fn explain_format_wrong(s: &str, pos: usize) -> QuantityError {
         return error(
             s,
             kind,
-            format!("unknown suffix `{suffix}`: suffixes are case-sensitive; binary ones are written `{fixed}`"),
+            format!(
+                "unknown suffix `{suffix}`: suffixes are case-sensitive; binary ones are written `{fixed}`"
+            ),
         );
     }
     if rest.starts_with('.') {
@@ -521,7 +527,11 @@ fn parse(input: &str) -> Result<Quantity, QuantityError> {
     let amount = if digits.is_zero() {
         Amount::Nanos(BigInt::zero())
     } else {
-        let (ten_exp, two_exp) = if base == 2 { (0, exponent) } else { (exponent, 0) };
+        let (ten_exp, two_exp) = if base == 2 {
+            (0, exponent)
+        } else {
+            (exponent, 0)
+        };
         let shift = ten_exp - parts.denom.len() as i64 + 9;
         if shift > MAX_MATERIALISED_EXPONENT {
             Amount::Huge {
@@ -595,7 +605,10 @@ mod tests {
     fn explanations_name_the_likely_intent() {
         let e = Quantity::parse("1K").unwrap_err();
         assert_eq!(e.kind, QuantityErrorKind::Suffix);
-        assert!(e.message.contains("`k`") && e.message.contains("`Ki`"), "{e}");
+        assert!(
+            e.message.contains("`k`") && e.message.contains("`Ki`"),
+            "{e}"
+        );
         let e = Quantity::parse("1Gb").unwrap_err();
         assert_eq!(e.kind, QuantityErrorKind::FormatWrong);
         assert!(e.message.contains("`Gi`"), "{e}");

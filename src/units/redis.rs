@@ -83,7 +83,9 @@ pub fn parse_memory(input: &str) -> Result<MemoryValue, MemoryError> {
         return Err(refuse("more than 127 digits".into()));
     }
     // strtoull saturates at 2^64-1 (errno ERANGE is not checked), then the multiply wraps.
-    let number = digits.parse::<u64>().unwrap_or(if digits.is_empty() { 0 } else { u64::MAX });
+    let number = digits
+        .parse::<u64>()
+        .unwrap_or(if digits.is_empty() { 0 } else { u64::MAX });
     let (bytes, overflowed) = number.overflowing_mul(multiplier);
     let saturated = !digits.is_empty() && digits.parse::<u64>().is_err();
     let accident = if digits.is_empty() {
@@ -111,7 +113,10 @@ fn explain_unit(unit: &str) -> String {
     if unit.starts_with(char::is_whitespace) {
         return "no space is allowed between the number and the unit".into();
     }
-    if let Some(letter) = lower.strip_suffix('i').filter(|l| ["k", "m", "g", "t"].contains(l)) {
+    if let Some(letter) = lower
+        .strip_suffix('i')
+        .filter(|l| ["k", "m", "g", "t"].contains(l))
+    {
         return format!(
             "`{unit}` is a Kubernetes suffix; Redis writes 1024-based sizes as `{letter}b`"
         );
