@@ -294,8 +294,9 @@ pub struct RedisConfig {
     obuf_lines: [Option<usize>; 3],
     renamed: Vec<(String, String, usize)>,
     errors: Vec<StartupError>,
-    /// Lines of the parsed text for redis-server's line numbers.
+    /// How deep and how many includes are being followed (cycle guards).
     include_depth: usize,
+    include_loads: usize,
 }
 
 /// Where each line of the text being parsed came from.
@@ -743,6 +744,9 @@ const DEPRECATED: [&str; 3] = [
 /// Includes nested deeper than this are reported rather than followed (redis-server would
 /// recurse until it runs out of stack on an include cycle).
 const MAX_INCLUDE_DEPTH: usize = 16;
+/// And at most this many include lines are followed in all, so that a cycle through a glob
+/// that matches several files cannot branch into billions of reads.
+const MAX_INCLUDE_LOADS: usize = 256;
 
 impl RedisConfig {
     fn error(
@@ -966,6 +970,16 @@ impl RedisConfig {
                     self.lines[line_index].refused = true;
                     return Ok(());
                 };
+                self.include_loads += 1;
+                if self.include_loads > MAX_INCLUDE_LOADS {
+                    return Err((
+                        "too many includes".into(),
+                        Some(format!(
+                            "more than {MAX_INCLUDE_LOADS} include lines were followed (an include cycle?)"
+                        )),
+                        1,
+                    ));
+                }
                 if self.include_depth >= MAX_INCLUDE_DEPTH {
                     return Err((
                         "include nesting too deep".into(),

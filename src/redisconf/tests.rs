@@ -261,3 +261,71 @@ fn crlf_and_blank_lines() {
     assert_eq!(c.maxmemory_bytes(), 1 << 20);
     assert!(c.appendonly());
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn fragment() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("maxmemory".to_string()),
+            Just("save".to_string()),
+            Just("include /etc/redis/*.conf".to_string()),
+            Just("include /etc/redis/redis.conf".to_string()),
+            Just("client-output-buffer-limit".to_string()),
+            Just("rename-command".to_string()),
+            Just("\"".to_string()),
+            Just("'".to_string()),
+            Just("#".to_string()),
+            Just("\\x4".to_string()),
+            "[ -~]{0,12}",
+            "\\PC{0,6}",
+        ]
+    }
+
+    proptest! {
+        /// Any text and any arguments: no panic, and the first error (if any) has a message.
+        /// The main file includes itself through the glob: the depth limit must end it.
+        #[test]
+        fn never_panics(
+            lines in prop::collection::vec(prop::collection::vec(fragment(), 0..5), 0..8),
+            args in prop::collection::vec(fragment(), 0..6),
+        ) {
+            let text: String = lines.iter().map(|l| l.join(" ") + "\n").collect();
+            let mut files = ConfigFiles::new();
+            files.insert("/etc/redis/redis.conf", text.as_str());
+            let mut argv = vec!["/etc/redis/redis.conf".to_string()];
+            argv.extend(args.iter().map(|a| format!("--{a}")));
+            let cfg = RedisConfig::from_argv(&argv, &files, &ReadOptions::default());
+            if let Some(e) = cfg.errors().first() {
+                prop_assert!(!e.message.is_empty());
+            }
+            let _ = cfg.config_get("save");
+            let _ = cfg.maxmemory_bytes();
+        }
+    }
+}
+
+#[test]
+fn include_cycle_ends_in_an_error() {
+    let c = conf("include /etc/redis/redis.conf\n");
+    assert!(
+        c.errors()
+            .iter()
+            .any(|e| e.message == "include nesting too deep")
+    );
+}
+
+#[test]
+fn branching_include_cycle_ends_fast() {
+    let mut files = ConfigFiles::new();
+    let many = "include /etc/redis/*.conf\n".repeat(10);
+    files.insert("/etc/redis/a.conf", many.as_str());
+    files.insert("/etc/redis/b.conf", many.as_str());
+    let c = RedisConfig::from_argv(
+        &["/etc/redis/a.conf".to_string()],
+        &files,
+        &ReadOptions::default(),
+    );
+    assert!(c.errors().iter().any(|e| e.message == "too many includes"));
+}

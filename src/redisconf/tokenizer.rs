@@ -28,6 +28,22 @@ pub fn split_args(line: &str) -> Result<Vec<Token>, SplitError> {
     let b = line.as_bytes();
     let n = b.len();
     let at = |i: usize| if i < n { b[i] } else { 0 };
+    // At a closing quote (or the end of the line inside quotes): where the token ends.
+    let close_quote = |c: u8, p: usize, quote_at: usize, unclosed: &'static str| {
+        if c == 0 {
+            return Err(SplitError {
+                offset: quote_at,
+                detail: unclosed,
+            });
+        }
+        if at(p + 1) != 0 && !is_c_space(at(p + 1)) {
+            return Err(SplitError {
+                offset: p,
+                detail: "a closing quote must be followed by a space or the end of the line",
+            });
+        }
+        Ok(p + 1)
+    };
     let mut tokens = Vec::new();
     let mut p = 0;
     loop {
@@ -62,20 +78,9 @@ pub fn split_args(line: &str) -> Result<Vec<Token>, SplitError> {
                         b'a' => 0x07,
                         other => other,
                     });
-                } else if c == b'"' {
-                    if at(p + 1) != 0 && !is_c_space(at(p + 1)) {
-                        return Err(SplitError {
-                            offset: p,
-                            detail: "a closing quote must be followed by a space or the end of the line",
-                        });
-                    }
-                    p += 1;
+                } else if c == b'"' || c == 0 {
+                    p = close_quote(c, p, quote_at, "this double quote is never closed")?;
                     break;
-                } else if c == 0 {
-                    return Err(SplitError {
-                        offset: quote_at,
-                        detail: "this double quote is never closed",
-                    });
                 } else {
                     current.push(c);
                 }
@@ -83,20 +88,9 @@ pub fn split_args(line: &str) -> Result<Vec<Token>, SplitError> {
                 if c == b'\\' && at(p + 1) == b'\'' {
                     p += 1;
                     current.push(b'\'');
-                } else if c == b'\'' {
-                    if at(p + 1) != 0 && !is_c_space(at(p + 1)) {
-                        return Err(SplitError {
-                            offset: p,
-                            detail: "a closing quote must be followed by a space or the end of the line",
-                        });
-                    }
-                    p += 1;
+                } else if c == b'\'' || c == 0 {
+                    p = close_quote(c, p, quote_at, "this single quote is never closed")?;
                     break;
-                } else if c == 0 {
-                    return Err(SplitError {
-                        offset: quote_at,
-                        detail: "this single quote is never closed",
-                    });
                 } else {
                     current.push(c);
                 }

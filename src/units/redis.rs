@@ -133,8 +133,21 @@ fn explain_unit(unit: &str) -> String {
 /// C `strtoll(s, &end, 10)` followed by `*end == '\0'`: leading white space and a sign are
 /// allowed, the rest must be digits. An empty string is 0 (no digits, end points at the NUL);
 /// a string of only blanks or only a sign is refused (end points back at its start).
-/// Overflow saturates (errno is not checked by the callers we model).
+/// Overflow saturates (the callers we model do not check errno).
 pub fn c_strtoll_full(s: &str) -> Option<i64> {
+    c_strtoll(s, 10)
+        .map(|r| r.unwrap_or_else(|negative| if negative { i64::MIN } else { i64::MAX }))
+}
+
+/// C `strtoll(s, &end, 8)` with `errno == 0 && *end == '\0'` (octal configs): as
+/// [`c_strtoll_full`], but overflow (ERANGE) is a failure.
+pub fn c_strtoll_octal_full(s: &str) -> Option<i64> {
+    c_strtoll(s, 8).and_then(Result::ok)
+}
+
+/// `strtoll` over the whole string: `None` when characters remain, `Some(Err(negative))` on
+/// overflow.
+fn c_strtoll(s: &str, radix: u32) -> Option<Result<i64, bool>> {
     let b = s.as_bytes();
     let mut i = 0;
     while i < b.len() && is_c_space(b[i]) {
@@ -146,19 +159,19 @@ pub fn c_strtoll_full(s: &str) -> Option<i64> {
         i += 1;
     }
     let start = i;
-    while i < b.len() && b[i].is_ascii_digit() {
+    while i < b.len() && (b[i] as char).is_digit(radix) {
         i += 1;
     }
     if start == i {
         // No conversion: end = s. Accepted only when s itself is empty.
-        return if b.is_empty() { Some(0) } else { None };
+        return b.is_empty().then_some(Ok(0));
     }
     if i != b.len() {
         return None;
     }
-    let magnitude: i128 = s[start..i].parse::<i128>().unwrap_or(i128::MAX);
+    let magnitude = i128::from_str_radix(&s[start..i], radix).unwrap_or(i128::MAX);
     let value = if negative { -magnitude } else { magnitude };
-    Some(value.clamp(i64::MIN as i128, i64::MAX as i128) as i64)
+    Some(i64::try_from(value).map_err(|_| negative))
 }
 
 /// C `isspace` in the "C" locale.
@@ -194,34 +207,6 @@ pub fn string2ll(s: &str) -> Option<i64> {
     } else {
         i64::try_from(v).ok()
     }
-}
-
-/// C `strtoll(s, &end, 8)` with `errno == 0 && *end == '\0'` (octal configs).
-pub fn c_strtoll_octal_full(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    let mut i = 0;
-    while i < b.len() && is_c_space(b[i]) {
-        i += 1;
-    }
-    let mut negative = false;
-    if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
-        negative = b[i] == b'-';
-        i += 1;
-    }
-    let start = i;
-    while i < b.len() && (b'0'..=b'7').contains(&b[i]) {
-        i += 1;
-    }
-    if start == i {
-        return if b.is_empty() { Some(0) } else { None };
-    }
-    if i != b.len() {
-        return None;
-    }
-    let magnitude = i128::from_str_radix(&s[start..i], 8).ok()?;
-    let value = if negative { -magnitude } else { magnitude };
-    // ERANGE on overflow makes the parse fail.
-    i64::try_from(value).ok()
 }
 
 #[cfg(test)]
