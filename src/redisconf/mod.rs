@@ -530,7 +530,7 @@ impl RedisConfig {
             parts.push((text, Segment::Args(pieces)));
         }
         cfg.load(build_text(parts), &mut state, false);
-        cfg.finish(&state);
+        cfg.finish();
         cfg
     }
 
@@ -833,7 +833,7 @@ impl RedisConfig {
     }
 
     /// After all lines: the checks `loadServerConfigFromString` and `main` make on the whole.
-    fn finish(&mut self, _state: &ReadState<'_>) {
+    fn finish(&mut self) {
         if self.cluster_enabled() && self.replicaof().is_some() {
             // redis-server prints no line for this one.
             let location = self.line_of("replicaof").map(|l| l.location().clone());
