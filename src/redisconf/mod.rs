@@ -311,8 +311,8 @@ enum LineOrigin {
     Args {
         pieces: ArgPieces,
     },
-    /// The separator line, or stdin.
-    Stdin,
+    /// The empty line between the file and the options.
+    Separator,
 }
 
 /// A piece of text to parse, line by line, with the origin of every line.
@@ -344,9 +344,9 @@ impl Text {
                     column: (inner + byte_offset - start) as u32 + 1,
                 }
             }
-            LineOrigin::Stdin => Location::File {
-                path: "<stdin>".into(),
-                line: line_index as u32 + 1,
+            // Always an empty line, so nothing on it is ever located; point at the options.
+            LineOrigin::Separator => Location::Arg {
+                index: 0,
                 column: byte_offset as u32 + 1,
             },
         }
@@ -356,10 +356,10 @@ impl Text {
 /// A piece of the text redis-server parses: a file's content, or the command-line options.
 enum Segment {
     File(String),
-    /// The `\n` redis-server puts between the file and the options, or unknown stdin.
+    /// The `\n` redis-server puts between the file and the options.
     Separator,
     /// The option lines; for each, its pieces (see [`LineOrigin::Args`]).
-    Args(Vec<Vec<(usize, usize, usize)>>),
+    Args(Vec<ArgPieces>),
 }
 
 /// Concatenates the segments and splits the result on `\n` as `sdssplitlen` does (an empty
@@ -388,7 +388,7 @@ fn build_text(parts: Vec<(String, Segment)>) -> Text {
                 path: path.clone(),
                 line: newlines[k] + 1,
             },
-            Segment::Separator => LineOrigin::Stdin,
+            Segment::Separator => LineOrigin::Separator,
             Segment::Args(arg_lines) => LineOrigin::Args {
                 pieces: arg_lines
                     .get(newlines[k] as usize)
@@ -463,16 +463,16 @@ fn build_command_line(argv: &[String]) -> CommandLine {
             }
             options.push((line, pieces));
         } else {
-            let quoted = repr(arg);
+            // A value before any option name starts a line of its own (redis-server appends it
+            // to the empty option list).
             if options.is_empty() {
-                // redis-server appends the value to an empty option list; it then parses as
-                // a line of its own.
                 options.push((String::new(), Vec::new()));
             }
-            let (line, pieces) = options.last_mut().expect("pushed above");
-            pieces.push((line.len(), j, 0));
-            line.push_str(&quoted);
-            line.push(' ');
+            if let Some((line, pieces)) = options.last_mut() {
+                pieces.push((line.len(), j, 0));
+                line.push_str(&repr(arg));
+                line.push(' ');
+            }
             handled_last_config_arg = true;
         }
         j += 1;
@@ -499,18 +499,16 @@ impl RedisConfig {
         if let Some((index, path)) = &cmd.config_file {
             let resolved = resolve(&state.cwd, path);
             if files.get(&resolved).is_none() {
-                cfg.errors.push(StartupError {
-                    location: Some(Location::Arg {
+                cfg.whole_config_error(
+                    Some(Location::Arg {
                         index: *index,
                         column: 1,
                     }),
-                    line_text: String::new(),
-                    redis_line: None,
-                    message: format!(
+                    format!(
                         "Fatal error, can't open config file '{resolved}': No such file or directory"
                     ),
-                    hint: Some("the file is not in the input (no ConfigMap provides it)".into()),
-                });
+                    Some("the file is not in the input (no ConfigMap provides it)"),
+                );
             } else {
                 parts = file_segments(files, &[resolved]);
             }
@@ -558,6 +556,8 @@ impl RedisConfig {
     }
 
     /// The typed value of a standard directive and the line that set it (`None`: default).
+    /// `save` and `client-output-buffer-limit` accumulate, so they have accessors of their
+    /// own ([`save_points`](Self::save_points), [`output_buffer_limit`](Self::output_buffer_limit)).
     pub fn get(&self, name: &str) -> Option<(&Value, &Line)> {
         let d = directives::lookup(name)?;
         self.values.get(d.name).map(|(v, i)| (v, &self.lines[*i]))
@@ -568,7 +568,8 @@ impl RedisConfig {
         self.get(name).map(|(_, l)| l)
     }
 
-    fn int(&self, name: &str) -> i128 {
+    /// An integer or memory directive's effective value (its default when unset).
+    pub fn int_value(&self, name: &str) -> i128 {
         match self.get(name) {
             Some((Value::Int(v), _)) => *v,
             _ => directives::lookup(name)
@@ -577,7 +578,8 @@ impl RedisConfig {
         }
     }
 
-    fn bool(&self, name: &str) -> bool {
+    /// A boolean directive's effective value (its default when unset).
+    pub fn bool_value(&self, name: &str) -> bool {
         match self.get(name) {
             Some((Value::Bool(b), _)) => *b,
             _ => directives::lookup(name).is_some_and(|d| d.default == "yes"),
@@ -593,7 +595,7 @@ impl RedisConfig {
 
     /// `maxmemory` in bytes; 0 means no limit.
     pub fn maxmemory_bytes(&self) -> u64 {
-        self.int("maxmemory") as u64
+        self.int_value("maxmemory") as u64
     }
 
     pub fn maxmemory_policy(&self) -> &'static str {
@@ -601,26 +603,16 @@ impl RedisConfig {
     }
 
     pub fn appendonly(&self) -> bool {
-        self.bool("appendonly")
+        self.bool_value("appendonly")
     }
 
     pub fn cluster_enabled(&self) -> bool {
-        self.bool("cluster-enabled")
+        self.bool_value("cluster-enabled")
     }
 
     /// `repl-backlog-size` in bytes.
     pub fn repl_backlog_bytes(&self) -> u64 {
-        self.int("repl-backlog-size") as u64
-    }
-
-    /// A boolean directive's effective value (default when unset).
-    pub fn bool_value(&self, name: &str) -> bool {
-        self.bool(name)
-    }
-
-    /// An integer or memory directive's effective value (default when unset).
-    pub fn int_value(&self, name: &str) -> i128 {
-        self.int(name)
+        self.int_value("repl-backlog-size") as u64
     }
 
     /// The effective save points: the defaults when no `save` line exists.
@@ -715,9 +707,6 @@ impl RedisConfig {
                 (_, Some((Value::Bool(b), _))) => if *b { "yes" } else { "no" }.to_string(),
                 (_, Some((Value::Str(s), _))) => s.clone().unwrap_or_default(),
                 (_, Some((Value::Enum(v), _))) => v.join(" "),
-                (Kind::Numeric { unsigned: true, .. }, Some((Value::Int(i), _))) => {
-                    (*i as u64).to_string()
-                }
                 (Kind::Numeric { percent: true, .. }, Some((Value::Int(i), _))) if *i < 0 => {
                     format!("{}%", -i)
                 }
@@ -766,6 +755,23 @@ impl RedisConfig {
             redis_line: Some(i as u32 + 1),
             message: message.into(),
             hint,
+        });
+    }
+
+    /// An error redis-server reports without a line number (fatal log lines, checks of the
+    /// configuration as a whole); `location` points at the line that causes it, if any.
+    fn whole_config_error(
+        &mut self,
+        location: Option<Location>,
+        message: impl Into<String>,
+        hint: Option<&str>,
+    ) {
+        self.errors.push(StartupError {
+            location,
+            line_text: String::new(),
+            redis_line: None,
+            message: message.into(),
+            hint: hint.map(String::from),
         });
     }
 
@@ -837,13 +843,11 @@ impl RedisConfig {
         if self.cluster_enabled() && self.replicaof().is_some() {
             // redis-server prints no line for this one.
             let location = self.line_of("replicaof").map(|l| l.location().clone());
-            self.errors.push(StartupError {
+            self.whole_config_error(
                 location,
-                line_text: String::new(),
-                redis_line: None,
-                message: "replicaof directive not allowed in cluster mode".into(),
-                hint: Some("a cluster node's replication is set up by the cluster itself".into()),
-            });
+                "replicaof directive not allowed in cluster mode",
+                Some("a cluster node's replication is set up by the cluster itself"),
+            );
         }
         // initServer() configures TLS before modules and ACL users are loaded.
         if let Some(reason) = self.tls_misconfiguration() {
@@ -851,13 +855,11 @@ impl RedisConfig {
                 .iter()
                 .find_map(|n| self.line_of(n))
                 .map(|l| l.location().clone());
-            self.errors.push(StartupError {
+            self.whole_config_error(
                 location,
-                line_text: String::new(),
-                redis_line: None,
-                message: "Failed to configure TLS. Check logs for more info.".into(),
-                hint: Some(reason.into()),
-            });
+                "Failed to configure TLS. Check logs for more info.",
+                Some(reason),
+            );
         }
         // main() loads modules (and checks module settings) before the ACL users.
         let module_configs = self
@@ -866,44 +868,39 @@ impl RedisConfig {
             .any(|l| l.name.contains('.') && !l.refused);
         let modules = self.lines.iter().any(|l| l.name == "loadmodule");
         if module_configs && !modules {
-            let line = self.lines.iter().find(|l| l.name.contains('.'));
-            self.errors.push(StartupError {
-                location: line.map(|l| l.location().clone()),
-                line_text: String::new(),
-                redis_line: None,
-                message: "Module Configuration detected without loadmodule directive or no \
-                          ApplyConfig call: aborting"
-                    .into(),
-                hint: Some(
-                    "a name with a dot is a module's setting; no loadmodule line loads one".into(),
-                ),
-            });
+            let location = self
+                .lines
+                .iter()
+                .find(|l| l.name.contains('.'))
+                .map(|l| l.location().clone());
+            self.whole_config_error(
+                location,
+                "Module Configuration detected without loadmodule directive or no ApplyConfig \
+                 call: aborting",
+                Some("a name with a dot is a module's setting; no loadmodule line loads one"),
+            );
         }
         let has_users = self.lines.iter().any(|l| l.name == "user" && !l.refused);
         if let Some((Value::Str(Some(_)), line)) = self.get("aclfile")
             && has_users
         {
             let location = Some(line.location().clone());
-            self.errors.push(StartupError {
+            self.whole_config_error(
                 location,
-                line_text: String::new(),
-                redis_line: None,
-                message: "Configuring Redis with users defined in redis.conf and at the same \
-                              setting an ACL file path is invalid. This setup is very likely to \
-                              lead to configuration errors and security holes, please define \
-                              either an ACL file or declare users directly in your redis.conf, \
-                              but not both."
-                    .into(),
-                hint: None,
-            });
+                "Configuring Redis with users defined in redis.conf and at the same setting an \
+                 ACL file path is invalid. This setup is very likely to lead to configuration \
+                 errors and security holes, please define either an ACL file or declare users \
+                 directly in your redis.conf, but not both.",
+                None,
+            );
         }
     }
 
     /// `tlsConfigure`'s checks of settings (whether the files exist is only known in the pod).
     fn tls_misconfiguration(&self) -> Option<&'static str> {
-        let tls_replication = self.bool("tls-replication");
-        let tls_cluster = self.bool("tls-cluster");
-        if self.int("tls-port") == 0 && !tls_replication && !tls_cluster {
+        let tls_replication = self.bool_value("tls-replication");
+        let tls_cluster = self.bool_value("tls-cluster");
+        if self.int_value("tls-port") == 0 && !tls_replication && !tls_cluster {
             return None;
         }
         let set = |name: &str| matches!(self.get(name), Some((Value::Str(Some(_)), _)));
@@ -937,7 +934,7 @@ impl RedisConfig {
         i: usize,
         state: &mut ReadState<'_>,
         reading_config_file: &mut bool,
-    ) -> Result<(), (String, Option<String>, usize)> {
+    ) -> SetResult {
         let argc = tokens.len();
         let arg = |k: usize| tokens[k].text.as_str();
         if DEPRECATED.contains(&name) && argc == 2 {
@@ -958,15 +955,13 @@ impl RedisConfig {
                     vec![path.clone()]
                 } else {
                     // Fatal before anything is parsed; redis-server logs it without a line.
-                    self.errors.push(StartupError {
-                        location: Some(text.location(i, tokens[1].offset)),
-                        line_text: String::new(),
-                        redis_line: None,
-                        message: format!(
+                    self.whole_config_error(
+                        Some(text.location(i, tokens[1].offset)),
+                        format!(
                             "Fatal error, can't open config file '{path}': No such file or directory"
                         ),
-                        hint: Some("included files must be in the input (mounted from a ConfigMap)".into()),
-                    });
+                        Some("included files must be in the input (mounted from a ConfigMap)"),
+                    );
                     self.lines[line_index].refused = true;
                     return Ok(());
                 };

@@ -263,10 +263,6 @@ fn error(input: &str, kind: QuantityErrorKind, message: impl Into<String>) -> Qu
     }
 }
 
-fn is_digit(b: u8) -> bool {
-    b.is_ascii_digit()
-}
-
 /// `parseQuantityString`, byte for byte.
 fn parse_quantity_string(s: &str) -> Result<Parts<'_>, QuantityError> {
     let b = s.as_bytes();
@@ -295,7 +291,7 @@ fn parse_quantity_string(s: &str) -> Result<Parts<'_>, QuantityError> {
         });
     }
     let num_start = pos;
-    while pos < end && is_digit(b[pos]) {
+    while pos < end && b[pos].is_ascii_digit() {
         pos += 1;
     }
     let digits_seen_int = pos > sign_end;
@@ -307,7 +303,7 @@ fn parse_quantity_string(s: &str) -> Result<Parts<'_>, QuantityError> {
     if pos < end && b[pos] == b'.' {
         pos += 1;
         let denom_start = pos;
-        while pos < end && is_digit(b[pos]) {
+        while pos < end && b[pos].is_ascii_digit() {
             pos += 1;
         }
         denom = &s[denom_start..pos];
@@ -320,7 +316,7 @@ fn parse_quantity_string(s: &str) -> Result<Parts<'_>, QuantityError> {
     if pos < end && (b[pos] == b'-' || b[pos] == b'+') {
         pos += 1;
     }
-    while pos < end && is_digit(b[pos]) {
+    while pos < end && b[pos].is_ascii_digit() {
         pos += 1;
     }
     if pos < end {
