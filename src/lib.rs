@@ -4,4 +4,5 @@
 //! This crate is the engine; `src/main.rs` is the command line.
 
 pub mod redisconf;
+pub mod source;
 pub mod units;

@@ -1,0 +1,215 @@
+use super::*;
+
+fn load(text: &str) -> SourceFile {
+    load_yaml("t.yaml", text.to_string(), &Limits::default())
+}
+
+/// The (line, column) of the character at `offset` of a scalar, and check that the byte
+/// offset really points at that character in the file.
+fn scalar_pos(file: &SourceFile, node: &Node, needle: &str) -> (u32, u32) {
+    let s = node.scalar().expect("scalar");
+    let at = s.text.find(needle).expect("needle in scalar");
+    let pos = s.pos_at(at).expect("position");
+    assert!(
+        file.text[pos.offset..].starts_with(needle),
+        "offset {} does not point at {needle:?}",
+        pos.offset
+    );
+    (pos.line, pos.column)
+}
+
+#[test]
+fn positions_of_keys_and_values_across_documents() {
+    let f = load(
+        "# comment\napiVersion: v1\nkind: ConfigMap\n---\napiVersion: apps/v1\nkind: StatefulSet\nspec:\n  template:\n    spec:\n      containers:\n      - name: redis\n        resources:\n          limits:\n            memory: 1Gi\n",
+    );
+    assert!(f.diagnostics.is_empty(), "{:?}", f.diagnostics);
+    assert_eq!(f.documents.len(), 2);
+    assert_eq!(f.documents[1].index, 1);
+    let root = Cursor::root(&f.documents[1].root);
+    let mem = root
+        .at(&["spec", "template", "spec", "containers"])
+        .unwrap()
+        .items()[0]
+        .at(&["resources", "limits", "memory"])
+        .unwrap();
+    assert_eq!(
+        mem.pointer,
+        "/spec/template/spec/containers/0/resources/limits/memory"
+    );
+    let p = mem.pos().unwrap();
+    assert_eq!((p.line, p.column), (14, 21));
+    assert_eq!(&f.text[p.offset..p.offset + 3], "1Gi");
+    let k = mem.key_pos().unwrap();
+    assert_eq!((k.line, k.column), (14, 13));
+}
+
+#[test]
+fn literal_block_lines_map_to_file_lines() {
+    let text = "data:\n  redis.conf: |\n\n    # header\n    maxmemory 1gb\n      save \"\"\n\n    appendonly yes\nnext: 1\n";
+    let f = load(text);
+    let node = f.documents[0]
+        .root
+        .get("data")
+        .unwrap()
+        .get("redis.conf")
+        .unwrap();
+    assert_eq!(scalar_pos(&f, node, "maxmemory"), (5, 5));
+    assert_eq!(scalar_pos(&f, node, "1gb"), (5, 15));
+    assert_eq!(scalar_pos(&f, node, "save"), (6, 7));
+    assert_eq!(scalar_pos(&f, node, "appendonly"), (8, 5));
+}
+
+#[test]
+fn folded_and_plain_multiline_scalars() {
+    let f = load("a: >-\n  first line\n  second\n\n  third\nb: plain\n  continued here\n");
+    let a = f.documents[0].root.get("a").unwrap();
+    assert_eq!(a.as_str(), Some("first line second\nthird"));
+    assert_eq!(scalar_pos(&f, a, "second"), (3, 3));
+    assert_eq!(scalar_pos(&f, a, "third"), (5, 3));
+    let b = f.documents[0].root.get("b").unwrap();
+    assert_eq!(scalar_pos(&f, b, "continued"), (7, 3));
+}
+
+#[test]
+fn json_flow_with_backslash_continuations() {
+    // The kubernetes-website example, verbatim shape.
+    let text = "---\n{\n  data: {\n    redis-config: \"\\\n       maxmemory 2mb\\n\\\n       maxmemory-policy allkeys-lru\\n\\\n      \",\n  },\n}\n";
+    let f = load(text);
+    assert!(f.diagnostics.is_empty(), "{:?}", f.diagnostics);
+    let node = f.documents[0]
+        .root
+        .get("data")
+        .unwrap()
+        .get("redis-config")
+        .unwrap();
+    assert_eq!(
+        node.as_str(),
+        Some("maxmemory 2mb\nmaxmemory-policy allkeys-lru\n")
+    );
+    assert_eq!(scalar_pos(&f, node, "maxmemory 2mb"), (5, 8));
+    assert_eq!(scalar_pos(&f, node, "2mb"), (5, 18));
+    assert_eq!(scalar_pos(&f, node, "maxmemory-policy"), (6, 8));
+}
+
+#[test]
+fn quoted_scalars_with_escapes_and_folding() {
+    let f = load("a: \"x\\ty  \n  z\"\nb: 'it''s here'\n");
+    let a = f.documents[0].root.get("a").unwrap();
+    assert_eq!(a.as_str(), Some("x\ty z"));
+    assert_eq!(scalar_pos(&f, a, "z"), (2, 3));
+    let b = f.documents[0].root.get("b").unwrap();
+    assert_eq!(b.as_str(), Some("it's here"));
+    assert_eq!(scalar_pos(&f, b, "here"), (3, 11));
+}
+
+#[test]
+fn non_ascii_text_keeps_byte_offsets() {
+    let f = load("# café ☕\nname: \"größe\"\nmemory: 1Gi\n");
+    let m = f.documents[0].root.get("memory").unwrap();
+    let p = m.start().unwrap();
+    assert_eq!((p.line, p.column), (3, 9));
+    assert_eq!(&f.text[p.offset..p.offset + 3], "1Gi");
+}
+
+#[test]
+fn a_broken_document_does_not_hide_the_others() {
+    let text =
+        "a: 1\n---\nb:\n\tc: 2\n---\n{{- if .Values.enabled }}\nkind: X\n{{- end }}\n---\nd: 4\n";
+    let f = load(text);
+    assert_eq!(f.documents.len(), 2);
+    assert_eq!(f.documents[0].root.get("a").and_then(Node::as_i64), Some(1));
+    assert_eq!(f.documents[1].root.get("d").and_then(Node::as_i64), Some(4));
+    assert_eq!(f.documents[1].index, 3);
+    assert_eq!(f.diagnostics.len(), 2, "{:?}", f.diagnostics);
+    assert_eq!(f.diagnostics[0].pos.line, 4);
+    assert!(
+        f.diagnostics[0].message.contains("tabs"),
+        "{}",
+        f.diagnostics[0].message
+    );
+    assert_eq!(f.diagnostics[1].pos.line, 6);
+    assert!(f.diagnostics[1].message.contains("helm template"));
+}
+
+#[test]
+fn helm_source_comments_name_the_template() {
+    let f = load(
+        "---\n# Source: redis-ha/templates/redis-ha-configmap.yaml\napiVersion: v1\nkind: ConfigMap\n",
+    );
+    assert_eq!(
+        f.documents[0].helm_source.as_deref(),
+        Some("redis-ha/templates/redis-ha-configmap.yaml")
+    );
+}
+
+#[test]
+fn alias_bomb_is_refused_fast() {
+    let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..12 {
+        let refs = vec![format!("*a{}", i - 1); 9].join(", ");
+        text.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+    }
+    let start = std::time::Instant::now();
+    let f = load(&text);
+    assert!(f.documents.is_empty());
+    assert!(
+        f.diagnostics[0].message.contains("aliases"),
+        "{:?}",
+        f.diagnostics
+    );
+    // Generous bound: only guards against an expansion that runs away.
+    assert!(start.elapsed().as_secs() < 10);
+}
+
+#[test]
+fn deep_nesting_is_refused_without_overflow() {
+    let text = "- ".repeat(100_000) + "x\n";
+    let f = load(&text);
+    assert!(f.documents.is_empty());
+    assert!(f.diagnostics[0].message.contains("nesting"));
+    let text = "[".repeat(50_000);
+    let f = load(&text);
+    assert!(f.documents.is_empty());
+    assert_eq!(f.diagnostics.len(), 1);
+}
+
+#[test]
+fn merge_keys_and_repeated_keys() {
+    let f = load("base: &b {memory: 1Gi, cpu: 1}\nlimits:\n  <<: *b\n  cpu: 2\nx: 1\nx: 2\n");
+    let limits = f.documents[0].root.get("limits").unwrap();
+    assert_eq!(limits.get("memory").and_then(Node::as_str), Some("1Gi"));
+    assert_eq!(limits.get("cpu").and_then(Node::as_i64), Some(2));
+    assert_eq!(f.documents[0].root.get("x").and_then(Node::as_i64), Some(2));
+    assert_eq!(f.diagnostics.len(), 1);
+    assert!(!f.diagnostics[0].error);
+    assert_eq!(f.diagnostics[0].pos.line, 6);
+}
+
+#[test]
+fn empty_and_comment_only_documents_are_skipped() {
+    let f = load("---\n# nothing\n---\n...\n---\na: 1\n");
+    assert!(f.diagnostics.is_empty(), "{:?}", f.diagnostics);
+    assert_eq!(f.documents.len(), 1);
+}
+
+#[test]
+fn json_round_trip_keeps_types() {
+    let f = load("a: \"1\"\nb: 1\nc: yes\nd: ~\ne: 1.5\nf: [1, two]\n");
+    let j = f.documents[0].root.to_json();
+    assert_eq!(
+        j,
+        serde_json::json!({"a": "1", "b": 1, "c": true, "d": null, "e": 1.5, "f": [1, "two"]})
+    );
+    assert_eq!(Node::from_json(&j).to_json(), j);
+}
+
+proptest::proptest! {
+    #[test]
+    fn loading_never_panics(text in "[-a-z:{}\\[\\]\"'|>&*!#\\\\ \n\t0-9.]{0,200}") {
+        let f = load(&text);
+        for d in &f.diagnostics {
+            proptest::prop_assert!(d.pos.offset <= text.len());
+        }
+    }
+}
