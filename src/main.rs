@@ -21,6 +21,14 @@ enum Command {
         /// Files or directories to lint; `-` reads standard input.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// Print the model redline builds of the input (every value with its file position
+        /// and origin) instead of findings.
+        #[arg(long)]
+        dump_model: bool,
+        /// How KubeBlocks computes maxmemory when nothing sets it: `limit:0.8` (redis addon
+        /// 1.0.2+ and 0.9.5+), `request` (addons 0.5 to 1.0.1) or `none`.
+        #[arg(long, default_value = "limit:0.8", value_name = "RULE")]
+        kubeblocks_maxmemory: redline::extract::KubeBlocksMaxmemory,
     },
     /// Write the fixes of fixable findings back into the files, changing only what must change.
     Fix {
@@ -64,7 +72,20 @@ fn not_built(name: &str) -> ExitCode {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Lint { .. } => not_built("lint"),
+        Command::Lint {
+            paths,
+            dump_model,
+            kubeblocks_maxmemory,
+        } => {
+            if dump_model {
+                let opts = redline::extract::Options {
+                    kubeblocks_maxmemory,
+                };
+                dump_model_of(&paths, &opts)
+            } else {
+                not_built("lint (findings)")
+            }
+        }
         Command::Fix { .. } => not_built("fix"),
         Command::Serve => not_built("serve"),
         Command::Rules => not_built("rules"),
@@ -72,6 +93,39 @@ fn main() -> ExitCode {
         Command::Certs => not_built("certs"),
         Command::CheckConf { file, args } => check_conf(&file, &args),
     }
+}
+
+/// Load every input as one, build the model and print it.
+fn dump_model_of(paths: &[PathBuf], opts: &redline::extract::Options) -> ExitCode {
+    use redline::source::Limits;
+    let files = match redline::input::expand_paths(paths) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("redline: {e}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let mut sources = Vec::new();
+    for f in &files {
+        match redline::input::read_source(f, &Limits::default()) {
+            Ok(s) => sources.push(s),
+            Err(e) => {
+                eprintln!("redline: {e}");
+                return ExitCode::from(EXIT_USAGE);
+            }
+        }
+    }
+    let diagnostics: Vec<_> = sources
+        .iter()
+        .flat_map(|s| s.diagnostics.iter().map(|d| (s.name.clone(), d.clone())))
+        .collect();
+    let (objects, skipped) = redline::extract::objects_of(&sources);
+    let inventory = redline::extract::extract(objects, opts);
+    print!(
+        "{}",
+        redline::dump::dump(&inventory, &diagnostics, &skipped)
+    );
+    ExitCode::SUCCESS
 }
 
 fn check_conf(file: &std::path::Path, args: &[String]) -> ExitCode {

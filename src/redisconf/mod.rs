@@ -99,7 +99,7 @@ impl ConfigFiles {
 }
 
 /// Lexical normalisation: `/a/./b/../c` → `/a/c`.
-fn normalize_path(path: &str) -> String {
+pub fn normalize_path(path: &str) -> String {
     let absolute = path.starts_with('/');
     let mut parts: Vec<&str> = Vec::new();
     for part in path.split('/') {

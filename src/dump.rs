@@ -1,0 +1,266 @@
+//! `redline lint --dump-model`: the model of an input as text, every value with where it came
+//! from. Stable enough for snapshot tests; meant for people debugging a finding.
+
+use std::fmt::Write;
+
+use crate::extract::NotAnObject;
+use crate::model::{
+    AntiAffinity, DataVolume, Deployment, Handler, Inventory, Loc, Memory, Probe, ProbeOrigin,
+    Setting,
+};
+use crate::source::Diagnostic;
+use crate::units::human;
+
+/// The whole inventory; `diagnostics` are the loader's, per file name.
+pub fn dump(
+    inv: &Inventory,
+    diagnostics: &[(String, Diagnostic)],
+    skipped: &[NotAnObject],
+) -> String {
+    let mut out = String::new();
+    for (file, d) in diagnostics {
+        let kind = if d.error { "error" } else { "warning" };
+        let _ = writeln!(out, "{kind}: {file}:{}: {}", d.pos, d.message);
+    }
+    for s in skipped {
+        let _ = writeln!(out, "skipped: {}:{}: {}", s.file, s.line, s.reason);
+    }
+    for (i, o) in inv.objects.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "object #{i}: {} ({}) {}",
+            o,
+            o.api_version,
+            place(
+                inv,
+                &Loc {
+                    object: crate::model::ObjectId(i),
+                    pointer: String::new(),
+                    pos: o.pos
+                }
+            )
+        );
+    }
+    for p in &inv.problems {
+        let _ = writeln!(out, "problem: {} {}", place(inv, &p.at), p.message);
+    }
+    for d in &inv.deployments {
+        deployment(&mut out, inv, d);
+    }
+    out
+}
+
+/// `file:line:col /pointer`.
+fn place(inv: &Inventory, at: &Loc) -> String {
+    let o = inv.object(at.object);
+    let file = o.file.as_deref().unwrap_or("-");
+    let pointer = if at.pointer.is_empty() {
+        ""
+    } else {
+        &at.pointer
+    };
+    match at.pos {
+        Some(p) => format!("at {file}:{p} {pointer}").trim_end().to_string(),
+        None => format!("in {file} {pointer}").trim_end().to_string(),
+    }
+}
+
+fn memory(inv: &Inventory, m: &Option<Memory>) -> String {
+    match m {
+        Some(m) => format!(
+            "{} = {} B ({}) {}",
+            m.text,
+            m.bytes,
+            human::size(m.bytes),
+            place(inv, &m.at)
+        ),
+        None => "none".to_string(),
+    }
+}
+
+fn setting(s: &Setting) -> String {
+    match s.at {
+        Some(_) => s.value.to_string(),
+        None => format!("{}*", s.value),
+    }
+}
+
+fn probe(inv: &Inventory, name: &str, p: &Option<Probe>) -> String {
+    let Some(p) = p else {
+        return format!("{name}: none");
+    };
+    let handler = match &p.handler {
+        Handler::Exec(cmd) => format!("exec {cmd:?}"),
+        Handler::TcpSocket(port) => format!("tcpSocket {port}"),
+        Handler::HttpGet { path, port } => format!("httpGet {path} :{port}"),
+        Handler::Grpc(port) => format!("grpc {port}"),
+        Handler::Missing => "no handler".to_string(),
+    };
+    let origin = match &p.origin {
+        ProbeOrigin::User => p.at.as_ref().map_or(String::new(), |a| place(inv, a)),
+        ProbeOrigin::Operator(who) => format!("from {who}"),
+    };
+    format!(
+        "{name}: {handler} delay/period/timeout/success/failure {}/{}/{}/{}/{} {origin}",
+        setting(&p.initial_delay_seconds),
+        setting(&p.period_seconds),
+        setting(&p.timeout_seconds),
+        setting(&p.success_threshold),
+        setting(&p.failure_threshold),
+    )
+}
+
+fn deployment(out: &mut String, inv: &Inventory, d: &Deployment) {
+    let o = inv.object(d.object);
+    let _ = writeln!(
+        out,
+        "deployment {} / {} [{:?}, {}]",
+        o,
+        d.component.as_deref().unwrap_or("-"),
+        d.platform,
+        d.role
+    );
+    if let Some(op) = &d.operation {
+        let _ = writeln!(
+            out,
+            "  operation: {} by {}{}",
+            op.kind,
+            inv.object(op.object),
+            if op.cluster_found {
+                ""
+            } else {
+                " (Cluster not in the input)"
+            }
+        );
+    }
+    for (label, v) in [("replicas", &d.replicas), ("shards", &d.shards)] {
+        if let Some(v) = v {
+            let _ = writeln!(out, "  {label}: {} {}", v.value, place(inv, &v.at));
+        }
+    }
+    for c in &d.containers {
+        let _ = writeln!(out, "  container {} {}", c.name, place(inv, &c.at));
+        if let Some(i) = &c.image {
+            let _ = writeln!(out, "    image: {} {}", i.value, place(inv, &i.at));
+        }
+        let _ = writeln!(
+            out,
+            "    memory request: {}",
+            memory(inv, &c.memory_request)
+        );
+        let _ = writeln!(out, "    memory limit: {}", memory(inv, &c.memory_limit));
+        if c.request_from_limit {
+            let _ = writeln!(out, "    (request defaults to the limit)");
+        }
+        for (at, msg) in &c.memory_errors {
+            let _ = writeln!(out, "    memory error: {msg} {}", place(inv, at));
+        }
+        let _ = writeln!(out, "    {}", probe(inv, "liveness", &c.probes.liveness));
+        let _ = writeln!(out, "    {}", probe(inv, "readiness", &c.probes.readiness));
+        let _ = writeln!(out, "    {}", probe(inv, "startup", &c.probes.startup));
+    }
+    let cfg = &d.config;
+    let maxmemory = cfg.redis.maxmemory_bytes();
+    match cfg.source_of("maxmemory") {
+        Some((_, src)) => {
+            let _ = writeln!(
+                out,
+                "  maxmemory: {maxmemory} B ({}) from {} {}",
+                human::size(maxmemory),
+                src.origin,
+                src.at.as_ref().map_or(String::new(), |a| place(inv, a))
+            );
+        }
+        None if cfg.is_known("maxmemory") => {
+            let _ = writeln!(out, "  maxmemory: 0 (Redis default: no limit)");
+        }
+        None => {
+            let _ = writeln!(out, "  maxmemory: unknown");
+        }
+    }
+    let _ = writeln!(
+        out,
+        "  config ({}):",
+        if cfg.complete { "complete" } else { "partial" }
+    );
+    for (line, src) in cfg.redis.lines().iter().zip(&cfg.sources) {
+        let _ = writeln!(
+            out,
+            "    {} {}{}  [{}{}]",
+            line.name,
+            line.args.join(" "),
+            if line.refused { " (refused)" } else { "" },
+            src.origin,
+            src.at
+                .as_ref()
+                .map_or(String::new(), |a| format!(" {}", place(inv, a)))
+        );
+    }
+    for (e, at) in &cfg.errors {
+        let _ = writeln!(
+            out,
+            "    start-up error: {} {}",
+            e.message,
+            at.as_ref().map_or(String::new(), |a| place(inv, a))
+        );
+    }
+    for u in &cfg.unknown {
+        let _ = writeln!(out, "    unknown value: {u}");
+    }
+    for g in &cfg.gaps {
+        let _ = writeln!(out, "    note: {g}");
+    }
+    let data = match &d.data {
+        DataVolume::Claim {
+            size_bytes,
+            access_modes,
+            at,
+        } => format!(
+            "claim {} {:?} {}",
+            size_bytes.map_or("?".to_string(), human::size),
+            access_modes,
+            place(inv, at)
+        ),
+        DataVolume::EmptyDir { at } => format!("emptyDir {}", place(inv, at)),
+        DataVolume::None => "none".to_string(),
+        DataVolume::Unknown => "unknown".to_string(),
+    };
+    let _ = writeln!(out, "  data: {data}");
+    if let Some(v) = &d.version {
+        let _ = writeln!(
+            out,
+            "  version: {:?} {} (major {}) {}",
+            v.product,
+            v.text,
+            v.major,
+            place(inv, &v.at)
+        );
+    }
+    if let Some(p) = &d.pod_management_policy {
+        let _ = writeln!(
+            out,
+            "  podManagementPolicy: {} {}",
+            p.value,
+            place(inv, &p.at)
+        );
+    }
+    let aa = match &d.anti_affinity {
+        AntiAffinity::None => "none".to_string(),
+        AntiAffinity::Preferred { at } => format!("preferred {}", place(inv, at)),
+        AntiAffinity::RequiredHostname { at } => format!("required on hostname {}", place(inv, at)),
+        AntiAffinity::RequiredOther { at, topology_key } => {
+            format!("required on {topology_key} {}", place(inv, at))
+        }
+        AntiAffinity::Unknown => "not visible (operator default)".to_string(),
+    };
+    let _ = writeln!(out, "  anti-affinity: {aa}");
+    if let Some(pdb) = &d.pdb {
+        let _ = writeln!(out, "  pdb: {}", inv.object(pdb.object));
+    }
+    for r in &d.related {
+        let _ = writeln!(out, "  related: {}", inv.object(*r));
+    }
+    for n in &d.notes {
+        let _ = writeln!(out, "  note: {n}");
+    }
+}

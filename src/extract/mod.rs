@@ -1,0 +1,346 @@
+//! From documents to the model: one adapter per family of kinds, and the joins between the
+//! documents of one input (a workload and its ConfigMap, an OpsRequest and its Cluster).
+//!
+//! Extractors never do I/O and never fail: what they cannot read becomes a [`Problem`] or a
+//! note, and the rest is still extracted.
+
+pub mod common;
+pub mod config;
+mod kubeblocks;
+mod opstree;
+mod spotahome;
+mod workload;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+
+use crate::model::{Deployment, Inventory, Loc, Object, ObjectId, Pdb, Problem};
+use crate::source::{Cursor, Node, SourceFile};
+
+use common::{loc, located_str, string_map};
+
+/// How KubeBlocks' redis addon computes `maxmemory` when the user sets none: it changed
+/// between addon generations (`domain-resources.md` §5.2).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum KubeBlocksMaxmemory {
+    /// `trunc(fraction × limits.memory)`, nothing without a limit (addon ≥ 1.0.2, 0.9.5).
+    LimitFraction(f64),
+    /// `= requests.memory` (addon 0.5 – 1.0.1).
+    Request,
+    /// No maxmemory line at all.
+    None,
+}
+
+impl std::str::FromStr for KubeBlocksMaxmemory {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "request" => Ok(KubeBlocksMaxmemory::Request),
+            "none" => Ok(KubeBlocksMaxmemory::None),
+            _ => match s.strip_prefix("limit:").map(str::parse::<f64>) {
+                Some(Ok(f)) if f > 0.0 && f <= 1.0 => Ok(KubeBlocksMaxmemory::LimitFraction(f)),
+                _ => Err(format!(
+                    "`{s}`: expected `limit:FRACTION` (e.g. limit:0.8), `request` or `none`"
+                )),
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub kubeblocks_maxmemory: KubeBlocksMaxmemory,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            kubeblocks_maxmemory: KubeBlocksMaxmemory::LimitFraction(0.8),
+        }
+    }
+}
+
+/// A document that is not a Kubernetes object (a Helm values file, a bare list), reported so
+/// that nothing is skipped silently.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotAnObject {
+    pub file: String,
+    pub line: u32,
+    pub reason: String,
+}
+
+/// Extraction state shared by the adapters.
+pub struct Ctx<'a> {
+    pub objects: &'a [Object],
+    pub opts: &'a Options,
+    pub problems: Vec<Problem>,
+    by_name: HashMap<(&'a str, &'a str, &'a str), ObjectId>,
+}
+
+impl<'a> Ctx<'a> {
+    fn new(objects: &'a [Object], opts: &'a Options) -> Self {
+        let by_name = objects
+            .iter()
+            .enumerate()
+            .map(|(i, o)| {
+                (
+                    (o.kind.as_str(), o.namespace_or_default(), o.name.as_str()),
+                    ObjectId(i),
+                )
+            })
+            .collect();
+        Ctx {
+            objects,
+            opts,
+            problems: Vec::new(),
+            by_name,
+        }
+    }
+
+    pub fn problem(&mut self, at: Loc, message: String) {
+        self.problems.push(Problem { at, message });
+    }
+
+    /// The object of `kind` named `name` in `namespace`, if the input has it.
+    pub fn find(&self, kind: &str, namespace: &str, name: &str) -> Option<ObjectId> {
+        self.by_name.get(&(kind, namespace, name)).copied()
+    }
+
+    pub fn object(&self, id: ObjectId) -> &'a Object {
+        &self.objects[id.0]
+    }
+
+    pub fn root(&self, id: ObjectId) -> Cursor<'a> {
+        Cursor::root(&self.objects[id.0].root)
+    }
+
+    /// Objects of `kind` in `namespace`.
+    pub fn of_kind<'s>(
+        &'s self,
+        kind: &'s str,
+        namespace: &'s str,
+    ) -> impl Iterator<Item = ObjectId> + 's {
+        self.objects
+            .iter()
+            .enumerate()
+            .filter(move |(_, o)| o.kind == kind && o.namespace_or_default() == namespace)
+            .map(|(i, _)| ObjectId(i))
+    }
+}
+
+/// Turn loaded files into objects (expanding `kind: List`), noting documents that are not
+/// objects.
+pub fn objects_of(files: &[SourceFile]) -> (Vec<Object>, Vec<NotAnObject>) {
+    let mut objects = Vec::new();
+    let mut skipped = Vec::new();
+    for file in files {
+        for doc in &file.documents {
+            let name = doc.helm_source.clone().unwrap_or_else(|| file.name.clone());
+            let line = doc.root.start().map_or(1, |p| p.line);
+            collect_objects(&doc.root, &name, doc.index, &mut objects, &mut |reason| {
+                skipped.push(NotAnObject {
+                    file: name.clone(),
+                    line,
+                    reason,
+                })
+            });
+        }
+    }
+    (objects, skipped)
+}
+
+fn collect_objects(
+    root: &Node,
+    file: &str,
+    document: usize,
+    out: &mut Vec<Object>,
+    skip: &mut dyn FnMut(String),
+) {
+    let c = Cursor::root(root);
+    let (Some(api_version), Some(kind)) = (c.str_at(&["apiVersion"]), c.str_at(&["kind"])) else {
+        skip(if root.is_map() {
+            "no apiVersion/kind: not a Kubernetes object".to_string()
+        } else {
+            "not a mapping: not a Kubernetes object".to_string()
+        });
+        return;
+    };
+    if kind == "List" || kind.ends_with("List") && c.get("items").is_some() {
+        for item in root.get("items").map(Node::items).unwrap_or_default() {
+            collect_objects(item, file, document, out, skip);
+        }
+        return;
+    }
+    let name = c
+        .str_at(&["metadata", "name"])
+        .or_else(|| c.str_at(&["metadata", "generateName"]))
+        .unwrap_or("");
+    out.push(Object {
+        api_version: api_version.to_string(),
+        kind: kind.to_string(),
+        namespace: c.str_at(&["metadata", "namespace"]).map(str::to_string),
+        name: name.to_string(),
+        file: Some(file.to_string()),
+        document: Some(document),
+        pos: root.start(),
+        root: root.clone(),
+    });
+}
+
+/// Build the model of a set of objects that form one input.
+pub fn extract(objects: Vec<Object>, opts: &Options) -> Inventory {
+    let (deployments, problems) = {
+        let mut ctx = Ctx::new(&objects, opts);
+        let mut deployments = Vec::new();
+        for id in (0..objects.len()).map(ObjectId) {
+            let o = &objects[id.0];
+            let group = o.group();
+            let found: Vec<Deployment> = match (group, o.kind.as_str()) {
+                ("apps.kubeblocks.io", "Cluster") => kubeblocks::cluster(&mut ctx, id),
+                ("apps.kubeblocks.io" | "operations.kubeblocks.io", "OpsRequest") => {
+                    kubeblocks::ops_request(&mut ctx, id)
+                }
+                ("parameters.kubeblocks.io", "ComponentParameter" | "Parameter") => {
+                    kubeblocks::parameter_object(&mut ctx, id)
+                }
+                (
+                    "apps" | "extensions",
+                    "StatefulSet" | "Deployment" | "ReplicaSet" | "DaemonSet",
+                )
+                | ("", "Pod")
+                | ("workloads.kubeblocks.io", "InstanceSet") => workload::workload(&mut ctx, id),
+                ("databases.spotahome.com", "RedisFailover") => spotahome::failover(&mut ctx, id),
+                (g, k) if g.ends_with("opstreelabs.in") => opstree::resource(&mut ctx, id, k),
+                _ => Vec::new(),
+            };
+            deployments.extend(found);
+        }
+        let orphans = orphan_config_maps(&ctx, &deployments);
+        deployments.extend(orphans);
+        for d in &mut deployments {
+            d.pdb = pdb_for(&ctx, d);
+        }
+        (deployments, ctx.problems)
+    };
+    Inventory {
+        objects,
+        deployments,
+        problems,
+    }
+}
+
+/// Directives that mark a text as a redis.conf (a ConfigMap key holding one).
+const REDIS_CONF_MARKERS: [&str; 10] = [
+    "port",
+    "bind",
+    "maxmemory",
+    "save",
+    "appendonly",
+    "dir",
+    "cluster-enabled",
+    "include",
+    "requirepass",
+    "maxmemory-policy",
+];
+
+fn looks_like_redis_conf(key: &str, text: &str) -> bool {
+    let named = (key.ends_with(".conf") && !key.contains("sentinel")) || key == "redis-config";
+    named
+        && text.lines().any(|l| {
+            let first = l.split_whitespace().next().unwrap_or("").to_lowercase();
+            REDIS_CONF_MARKERS.contains(&first.as_str())
+        })
+}
+
+/// ConfigMaps carrying a redis.conf that no workload of the input mounts: still judged for
+/// what the file alone says (its resources are unknown).
+fn orphan_config_maps(ctx: &Ctx, deployments: &[Deployment]) -> Vec<Deployment> {
+    let used: Vec<ObjectId> = deployments
+        .iter()
+        .flat_map(|d| d.related.iter().copied().chain([d.object]))
+        .collect();
+    let mut out = Vec::new();
+    for (i, o) in ctx.objects.iter().enumerate() {
+        let id = ObjectId(i);
+        if o.kind != "ConfigMap" || !o.group().is_empty() || used.contains(&id) {
+            continue;
+        }
+        let root = ctx.root(id);
+        for (key, value) in root.get("data").map(|d| d.entries()).unwrap_or_default() {
+            let Some(scalar) = value.node.scalar() else {
+                continue;
+            };
+            if !looks_like_redis_conf(key, &scalar.text) {
+                continue;
+            }
+            let mut asm = config::Assembly::new();
+            let path = format!("/etc/redis/{key}");
+            asm.file_from_scalar(&path, scalar, &loc(id, &value));
+            asm.known_dir("/etc/redis");
+            asm.push_arg(path, None);
+            let config = asm.finish();
+            let role = if config.redis.cluster_enabled() {
+                crate::model::Role::ClusterShard
+            } else if config.redis.replicaof().is_some() {
+                crate::model::Role::Replication
+            } else {
+                crate::model::Role::Standalone
+            };
+            out.push(Deployment {
+                object: id,
+                component: Some(key.to_string()),
+                platform: crate::model::Platform::ConfigMap,
+                role,
+                replicas: None,
+                shards: None,
+                containers: Vec::new(),
+                config,
+                data: crate::model::DataVolume::Unknown,
+                version: None,
+                pod_management_policy: None,
+                anti_affinity: crate::model::AntiAffinity::Unknown,
+                topology_spread: false,
+                pdb: None,
+                pod_labels: Vec::new(),
+                related: Vec::new(),
+                operation: None,
+                notes: vec![
+                    "no workload in the input mounts this ConfigMap: container resources unknown"
+                        .to_string(),
+                ],
+            });
+        }
+    }
+    out
+}
+
+/// The PodDisruptionBudget of the input that selects a deployment's pods.
+fn pdb_for(ctx: &Ctx, d: &Deployment) -> Option<Pdb> {
+    if d.pod_labels.is_empty() {
+        return None;
+    }
+    let base = ctx.object(d.object);
+    ctx.of_kind("PodDisruptionBudget", base.namespace_or_default())
+        .find_map(|id| {
+            let root = ctx.root(id);
+            let selector = string_map(root.at(&["spec", "selector", "matchLabels"]));
+            let selects =
+                !selector.is_empty() && selector.iter().all(|kv| d.pod_labels.contains(kv));
+            selects.then(|| Pdb {
+                object: id,
+                min_available: root
+                    .at(&["spec", "minAvailable"])
+                    .and_then(|c| located_str(id, &c)),
+                max_unavailable: root
+                    .at(&["spec", "maxUnavailable"])
+                    .and_then(|c| located_str(id, &c)),
+            })
+        })
+}
+
+/// Where an object's document starts, as a [`Loc`] with an empty pointer.
+pub fn object_loc(ctx: &Ctx, id: ObjectId) -> Loc {
+    loc(id, &ctx.root(id))
+}

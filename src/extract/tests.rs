@@ -1,0 +1,421 @@
+//! Extractors on hand-written inputs, one shape or trap per test.
+
+use super::*;
+use crate::model::{DataVolume, Inventory, Origin, Platform, Role};
+use crate::source::{Limits, load_yaml};
+
+fn model(text: &str) -> Inventory {
+    model_with(text, &Options::default())
+}
+
+fn model_with(text: &str, opts: &Options) -> Inventory {
+    let file = load_yaml("t.yaml", text.to_string(), &Limits::default());
+    assert!(
+        file.diagnostics.iter().all(|d| !d.error),
+        "{:?}",
+        file.diagnostics
+    );
+    let (objects, _) = objects_of(&[file]);
+    extract(objects, opts)
+}
+
+fn only(inv: &Inventory) -> &Deployment {
+    assert_eq!(inv.deployments.len(), 1, "{:#?}", inv.deployments);
+    &inv.deployments[0]
+}
+
+/// (line, column) of where the line setting `name` points.
+fn line_pos(d: &Deployment, name: &str) -> (u32, u32) {
+    let (_, src) = d.config.source_of(name).expect("directive set");
+    let p = src.at.as_ref().and_then(|a| a.pos).expect("position");
+    (p.line, p.column)
+}
+
+const STS_WITH_CM: &str = "\
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: redis-cfg, namespace: cache}
+data:
+  conf-key: |
+    maxmemory 1gb
+    appendonly no
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: redis, namespace: cache}
+spec:
+  replicas: 3
+  template:
+    metadata:
+      labels: {app: redis}
+    spec:
+      containers:
+      - name: redis
+        image: redis:7.2.4
+        args: [/etc/redis/redis.conf, --maxmemory, 2048mb]
+        resources:
+          requests: {memory: 2048m}
+          limits: {memory: 0.5Gi}
+        volumeMounts:
+        - {name: cfg, mountPath: /etc/redis}
+      volumes:
+      - name: cfg
+        configMap:
+          name: redis-cfg
+          items:
+          - {key: conf-key, path: redis.conf}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: redis, namespace: cache}
+spec:
+  maxUnavailable: 1
+  selector:
+    matchLabels: {app: redis}
+";
+
+#[test]
+fn args_override_the_file_and_items_map_keys_to_paths() {
+    let inv = model(STS_WITH_CM);
+    let d = only(&inv);
+    assert_eq!(d.platform, Platform::Workload);
+    assert_eq!(d.role, Role::Replication);
+    assert!(d.config.complete, "{:?}", d.config.gaps);
+    // `--maxmemory 2048mb` (argument) wins over `maxmemory 1gb` (file).
+    assert_eq!(d.config.redis.maxmemory_bytes(), 2048 << 20);
+    let (_, src) = d.config.source_of("maxmemory").unwrap();
+    assert_eq!(src.origin, Origin::Args);
+    // The directive's place is its name, after the `--`.
+    assert_eq!(line_pos(d, "maxmemory"), (21, 41));
+    // The file's line is still there, at its own line of the block scalar.
+    let file_line = d
+        .config
+        .redis
+        .lines()
+        .iter()
+        .find(|l| l.args == ["1gb"])
+        .unwrap();
+    let src = d.config.source_of_line(file_line).unwrap();
+    assert_eq!(
+        src.origin,
+        Origin::File {
+            path: "/etc/redis/redis.conf".into()
+        }
+    );
+    assert_eq!(src.at.as_ref().unwrap().pos.unwrap().line, 6);
+    assert!(!d.config.redis.appendonly());
+    assert_eq!(d.related.len(), 1);
+    assert!(d.pdb.is_some());
+}
+
+#[test]
+fn milli_bytes_and_fractional_quantities() {
+    let inv = model(STS_WITH_CM);
+    let c = &only(&inv).containers[0];
+    // `2048m` is 2.048 bytes, rounded up: the trap, not 2 GiB.
+    assert_eq!(c.memory_request.as_ref().unwrap().bytes, 3);
+    assert_eq!(c.memory_limit.as_ref().unwrap().bytes, 536_870_912);
+    let p = c.memory_limit.as_ref().unwrap().at.pos.unwrap();
+    assert_eq!((p.line, p.column), (24, 28));
+}
+
+#[test]
+fn limit_without_request_defaults_request_and_empty_resources_are_nothing() {
+    let inv = model(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\nspec:\n  template:\n    spec:\n      containers:\n      - name: redis\n        image: redis\n        resources:\n          limits:\n            memory: 1Gi\n      - name: cache\n        image: valkey/valkey:8.0\n        resources: {}\n",
+    );
+    assert_eq!(inv.deployments.len(), 2);
+    let a = &inv.deployments[0].containers[0];
+    assert!(a.request_from_limit);
+    assert_eq!(a.request_bytes(), Some(1 << 30));
+    let b = &inv.deployments[1];
+    assert_eq!(b.containers[0].limit_bytes(), None);
+    assert_eq!(
+        b.containers[0].resources_at.pointer,
+        "/spec/template/spec/containers/1/resources"
+    );
+    assert_eq!(
+        b.version.as_ref().unwrap().product,
+        crate::model::Product::Valkey
+    );
+    assert!(inv.problems.is_empty(), "{:?}", inv.problems);
+}
+
+#[test]
+fn invalid_quantity_is_a_problem_with_its_position() {
+    let inv = model(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: redis\n    image: redis:7\n    resources:\n      limits: {memory: 1GB}\n",
+    );
+    assert_eq!(inv.problems.len(), 1);
+    assert_eq!(inv.problems[0].at.pos.unwrap().line, 9);
+    assert!(inv.problems[0].message.contains("invalid memory quantity"));
+    assert_eq!(only(&inv).containers[0].memory_errors.len(), 1);
+}
+
+#[test]
+fn maxmemory_from_the_downward_api_equals_the_limit() {
+    let inv = model(
+        "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: r}\nspec:\n  template:\n    spec:\n      containers:\n      - name: redis\n        image: redis:7.0\n        command: [redis-server, --maxmemory, $(MEM), --requirepass, $(PASS)]\n        env:\n        - name: MEM\n          valueFrom: {resourceFieldRef: {resource: limits.memory}}\n        - name: PASS\n          valueFrom: {secretKeyRef: {name: s, key: p}}\n        resources:\n          limits: {memory: 256Mi}\n",
+    );
+    let d = only(&inv);
+    assert_eq!(d.config.redis.maxmemory_bytes(), 256 << 20);
+    assert_eq!(d.config.unknown, ["requirepass"]);
+    assert!(d.config.errors.is_empty(), "{:?}", d.config.errors);
+    assert!(!d.config.is_known("requirepass"));
+    assert!(d.config.is_known("maxmemory"));
+}
+
+#[test]
+fn shell_script_arguments_are_read() {
+    let inv = model(
+        "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: r}\nspec:\n  template:\n    spec:\n      containers:\n      - name: redis\n        image: redis:6.2\n        command:\n        - sh\n        - -c\n        - |\n          echo start\n          exec redis-server --cluster-enabled yes --maxmemory \"100mb\" && echo done\n",
+    );
+    let d = only(&inv);
+    assert_eq!(d.role, Role::ClusterShard);
+    assert_eq!(d.config.redis.maxmemory_bytes(), 100 << 20);
+    assert_eq!(line_pos(d, "maxmemory"), (15, 53));
+}
+
+#[test]
+fn config_copied_by_an_init_container_and_missing_config_maps() {
+    let inv = model(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ro}\ndata:\n  redis.conf: |\n    maxmemory 0\n---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: r}\nspec:\n  template:\n    spec:\n      containers:\n      - name: redis\n        image: redis:7\n        args: [/data/conf/redis.conf]\n        volumeMounts: [{name: ro, mountPath: /readonly}]\n      - name: other\n        image: redis:7\n        args: [/etc/x/redis.conf]\n        volumeMounts: [{name: gone, mountPath: /etc/x}]\n      volumes:\n      - {name: ro, configMap: {name: ro}}\n      - {name: gone, configMap: {name: not-here}}\n",
+    );
+    assert_eq!(inv.deployments.len(), 2);
+    let copied = &inv.deployments[0];
+    assert!(copied.config.complete);
+    assert!(
+        copied
+            .config
+            .gaps
+            .iter()
+            .any(|g| g.contains("init container"))
+    );
+    assert_eq!(line_pos(copied, "maxmemory"), (6, 5));
+    let missing = &inv.deployments[1];
+    assert!(!missing.config.complete);
+    assert!(!missing.config.is_known("maxmemory"));
+    assert!(missing.config.errors.is_empty());
+    assert!(missing.config.gaps[0].contains("not-here"));
+}
+
+#[test]
+fn an_include_of_a_runtime_file_is_a_gap_not_an_error() {
+    let inv = model(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  redis.conf: |\n    include /data/generated.conf\n    maxmemory 1gb\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: redis\n    image: redis:7\n    args: [/etc/redis/redis.conf]\n    volumeMounts: [{name: c, mountPath: /etc/redis}]\n  volumes: [{name: c, configMap: {name: c}}]\n",
+    );
+    let d = only(&inv);
+    assert!(d.config.errors.is_empty(), "{:?}", d.config.errors);
+    assert!(!d.config.complete);
+    assert_eq!(d.config.redis.maxmemory_bytes(), 1 << 30);
+}
+
+const SEED: &str = "\
+apiVersion: apps.kubeblocks.io/v1
+kind: Cluster
+metadata: {name: prod, namespace: db}
+spec:
+  clusterDef: redis
+  topology: replication
+  componentSpecs:
+  - name: redis
+    replicas: 2
+    resources:
+      requests: {memory: 16Gi}
+      limits: {memory: 32Gi}
+    instances:
+    - name: small
+      replicas: 1
+      resources:
+        limits: {memory: 8Gi}
+---
+apiVersion: operations.kubeblocks.io/v1alpha1
+kind: OpsRequest
+metadata: {name: set-maxmemory, namespace: db}
+spec:
+  clusterName: prod
+  type: Reconfiguring
+  reconfigures:
+  - componentName: redis
+    parameters:
+    - key: maxmemory
+      value: '34359738368'
+";
+
+#[test]
+fn kubeblocks_seed_incident_joins_the_ops_request_to_its_cluster() {
+    let inv = model(SEED);
+    // Cluster component, its instance template, and the OpsRequest projection of both.
+    assert_eq!(inv.deployments.len(), 4, "{:#?}", inv.deployments);
+    let base = &inv.deployments[0];
+    assert_eq!(base.config.redis.maxmemory_bytes(), (32u64 << 30) * 8 / 10);
+    let small = &inv.deployments[1];
+    assert_eq!(small.component.as_deref(), Some("redis/small"));
+    assert_eq!(small.containers[0].limit_bytes(), Some(8 << 30));
+    // maxmemory still from the component's 32Gi limit.
+    assert_eq!(small.config.redis.maxmemory_bytes(), (32u64 << 30) * 8 / 10);
+    let ops = &inv.deployments[2];
+    let op = ops.operation.as_ref().unwrap();
+    assert!(op.cluster_found);
+    assert_eq!(op.kind, "Reconfiguring");
+    assert_eq!(ops.containers[0].limit_bytes(), Some(32 << 30));
+    assert_eq!(ops.config.redis.maxmemory_bytes(), 32 << 30);
+    let (_, src) = ops.config.source_of("maxmemory").unwrap();
+    assert_eq!(src.origin, Origin::OpsRequest);
+    assert_eq!(line_pos(ops, "maxmemory"), (29, 14));
+    assert_eq!(ops.related.len(), 1);
+}
+
+#[test]
+fn kubeblocks_addon_generations_are_a_parameter() {
+    let opts = Options {
+        kubeblocks_maxmemory: "request".parse().unwrap(),
+    };
+    let inv = model_with(SEED, &opts);
+    assert_eq!(inv.deployments[0].config.redis.maxmemory_bytes(), 16 << 30);
+    let none = Options {
+        kubeblocks_maxmemory: "none".parse().unwrap(),
+    };
+    let inv = model_with(SEED, &none);
+    assert_eq!(inv.deployments[0].config.redis.maxmemory_bytes(), 0);
+    assert!("limit:1.5".parse::<KubeBlocksMaxmemory>().is_err());
+}
+
+#[test]
+fn no_limit_means_no_kubeblocks_maxmemory_line() {
+    let inv = model(
+        "apiVersion: apps.kubeblocks.io/v1alpha1\nkind: Cluster\nmetadata: {name: c}\nspec:\n  clusterDefinitionRef: redis\n  componentSpecs:\n  - name: redis\n    componentDefRef: redis\n    replicas: 1\n",
+    );
+    let d = only(&inv);
+    assert_eq!(d.role, Role::Standalone);
+    assert!(d.config.source_of("maxmemory").is_none());
+    assert!(d.config.is_known("maxmemory"));
+    assert!(d.notes.iter().any(|n| n.contains("no maxmemory line")));
+}
+
+#[test]
+fn component_parameter_applies_to_its_cluster() {
+    let text = format!(
+        "{}---\napiVersion: parameters.kubeblocks.io/v1alpha1\nkind: ComponentParameter\nmetadata: {{name: prod-redis, namespace: db}}\nspec:\n  clusterName: prod\n  componentName: redis\n  configItemDetails:\n  - name: redis-replication-config\n    configFileParams:\n      redis.conf:\n        parameters:\n          maxmemory: 40gb\n",
+        SEED.split("---").next().unwrap()
+    );
+    let inv = model(&text);
+    let d = &inv.deployments[0];
+    assert_eq!(d.config.redis.maxmemory_bytes(), 40 << 30);
+    let (_, src) = d.config.source_of("maxmemory").unwrap();
+    assert_eq!(src.origin, Origin::ComponentParameter);
+    // The ComponentParameter itself adds no deployment of its own.
+    assert_eq!(inv.deployments.len(), 2);
+}
+
+#[test]
+fn ops_request_without_its_cluster_says_the_limit_is_unknown() {
+    let text = format!("---{}", SEED.split("---").nth(1).unwrap());
+    let inv = model(&text);
+    let d = only(&inv);
+    assert!(!d.operation.as_ref().unwrap().cluster_found);
+    assert_eq!(d.containers[0].limit_bytes(), None);
+    assert_eq!(d.config.redis.maxmemory_bytes(), 32 << 30);
+    assert!(!d.config.complete);
+    assert!(d.notes.iter().any(|n| n.contains("not in the input")));
+}
+
+#[test]
+fn kubeblocks_0_9_reconfigure_and_sharding() {
+    let inv = model(
+        "apiVersion: apps.kubeblocks.io/v1alpha1\nkind: Cluster\nmetadata: {name: c}\nspec:\n  terminationPolicy: Delete\n  shardingSpecs:\n  - name: shard\n    shards: 3\n    template:\n      name: redis\n      componentDef: redis-cluster-7\n      replicas: 2\n      resources: {limits: {memory: 2Gi}}\n---\napiVersion: apps.kubeblocks.io/v1alpha1\nkind: OpsRequest\nmetadata: {name: o}\nspec:\n  clusterName: c\n  type: Reconfiguring\n  reconfigure:\n    componentName: shard\n    configurations:\n    - name: redis-cluster-config\n      keys:\n      - key: redis.conf\n        parameters:\n        - {key: maxmemory-policy, value: allkeys-lru}\n",
+    );
+    assert_eq!(inv.deployments.len(), 2);
+    let shard = &inv.deployments[0];
+    assert_eq!(shard.role, Role::ClusterShard);
+    assert_eq!(shard.shards.as_ref().unwrap().value, 3);
+    assert!(shard.config.redis.cluster_enabled());
+    assert_eq!(shard.config.redis.maxmemory_bytes(), 1_717_986_918);
+    assert_eq!(
+        inv.deployments[1].config.redis.maxmemory_policy(),
+        "allkeys-lru"
+    );
+}
+
+#[test]
+fn spotahome_defaults_and_custom_config() {
+    let inv = model(
+        "apiVersion: databases.spotahome.com/v1\nkind: RedisFailover\nmetadata: {name: rf}\nspec:\n  redis:\n    customConfig:\n    - \"maxmemory 100mb\"\n    resources:\n      requests: {memory: 100Mi}\n      limits: {memory: 500Mi}\n",
+    );
+    assert_eq!(inv.deployments.len(), 2);
+    let redis = &inv.deployments[0];
+    assert_eq!(redis.role, Role::Replication);
+    assert_eq!(redis.replicas.as_ref().unwrap().value, 3);
+    assert_eq!(redis.config.redis.maxmemory_bytes(), 100 << 20);
+    assert_eq!(line_pos(redis, "maxmemory"), (7, 7));
+    let liveness = redis.containers[0].probes.liveness.as_ref().unwrap();
+    assert_eq!(liveness.timeout_seconds.value, 5);
+    assert!(matches!(redis.data, DataVolume::EmptyDir { .. }));
+    assert_eq!(redis.version.as_ref().unwrap().major, 6);
+    assert_eq!(inv.deployments[1].role, Role::Sentinel);
+}
+
+#[test]
+fn opstree_percent_of_limit_and_additional_config() {
+    let inv = model(
+        "apiVersion: redis.redis.opstreelabs.in/v1beta2\nkind: RedisCluster\nmetadata: {name: rc}\nspec:\n  clusterSize: 3\n  kubernetesConfig:\n    image: quay.io/opstree/redis:v7.0.12\n    resources: {limits: {memory: 1Gi}}\n  redisLeader:\n    resources: {limits: {memory: 2Gi}}\n    redisConfig:\n      additionalRedisConfig: extra\n  redisConfig:\n    maxMemoryPercentOfLimit: 50\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra}\ndata:\n  redis-additional.conf: |\n    maxmemory-policy allkeys-lru\n",
+    );
+    assert_eq!(inv.deployments.len(), 2);
+    let leader = &inv.deployments[0];
+    assert_eq!(leader.component.as_deref(), Some("leader"));
+    assert_eq!(leader.replicas.as_ref().unwrap().value, 3);
+    assert_eq!(leader.containers[0].limit_bytes(), Some(2 << 30));
+    // The leader's own redisConfig replaces the top-level one: no percent there.
+    assert_eq!(leader.config.redis.maxmemory_policy(), "allkeys-lru");
+    assert_eq!(line_pos(leader, "maxmemory-policy"), (21, 5));
+    let follower = &inv.deployments[1];
+    assert_eq!(follower.containers[0].limit_bytes(), Some(1 << 30));
+    assert_eq!(follower.config.redis.maxmemory_bytes(), 1 << 29);
+    assert_eq!(line_pos(follower, "maxmemory"), (14, 30));
+    assert_eq!(follower.version.as_ref().unwrap().minor, Some(0));
+    assert!(follower.config.redis.cluster_enabled());
+}
+
+#[test]
+fn list_kind_and_non_objects() {
+    let file = load_yaml(
+        "t.yaml",
+        "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: p}\n  spec:\n    containers: [{name: r, image: redis}]\n---\nreplicas: 2\n".into(),
+        &Limits::default(),
+    );
+    let (objects, skipped) = objects_of(&[file]);
+    assert_eq!(objects.len(), 1);
+    assert_eq!(skipped.len(), 1);
+    assert_eq!(skipped[0].line, 10);
+    let inv = extract(objects, &Options::default());
+    assert_eq!(inv.deployments.len(), 1);
+}
+
+#[test]
+fn json_objects_extract_without_positions() {
+    let json = serde_json::json!({
+        "apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "r"},
+        "spec": {"template": {"spec": {"containers": [{"name": "redis", "image": "redis:7",
+            "args": ["--maxmemory", "1gb"], "resources": {"limits": {"memory": "1Gi"}}}]}}}
+    });
+    let root = crate::source::Node::from_json(&json);
+    let object = crate::model::Object {
+        api_version: "apps/v1".into(),
+        kind: "StatefulSet".into(),
+        namespace: None,
+        name: "r".into(),
+        file: None,
+        document: None,
+        pos: None,
+        root,
+    };
+    let inv = extract(vec![object], &Options::default());
+    let d = only(&inv);
+    assert_eq!(d.config.redis.maxmemory_bytes(), 1 << 30);
+    let (_, src) = d.config.source_of("maxmemory").unwrap();
+    assert_eq!(
+        src.at.as_ref().unwrap().pointer,
+        "/spec/template/spec/containers/0/args/0"
+    );
+    assert_eq!(src.at.as_ref().unwrap().pos, None);
+}

@@ -1,0 +1,448 @@
+//! The normalized model of Redis deployments that rules read.
+//!
+//! Rules never ask where a number came from: a ConfigMap's redis.conf, a `--maxmemory`
+//! argument, a Spotahome `customConfig` line, OT's `maxMemoryPercentOfLimit`, a KubeBlocks
+//! OpsRequest or KubeBlocks' own default all end up as a line of one effective
+//! [`RedisConfig`], each with its [`Origin`] and its place in the user's file ([`Loc`]).
+//! Sizes are bytes; times are seconds.
+
+use std::fmt;
+
+use crate::redisconf::{Line, RedisConfig, StartupError};
+use crate::source::{Node, Pos};
+
+/// Index of an object in [`Inventory::objects`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ObjectId(pub usize);
+
+/// One Kubernetes object of the input.
+#[derive(Debug, Clone)]
+pub struct Object {
+    pub api_version: String,
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+    /// The input it was read from (a file name, `<stdin>`, or a Helm `# Source:`).
+    pub file: Option<String>,
+    /// Its document index in that file.
+    pub document: Option<usize>,
+    /// Where the document starts.
+    pub pos: Option<Pos>,
+    pub root: Node,
+}
+
+impl Object {
+    /// The API group (`apps.kubeblocks.io` of `apps.kubeblocks.io/v1`; empty for core).
+    pub fn group(&self) -> &str {
+        self.api_version
+            .rsplit_once('/')
+            .map_or("", |(group, _)| group)
+    }
+
+    pub fn version(&self) -> &str {
+        self.api_version
+            .rsplit_once('/')
+            .map_or(self.api_version.as_str(), |(_, v)| v)
+    }
+
+    /// `namespace/name`, with `default` for objects that do not say (what kubectl applies).
+    pub fn namespaced_name(&self) -> String {
+        format!("{}/{}", self.namespace_or_default(), self.name)
+    }
+
+    pub fn namespace_or_default(&self) -> &str {
+        self.namespace.as_deref().unwrap_or("default")
+    }
+}
+
+impl fmt::Display for Object {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.kind, self.namespaced_name())
+    }
+}
+
+/// Where a value is: the object, the JSON pointer inside it, and the file position (none for
+/// objects that did not come from a file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Loc {
+    pub object: ObjectId,
+    pub pointer: String,
+    pub pos: Option<Pos>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Located<T> {
+    pub value: T,
+    pub at: Loc,
+}
+
+/// What put a configuration line there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// A redis.conf file: a ConfigMap key mounted at `path`, or the file named in a workload.
+    File { path: String },
+    /// A file pulled in by an `include` line.
+    Include { path: String },
+    /// A `redis-server` command-line option.
+    Args,
+    /// What an operator writes when the user does not: `operator` names it, `rule` says how.
+    OperatorDefault { operator: String, rule: String },
+    /// A KubeBlocks Reconfiguring OpsRequest.
+    OpsRequest,
+    /// A KubeBlocks ComponentParameter.
+    ComponentParameter,
+    /// A KubeBlocks Parameter.
+    Parameter,
+    /// A Spotahome `customConfig` line or an OT `dynamicConfig` line (applied by CONFIG SET).
+    CustomConfig,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::File { path } => write!(f, "config file {path}"),
+            Origin::Include { path } => write!(f, "included file {path}"),
+            Origin::Args => write!(f, "redis-server argument"),
+            Origin::OperatorDefault { operator, rule } => write!(f, "{operator} default: {rule}"),
+            Origin::OpsRequest => write!(f, "Reconfiguring OpsRequest"),
+            Origin::ComponentParameter => write!(f, "ComponentParameter"),
+            Origin::Parameter => write!(f, "Parameter"),
+            Origin::CustomConfig => write!(f, "operator custom config (CONFIG SET)"),
+        }
+    }
+}
+
+/// Origin and place of one effective configuration line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LineSource {
+    pub origin: Origin,
+    /// The directive's name (or the field that produced it).
+    pub at: Option<Loc>,
+    /// Each argument's place, when known.
+    pub args: Vec<Option<Loc>>,
+}
+
+/// The effective redis configuration of a deployment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub redis: RedisConfig,
+    /// Parallel to `redis.lines()`.
+    pub sources: Vec<LineSource>,
+    /// What redis-server would refuse at start-up, with where it points. Errors about files
+    /// that may be written at run time are left out (they are gaps).
+    pub errors: Vec<(StartupError, Option<Loc>)>,
+    /// False when part of the configuration is not in the input (a ConfigMap that is not
+    /// there, a template we cannot render): absent directives are then unknown, not default.
+    pub complete: bool,
+    /// What is missing, for messages.
+    pub gaps: Vec<String>,
+    /// Directives whose value is not known offline (set from an environment variable that
+    /// comes from a Secret or the downward API): rules must not judge them.
+    pub unknown: Vec<String>,
+}
+
+impl Config {
+    /// The value of `name` is known (set from a known source, or at its default with the
+    /// whole configuration in the input).
+    pub fn is_known(&self, name: &str) -> bool {
+        !self.unknown.iter().any(|u| u == name)
+            && (self.complete || self.redis.line_of(name).is_some())
+    }
+}
+
+impl Config {
+    /// The source of the line that set `name`'s effective value.
+    pub fn source_of(&self, name: &str) -> Option<(&Line, &LineSource)> {
+        let line = self.redis.line_of(name)?;
+        let index = self
+            .redis
+            .lines()
+            .iter()
+            .position(|l| std::ptr::eq(l, line))?;
+        Some((line, self.sources.get(index)?))
+    }
+
+    pub fn source_of_line(&self, line: &Line) -> Option<&LineSource> {
+        let index = self
+            .redis
+            .lines()
+            .iter()
+            .position(|l| std::ptr::eq(l, line))?;
+        self.sources.get(index)
+    }
+}
+
+/// What a deployment is for Redis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Standalone,
+    /// Primary and replicas (with or without Sentinel).
+    Replication,
+    /// Shards of a Redis Cluster (`cluster-enabled yes`).
+    ClusterShard,
+    Sentinel,
+    /// twemproxy and the like: no data.
+    Proxy,
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Role::Standalone => "standalone",
+            Role::Replication => "replication",
+            Role::ClusterShard => "cluster shard",
+            Role::Sentinel => "sentinel",
+            Role::Proxy => "proxy",
+        })
+    }
+}
+
+/// A memory quantity as written, with its value in bytes (`Quantity.Value()`, rounded up).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Memory {
+    pub bytes: u64,
+    pub text: String,
+    pub at: Loc,
+}
+
+/// A probe setting: its value and where it was written (`None`: the default applies).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Setting {
+    pub value: i64,
+    pub at: Option<Loc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Handler {
+    Exec(Vec<String>),
+    TcpSocket(String),
+    HttpGet {
+        path: String,
+        port: String,
+    },
+    Grpc(String),
+    /// A probe with no handler: invalid for the API server, or filled by an operator.
+    Missing,
+}
+
+/// Who defined a probe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProbeOrigin {
+    User,
+    /// Injected by an operator or a KubeBlocks ComponentDefinition.
+    Operator(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Probe {
+    pub handler: Handler,
+    pub origin: ProbeOrigin,
+    pub at: Option<Loc>,
+    pub initial_delay_seconds: Setting,
+    pub period_seconds: Setting,
+    pub timeout_seconds: Setting,
+    pub success_threshold: Setting,
+    pub failure_threshold: Setting,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Probes {
+    pub liveness: Option<Probe>,
+    pub readiness: Option<Probe>,
+    pub startup: Option<Probe>,
+}
+
+/// One container running redis-server (or valkey-server, or sentinel).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Container {
+    pub name: String,
+    /// The container (or the field that stands for it, e.g. a Cluster component).
+    pub at: Loc,
+    /// Where `resources` is, or would be added.
+    pub resources_at: Loc,
+    pub image: Option<Located<String>>,
+    pub memory_request: Option<Memory>,
+    pub memory_limit: Option<Memory>,
+    /// Kubernetes defaulting: a limit without a request makes request = limit.
+    pub request_from_limit: bool,
+    /// Unparseable memory quantities: the API server rejects the object.
+    pub memory_errors: Vec<(Loc, String)>,
+    pub probes: Probes,
+    /// Environment variable names, with whether the value comes from a Secret.
+    pub env: Vec<(String, bool)>,
+}
+
+impl Container {
+    /// The effective request in bytes (after defaulting).
+    pub fn request_bytes(&self) -> Option<u64> {
+        self.memory_request
+            .as_ref()
+            .or(self
+                .memory_limit
+                .as_ref()
+                .filter(|_| self.request_from_limit))
+            .map(|m| m.bytes)
+    }
+
+    pub fn limit_bytes(&self) -> Option<u64> {
+        self.memory_limit.as_ref().map(|m| m.bytes)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum DataVolume {
+    /// A PersistentVolumeClaim template (size in bytes when given).
+    Claim {
+        size_bytes: Option<u64>,
+        access_modes: Vec<String>,
+        at: Loc,
+    },
+    EmptyDir {
+        at: Loc,
+    },
+    /// No volume for the data directory: the container's writable layer.
+    None,
+    /// The operator decides and the input does not say.
+    Unknown,
+}
+
+/// Pod anti-affinity of the Redis pods.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AntiAffinity {
+    None,
+    Preferred {
+        at: Loc,
+    },
+    /// A required term on the hostname topology key.
+    RequiredHostname {
+        at: Loc,
+    },
+    /// Required on another topology key (zone), which still allows two pods per node.
+    RequiredOther {
+        at: Loc,
+        topology_key: String,
+    },
+    /// Set by the operator (KubeBlocks schedulingPolicy, OT defaults) and not visible here.
+    Unknown,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pdb {
+    pub object: ObjectId,
+    pub min_available: Option<Located<String>>,
+    pub max_unavailable: Option<Located<String>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Product {
+    Redis,
+    Valkey,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Version {
+    pub product: Product,
+    /// As written (`7.2.4`, `v7`, `7.0-alpine`).
+    pub text: String,
+    pub major: u32,
+    pub minor: Option<u32>,
+    pub patch: Option<u32>,
+    pub at: Loc,
+}
+
+/// Which family of objects a deployment was read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Platform {
+    KubeBlocks,
+    /// StatefulSet, Deployment, Pod, InstanceSet.
+    Workload,
+    Spotahome,
+    OpsTree,
+    /// A ConfigMap with a redis.conf that no workload of the input mounts.
+    ConfigMap,
+}
+
+/// A change an operation object asks for, when the deployment is that projection.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Operation {
+    /// The OpsRequest / ComponentParameter / Parameter.
+    pub object: ObjectId,
+    /// `Reconfiguring`, `VerticalScaling`, `Stop`, … (`ComponentParameter`, `Parameter`).
+    pub kind: String,
+    /// False when the Cluster it targets is not in the input: the current resources are
+    /// unknown.
+    pub cluster_found: bool,
+}
+
+/// One Redis deployment: a KubeBlocks component or sharding, a workload, a RedisFailover, an
+/// OT custom resource — or the same after an operation object is applied.
+#[derive(Debug, Clone)]
+pub struct Deployment {
+    /// The object findings belong to (the OpsRequest, for a projection).
+    pub object: ObjectId,
+    /// KubeBlocks component or sharding name; OT `leader`/`follower`; Spotahome `redis`.
+    pub component: Option<String>,
+    pub platform: Platform,
+    pub role: Role,
+    /// Pods (per shard, for cluster shards).
+    pub replicas: Option<Located<i64>>,
+    pub shards: Option<Located<i64>>,
+    pub containers: Vec<Container>,
+    pub config: Config,
+    pub data: DataVolume,
+    pub version: Option<Version>,
+    /// `None`: the default (OrderedReady for StatefulSets), or not a StatefulSet.
+    pub pod_management_policy: Option<Located<String>>,
+    pub anti_affinity: AntiAffinity,
+    pub topology_spread: bool,
+    pub pdb: Option<Pdb>,
+    /// Pod labels (for joins and exemptions).
+    pub pod_labels: Vec<(String, String)>,
+    /// Objects this deployment was assembled from, besides `object`.
+    pub related: Vec<ObjectId>,
+    pub operation: Option<Operation>,
+    /// Facts the model could not establish, for messages.
+    pub notes: Vec<String>,
+}
+
+impl Deployment {
+    /// The container redis-server runs in (the first Redis container).
+    pub fn redis_container(&self) -> Option<&Container> {
+        self.containers.first()
+    }
+
+    /// True when Redis forks a child while serving: RDB save points (the implicit defaults
+    /// included), AOF, replicas or cluster mode.
+    pub fn forks(&self) -> bool {
+        let cfg = &self.config.redis;
+        !cfg.save_points().is_empty()
+            || cfg.appendonly()
+            || cfg.cluster_enabled()
+            || self.role == Role::ClusterShard
+            || (self.role == Role::Replication
+                && self.replicas.as_ref().is_none_or(|r| r.value > 1))
+    }
+}
+
+/// Everything read from one input (a file, a directory, stdin, an AdmissionReview).
+#[derive(Debug, Clone, Default)]
+pub struct Inventory {
+    pub objects: Vec<Object>,
+    pub deployments: Vec<Deployment>,
+    /// Problems with the input documents themselves, by object (or file).
+    pub problems: Vec<Problem>,
+}
+
+/// A problem reading an object (not a rule finding): an invalid quantity, a field of the
+/// wrong type, a reference that does not resolve.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    pub at: Loc,
+    pub message: String,
+}
+
+impl Inventory {
+    pub fn object(&self, id: ObjectId) -> &Object {
+        &self.objects[id.0]
+    }
+}

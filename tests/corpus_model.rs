@@ -1,0 +1,108 @@
+//! Every file of the shared corpus (real upstream manifests, `../shared/corpus/SOURCES.md`)
+//! loads without a crash, and the model extracted from it is a reviewed snapshot
+//! (`cargo insta review` after a deliberate change).
+//!
+//! The corpus lives beside the repository (`../shared/corpus`, or `$REDLINE_CORPUS`); a
+//! missing corpus fails the test instead of skipping it.
+
+use std::path::{Path, PathBuf};
+
+use redline::extract::{Options, extract, objects_of};
+use redline::source::Limits;
+
+fn corpus_dir() -> PathBuf {
+    let dir = std::env::var_os("REDLINE_CORPUS").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"),
+        PathBuf::from,
+    );
+    assert!(
+        dir.join("SOURCES.md").is_file(),
+        "corpus not found at {} (set REDLINE_CORPUS)",
+        dir.display()
+    );
+    dir
+}
+
+fn corpus_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.file_name().is_some_and(|n| n != "SOURCES.md") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The model of one file, as `lint --dump-model` prints it, with the file's corpus-relative
+/// name.
+fn model_of(dir: &Path, path: &Path) -> String {
+    let name = path.strip_prefix(dir).unwrap().display().to_string();
+    let text = std::fs::read_to_string(path).unwrap();
+    let file = redline::source::load_yaml(&name, text, &Limits::default());
+    let diagnostics: Vec<_> = file
+        .diagnostics
+        .iter()
+        .map(|d| (name.clone(), d.clone()))
+        .collect();
+    let (objects, skipped) = objects_of(std::slice::from_ref(&file));
+    let inventory = extract(objects, &Options::default());
+    redline::dump::dump(&inventory, &diagnostics, &skipped)
+}
+
+#[test]
+fn every_corpus_file_loads_and_its_model_is_as_reviewed() {
+    let dir = corpus_dir();
+    let files = corpus_files(&dir);
+    assert!(files.len() >= 60, "only {} corpus files", files.len());
+    for path in &files {
+        let name = path.strip_prefix(&dir).unwrap().display().to_string();
+        let model = model_of(&dir, path);
+        insta::assert_snapshot!(name.replace('/', "__"), model);
+    }
+}
+
+#[test]
+fn templates_give_a_diagnostic_at_their_line_not_a_crash() {
+    let dir = corpus_dir();
+    for name in [
+        "kubeblocks-addons/cmpd-redis.yaml",
+        "kubeblocks-addons/clusterdefinition.yaml",
+        "kubeblocks-addons/paramsdef-redis.yaml",
+        "kubeblocks-addons/shardingdefinition.yaml",
+        "kubeblocks-addons-0.9/configconstraint.yaml",
+        "kubeblocks-addons-1.0/pcr-redis.yaml",
+    ] {
+        let model = model_of(&dir, &dir.join(name));
+        let first = model.lines().next().unwrap_or("");
+        assert!(
+            first.starts_with(&format!("error: {name}:")) && first.contains("helm template"),
+            "{name}: {first}"
+        );
+    }
+}
+
+/// The acceptance line: KubeBlocks' own default, 0.8 × the 0.5Gi limit, with origin.
+#[test]
+fn kubeblocks_default_maxmemory_has_its_origin() {
+    let dir = corpus_dir();
+    let model = model_of(&dir, &dir.join("kubeblocks-addons/cluster.yaml"));
+    let line = model
+        .lines()
+        .find(|l| l.trim_start().starts_with("maxmemory: "))
+        .unwrap();
+    assert!(line.contains("429496729 B"), "{line}");
+    assert!(line.contains("0.8 × memory limit 0.5Gi"), "{line}");
+    assert!(
+        line.ends_with(
+            "kubeblocks-addons/cluster.yaml:39:19 /spec/componentSpecs/0/resources/limits/memory"
+        ),
+        "{line}"
+    );
+}
