@@ -396,19 +396,28 @@ fn component_parameters(ctx: &Ctx, cluster: ObjectId, component: &str) -> Vec<Pa
         {
             continue;
         }
-        for item in root
-            .at(&["spec", "configItemDetails"])
-            .map(|c| c.items())
+        if let Some(spec) = root.get("spec") {
+            out.extend(file_parameters(id, &spec));
+        }
+    }
+    out
+}
+
+/// `spec.configItemDetails[].configFileParams[file].parameters` of a ComponentParameter.
+fn file_parameters(id: ObjectId, spec: &Cursor) -> Vec<Param> {
+    let mut out = Vec::new();
+    for item in spec
+        .get("configItemDetails")
+        .map(|c| c.items())
+        .unwrap_or_default()
+    {
+        for (_, file) in item
+            .get("configFileParams")
+            .map(|f| f.entries())
             .unwrap_or_default()
         {
-            for (_, file) in item
-                .get("configFileParams")
-                .map(|f| f.entries())
-                .unwrap_or_default()
-            {
-                if let Some(p) = file.get("parameters") {
-                    out.extend(param_map(id, &p, Origin::ComponentParameter));
-                }
+            if let Some(p) = file.get("parameters") {
+                out.extend(param_map(id, &p, Origin::ComponentParameter));
             }
         }
     }
@@ -838,23 +847,7 @@ pub fn parameter_object(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
             .str_at(&["componentName"])
             .unwrap_or("redis")
             .to_string();
-        let mut params = Vec::new();
-        for item in spec
-            .get("configItemDetails")
-            .map(|c| c.items())
-            .unwrap_or_default()
-        {
-            for (_, file) in item
-                .get("configFileParams")
-                .map(|f| f.entries())
-                .unwrap_or_default()
-            {
-                if let Some(p) = file.get("parameters") {
-                    params.extend(param_map(id, &p, Origin::ComponentParameter));
-                }
-            }
-        }
-        changes.push((comp, params, loc(id, &spec)));
+        changes.push((comp, file_parameters(id, &spec), loc(id, &spec)));
     } else {
         for cp in spec
             .get("componentParameters")
