@@ -54,14 +54,11 @@ pub fn dump(
 fn place(inv: &Inventory, at: &Loc) -> String {
     let o = inv.object(at.object);
     let file = o.file.as_deref().unwrap_or("-");
-    let pointer = if at.pointer.is_empty() {
-        ""
-    } else {
-        &at.pointer
-    };
     match at.pos {
-        Some(p) => format!("at {file}:{p} {pointer}").trim_end().to_string(),
-        None => format!("in {file} {pointer}").trim_end().to_string(),
+        Some(p) => format!("at {file}:{p} {}", at.pointer)
+            .trim_end()
+            .to_string(),
+        None => format!("in {file} {}", at.pointer).trim_end().to_string(),
     }
 }
 

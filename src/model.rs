@@ -154,12 +154,7 @@ impl Config {
     /// The source of the line that set `name`'s effective value.
     pub fn source_of(&self, name: &str) -> Option<(&Line, &LineSource)> {
         let line = self.redis.line_of(name)?;
-        let index = self
-            .redis
-            .lines()
-            .iter()
-            .position(|l| std::ptr::eq(l, line))?;
-        Some((line, self.sources.get(index)?))
+        Some((line, self.source_of_line(line)?))
     }
 
     pub fn source_of_line(&self, line: &Line) -> Option<&LineSource> {
@@ -409,18 +404,6 @@ impl Deployment {
     /// The container redis-server runs in (the first Redis container).
     pub fn redis_container(&self) -> Option<&Container> {
         self.containers.first()
-    }
-
-    /// True when Redis forks a child while serving: RDB save points (the implicit defaults
-    /// included), AOF, replicas or cluster mode.
-    pub fn forks(&self) -> bool {
-        let cfg = &self.config.redis;
-        !cfg.save_points().is_empty()
-            || cfg.appendonly()
-            || cfg.cluster_enabled()
-            || self.role == Role::ClusterShard
-            || (self.role == Role::Replication
-                && self.replicas.as_ref().is_none_or(|r| r.value > 1))
     }
 }
 

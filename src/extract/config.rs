@@ -135,7 +135,7 @@ impl Assembly {
     }
 
     /// Read everything the way redis-server does.
-    pub fn finish(self) -> Config {
+    pub fn finish(mut self) -> Config {
         let options = ReadOptions {
             sentinel_mode: self.sentinel,
             ..ReadOptions::default()
@@ -153,7 +153,7 @@ impl Assembly {
             })
             .collect();
         let mut errors = Vec::new();
-        let mut gaps = self.gaps.clone();
+        let mut gaps = std::mem::take(&mut self.gaps);
         let mut complete = self.complete;
         for e in redis.errors() {
             if let Some(path) = e
@@ -181,7 +181,7 @@ impl Assembly {
             errors,
             complete,
             gaps,
-            unknown: self.unknown,
+            unknown: std::mem::take(&mut self.unknown),
         }
     }
 

@@ -610,7 +610,12 @@ fn targets<'a>(
     let ns = ctx.object(ops).namespace_or_default().to_string();
     match ctx.find("Cluster", &ns, cluster_name) {
         Some(cid) if ctx.object(cid).group() == "apps.kubeblocks.io" => {
-            (Some(cid), components(ctx, cid))
+            // The Cluster's own extraction reports its problems; reading it again for each
+            // operation must not repeat them.
+            let before = ctx.problems.len();
+            let comps = components(ctx, cid);
+            ctx.problems.truncate(before);
+            (Some(cid), comps)
         }
         _ => (None, Vec::new()),
     }

@@ -339,8 +339,3 @@ fn pdb_for(ctx: &Ctx, d: &Deployment) -> Option<Pdb> {
             })
         })
 }
-
-/// Where an object's document starts, as a [`Loc`] with an empty pointer.
-pub fn object_loc(ctx: &Ctx, id: ObjectId) -> Loc {
-    loc(id, &ctx.root(id))
-}

@@ -267,6 +267,14 @@ fn kubeblocks_seed_incident_joins_the_ops_request_to_its_cluster() {
 }
 
 #[test]
+fn a_cluster_problem_is_reported_once_however_many_operations_target_it() {
+    let text = SEED.replace("limits: {memory: 32Gi}", "limits: {memory: 32GB}");
+    let inv = model(&format!("{text}---{}", SEED.split("---").nth(1).unwrap()));
+    assert_eq!(inv.problems.len(), 1, "{:?}", inv.problems);
+    assert_eq!(inv.problems[0].at.pos.unwrap().line, 12);
+}
+
+#[test]
 fn kubeblocks_addon_generations_are_a_parameter() {
     let opts = Options {
         kubeblocks_maxmemory: "request".parse().unwrap(),

@@ -651,9 +651,8 @@ fn data_volume(
         .map(|v| v.items())
         .unwrap_or_default();
     match volumes.iter().find(|v| v.str_at(&["name"]) == Some(name)) {
-        Some(v) if v.get("emptyDir").is_some() || v.node.get("emptyDir").is_some() => {
-            DataVolume::EmptyDir { at: loc(id, v) }
-        }
+        // `emptyDir:` with no value is an emptyDir too: look at the key, not the value.
+        Some(v) if v.node.get("emptyDir").is_some() => DataVolume::EmptyDir { at: loc(id, v) },
         Some(v) if v.get("persistentVolumeClaim").is_some() => DataVolume::Claim {
             size_bytes: None,
             access_modes: Vec::new(),

@@ -62,16 +62,6 @@ pub struct SourceFile {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-impl SourceFile {
-    /// The text of 1-based `line`, without its line break.
-    pub fn line_text(&self, line: u32) -> Option<&str> {
-        self.text
-            .split('\n')
-            .nth(line.checked_sub(1)? as usize)
-            .map(|l| l.strip_suffix('\r').unwrap_or(l))
-    }
-}
-
 /// Read every document of `text`. Never panics; problems become diagnostics.
 pub fn load_yaml(name: &str, text: String, limits: &Limits) -> SourceFile {
     let mut file = SourceFile {
@@ -151,25 +141,22 @@ fn split_documents(text: &str) -> Vec<Chunk> {
             line.strip_prefix(m)
                 .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n']))
         };
-        if marker("---") && offset > start && !only_directives(&text[start..offset]) {
+        let mut cut = |start: &mut usize, start_line: &mut u32, offset: usize, line_no: u32| {
             chunks.push(Chunk {
-                start,
+                start: *start,
                 end: offset,
-                line: start_line,
+                line: *start_line,
             });
-            start = offset;
-            start_line = line_no;
+            *start = offset;
+            *start_line = line_no;
+        };
+        if marker("---") && offset > start && !only_directives(&text[start..offset]) {
+            cut(&mut start, &mut start_line, offset, line_no);
         }
         offset += line.len();
         line_no += 1;
         if marker("...") {
-            chunks.push(Chunk {
-                start,
-                end: offset,
-                line: start_line,
-            });
-            start = offset;
-            start_line = line_no;
+            cut(&mut start, &mut start_line, offset, line_no);
         }
     }
     if start < text.len() || chunks.is_empty() {
