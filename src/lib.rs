@@ -3,10 +3,15 @@
 //! One rule engine behind three faces (`lint`, `fix`, `serve`); see `ARCHITECTURE.md`.
 //! This crate is the engine; `src/main.rs` is the command line.
 
+pub mod config;
 pub mod dump;
+pub mod engine;
 pub mod extract;
 pub mod input;
+pub mod lint;
 pub mod model;
 pub mod redisconf;
+pub mod report;
+pub mod rules;
 pub mod source;
 pub mod units;

@@ -26,9 +26,15 @@ enum Command {
         #[arg(long)]
         dump_model: bool,
         /// How KubeBlocks computes maxmemory when nothing sets it: `limit:0.8` (redis addon
-        /// 1.0.2+ and 0.9.5+), `request` (addons 0.5 to 1.0.1) or `none`.
-        #[arg(long, default_value = "limit:0.8", value_name = "RULE")]
-        kubeblocks_maxmemory: redline::extract::KubeBlocksMaxmemory,
+        /// 1.0.2+ and 0.9.5+), `request` (addons 0.5 to 1.0.1) or `none`. Overrides the
+        /// configuration file.
+        #[arg(long, value_name = "RULE")]
+        kubeblocks_maxmemory: Option<redline::extract::KubeBlocksMaxmemory>,
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// Exit with 1 when a finding is at or above this severity (`never`: always 0).
+        #[arg(long, default_value = "error", value_name = "SEVERITY")]
+        fail_on: FailOn,
     },
     /// Write the fixes of fixable findings back into the files, changing only what must change.
     Fix {
@@ -38,10 +44,14 @@ enum Command {
     /// Run the HTTPS admission webhook (validating and mutating).
     Serve,
     /// List every rule with its severity and summary.
-    Rules,
+    Rules {
+        /// `text` or `json`.
+        #[arg(long, default_value = "text")]
+        format: RulesFormat,
+    },
     /// Explain one rule: what it checks, why, and how to fix it.
     Explain {
-        /// The rule ID, e.g. redis-maxmemory-exceeds-limit.
+        /// The rule ID, e.g. redis-maxmemory-headroom.
         rule: String,
     },
     /// Generate a CA and serving certificate for the webhook.
@@ -58,13 +68,39 @@ enum Command {
     },
 }
 
+/// Where the configuration comes from.
+#[derive(clap::Args)]
+struct ConfigArgs {
+    /// The configuration file (default: `.redline.yaml` in the working directory or the
+    /// nearest parent that has one).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Ignore `redline.dev/ignore` annotations: report every finding.
+    #[arg(long)]
+    no_annotation_exemptions: bool,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum FailOn {
+    Error,
+    Warning,
+    Info,
+    Never,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum RulesFormat {
+    Text,
+    Json,
+}
+
 /// Exit code for usage errors and for commands this build does not have yet.
 const EXIT_USAGE: u8 = 2;
 
 fn not_built(name: &str) -> ExitCode {
     eprintln!(
         "redline {name}: not implemented in this version yet. \
-         Working now: `redline check-conf FILE [-- ARGS…]`."
+         Working now: `redline lint`, `rules`, `explain`, `check-conf`."
     );
     ExitCode::from(EXIT_USAGE)
 }
@@ -76,45 +112,180 @@ fn main() -> ExitCode {
             paths,
             dump_model,
             kubeblocks_maxmemory,
+            config,
+            fail_on,
         } => {
+            let config = match load_config(&config) {
+                Ok(c) => c,
+                Err(code) => return code,
+            };
+            let opts = redline::extract::Options {
+                kubeblocks_maxmemory: kubeblocks_maxmemory
+                    .or(config.kubeblocks_maxmemory)
+                    .unwrap_or(redline::extract::Options::default().kubeblocks_maxmemory),
+            };
             if dump_model {
-                let opts = redline::extract::Options {
-                    kubeblocks_maxmemory,
-                };
                 dump_model_of(&paths, &opts)
             } else {
-                not_built("lint (findings)")
+                lint(&paths, &opts, &config, fail_on)
             }
         }
         Command::Fix { .. } => not_built("fix"),
         Command::Serve => not_built("serve"),
-        Command::Rules => not_built("rules"),
-        Command::Explain { .. } => not_built("explain"),
+        Command::Rules { format } => list_rules(format),
+        Command::Explain { rule } => explain(&rule),
         Command::Certs => not_built("certs"),
         Command::CheckConf { file, args } => check_conf(&file, &args),
     }
 }
 
-/// Load every input as one, build the model and print it.
-fn dump_model_of(paths: &[PathBuf], opts: &redline::extract::Options) -> ExitCode {
-    use redline::source::Limits;
-    let files = match redline::input::expand_paths(paths) {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("redline: {e}");
-            return ExitCode::from(EXIT_USAGE);
-        }
+/// The configuration file named, or discovered from the working directory, or the defaults.
+fn load_config(args: &ConfigArgs) -> Result<redline::config::UserConfig, ExitCode> {
+    let path = args.config.clone().or_else(|| {
+        std::env::current_dir()
+            .ok()
+            .and_then(|d| redline::config::discover(&d))
+    });
+    let mut config = match path {
+        Some(p) => redline::config::read(&p).map_err(|e| {
+            eprintln!("redline: configuration error: {e}");
+            ExitCode::from(EXIT_USAGE)
+        })?,
+        None => redline::config::UserConfig::default(),
     };
-    let mut sources = Vec::new();
-    for f in &files {
-        match redline::input::read_source(f, &Limits::default()) {
-            Ok(s) => sources.push(s),
-            Err(e) => {
+    if args.no_annotation_exemptions {
+        config.settings.annotation_exemptions = false;
+    }
+    Ok(config)
+}
+
+/// Read every input; an unreadable one is a usage/I-O error (exit 2).
+fn read_sources(paths: &[PathBuf]) -> Result<Vec<redline::source::SourceFile>, ExitCode> {
+    use redline::source::Limits;
+    let files = redline::input::expand_paths(paths).map_err(|e| {
+        eprintln!("redline: {e}");
+        ExitCode::from(EXIT_USAGE)
+    })?;
+    files
+        .iter()
+        .map(|f| {
+            redline::input::read_source(f, &Limits::default()).map_err(|e| {
                 eprintln!("redline: {e}");
-                return ExitCode::from(EXIT_USAGE);
+                ExitCode::from(EXIT_USAGE)
+            })
+        })
+        .collect()
+}
+
+fn lint(
+    paths: &[PathBuf],
+    opts: &redline::extract::Options,
+    config: &redline::config::UserConfig,
+    fail_on: FailOn,
+) -> ExitCode {
+    use redline::rules::Severity;
+    let sources = match read_sources(paths) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let linted = redline::lint::lint(sources, opts, &config.settings);
+    print!("{}", redline::report::human::render(&linted));
+    let threshold = match fail_on {
+        FailOn::Error => Severity::Error,
+        FailOn::Warning => Severity::Warning,
+        FailOn::Info => Severity::Info,
+        FailOn::Never => return ExitCode::SUCCESS,
+    };
+    let parse_error = linted.diagnostics().any(|(_, d)| d.error);
+    if parse_error
+        || linted
+            .outcome
+            .findings
+            .iter()
+            .any(|f| f.severity >= threshold)
+    {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn list_rules(format: RulesFormat) -> ExitCode {
+    let rules = redline::rules::all();
+    match format {
+        RulesFormat::Text => {
+            let width = rules.iter().map(|r| r.id().len()).max().unwrap_or(0);
+            for r in rules {
+                println!(
+                    "{:width$}  {:7}  {}{}",
+                    r.id(),
+                    r.meta.severity,
+                    r.meta.summary,
+                    if r.meta.mutate { " [mutates]" } else { "" }
+                );
             }
         }
+        RulesFormat::Json => {
+            let list: Vec<_> = rules
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "id": r.id(),
+                        "severity": r.meta.severity,
+                        "summary": r.meta.summary,
+                        "mutate": r.meta.mutate,
+                        "parameters": r.meta.parameters,
+                        "sources": r.meta.sources,
+                    })
+                })
+                .collect();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&serde_json::json!({"version": 1, "rules": list}))
+                    .unwrap_or_default()
+            );
+        }
     }
+    ExitCode::SUCCESS
+}
+
+fn explain(id: &str) -> ExitCode {
+    let Some(rule) = redline::rules::get(id) else {
+        let hint = redline::rules::closest(id)
+            .map(|c| format!(" Did you mean `{c}`?"))
+            .unwrap_or_default();
+        eprintln!("redline: no rule `{id}`.{hint} `redline rules` lists them.");
+        return ExitCode::from(EXIT_USAGE);
+    };
+    println!(
+        "{}
+",
+        rule.doc
+    );
+    println!("Default severity: {}", rule.meta.severity);
+    println!(
+        "Mutating webhook applies the fix by default: {}",
+        if rule.meta.mutate { "yes" } else { "no" }
+    );
+    if !rule.meta.parameters.is_empty() {
+        println!("Parameters:");
+        for (name, p) in &rule.meta.parameters {
+            println!("  {name} (default {}): {}", p.default, p.description);
+        }
+    }
+    println!("Sources:");
+    for s in &rule.meta.sources {
+        println!("  {s}");
+    }
+    ExitCode::SUCCESS
+}
+
+/// Load every input as one, build the model and print it.
+fn dump_model_of(paths: &[PathBuf], opts: &redline::extract::Options) -> ExitCode {
+    let sources = match read_sources(paths) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
     let diagnostics: Vec<_> = sources
         .iter()
         .flat_map(|s| s.diagnostics.iter().map(|d| (s.name.clone(), d.clone())))

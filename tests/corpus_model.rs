@@ -106,3 +106,87 @@ fn kubeblocks_default_maxmemory_has_its_origin() {
         "{line}"
     );
 }
+
+/// Findings of each corpus directory linted as one input (as a user lints a repository
+/// directory), one line per finding: a reviewed snapshot. The review of each finding is in
+/// the note of the rules issue.
+#[test]
+fn corpus_findings_are_as_reviewed() {
+    let dir = corpus_dir();
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    for sub in dirs {
+        let sources: Vec<_> = corpus_files(&sub)
+            .iter()
+            .map(|p| {
+                let name = p.strip_prefix(&dir).unwrap().display().to_string();
+                redline::source::load_yaml(
+                    &name,
+                    std::fs::read_to_string(p).unwrap(),
+                    &Limits::default(),
+                )
+            })
+            .collect();
+        let linted = redline::lint::lint(
+            sources,
+            &Options::default(),
+            &redline::engine::Settings::default(),
+        );
+        let mut out = String::new();
+        for f in &linted.outcome.findings {
+            let o = linted.inventory.object(f.object);
+            let pos = f
+                .pos
+                .map(|p| format!(":{}:{}", p.line, p.column))
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "{}{pos} {} {} [{}] {}\n",
+                o.file.as_deref().unwrap_or(""),
+                f.severity,
+                f.rule,
+                o,
+                f.message
+            ));
+            if let Some(fix) = &f.fix {
+                out.push_str(&format!("    fix: {}\n", fix.description));
+            }
+        }
+        let name = sub.file_name().unwrap().to_string_lossy().into_owned();
+        insta::assert_snapshot!(format!("findings_{name}"), out);
+    }
+}
+
+/// KubeBlocks' default maxmemory (0.8 × limit) with AOF on is a warning, not an error.
+#[test]
+fn kubeblocks_default_maxmemory_is_a_warning_not_an_error() {
+    let dir = corpus_dir();
+    let path = dir.join("kubeblocks-addons/cluster.yaml");
+    let source = redline::source::load_yaml(
+        "cluster.yaml",
+        std::fs::read_to_string(path).unwrap(),
+        &Limits::default(),
+    );
+    let linted = redline::lint::lint(
+        vec![source],
+        &Options::default(),
+        &redline::engine::Settings::default(),
+    );
+    let headroom: Vec<_> = linted
+        .outcome
+        .findings
+        .iter()
+        .filter(|f| f.rule == "redis-maxmemory-headroom")
+        .collect();
+    assert_eq!(headroom.len(), 1, "{headroom:?}");
+    assert_eq!(headroom[0].severity, redline::rules::Severity::Warning);
+    assert!(
+        headroom[0].message.contains("80%"),
+        "{}",
+        headroom[0].message
+    );
+}

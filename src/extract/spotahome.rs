@@ -48,6 +48,10 @@ pub fn failover(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
         let mut container = container_at(part, at.clone());
         let parent = c.clone().unwrap_or_else(|| root.clone());
         resources(ctx, id, &parent, "resources", &mut container);
+        if c.is_none() {
+            // `spec.<part>` is absent: resources would go there, not at the root.
+            container.resources_at.pointer = format!("/spec/{part}/resources");
+        }
         container.image = c
             .as_ref()
             .and_then(|c| c.get("image"))

@@ -160,6 +160,23 @@ impl Node {
             .find(|e| e.key.scalar().is_some_and(|s| s.text == key))
     }
 
+    /// The node at an RFC 6901 JSON pointer (`""` is the node itself).
+    pub fn pointer(&self, pointer: &str) -> Option<&Node> {
+        if pointer.is_empty() {
+            return Some(self);
+        }
+        let mut node = self;
+        for token in pointer.strip_prefix('/')?.split('/') {
+            let key = token.replace("~1", "/").replace("~0", "~");
+            node = match &node.kind {
+                NodeKind::Map(_) => &node.entry(&key)?.value,
+                NodeKind::Seq(items) => items.get(key.parse::<usize>().ok()?)?,
+                NodeKind::Scalar(_) => return None,
+            };
+        }
+        Some(node)
+    }
+
     pub fn start(&self) -> Option<Pos> {
         self.span.map(|s| s.start)
     }

@@ -1,0 +1,249 @@
+//! Run the enabled rules over a model and return ordered findings.
+//!
+//! The engine is what `lint`, `fix` and the webhook share: it resolves each rule's
+//! configured severity and parameters, keeps findings inside the rule's namespace scope,
+//! applies `redline.dev/ignore` exemptions, drops what an OpsRequest's projection merely
+//! repeats of its Cluster, removes duplicates and sorts by file position.
+
+use std::collections::BTreeMap;
+
+use crate::model::{Deployment, Inventory, Object, ObjectId};
+use crate::rules::{self, Context, Fix, Lookups, Params, RuleInfo, Severity, Violation};
+use crate::source::Pos;
+
+/// The annotation that exempts an object from rules: `"<id>[,<id>…][: reason]"`.
+pub const IGNORE_ANNOTATION: &str = "redline.dev/ignore";
+
+/// How one rule runs.
+#[derive(Debug, Clone)]
+pub struct RuleSettings {
+    pub enabled: bool,
+    /// `None`: the levels the rule reports itself (its default).
+    pub severity: Option<Severity>,
+    pub params: Params,
+    /// Namespace globs the rule is limited to (empty: all).
+    pub namespaces: Vec<glob::Pattern>,
+    pub exclude_namespaces: Vec<glob::Pattern>,
+    /// Whether the mutating webhook applies its fix.
+    pub mutate: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// By rule ID, for every rule of the registry.
+    pub rules: BTreeMap<String, RuleSettings>,
+    /// Honour `redline.dev/ignore` annotations (`--no-annotation-exemptions` turns it off).
+    pub annotation_exemptions: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            rules: rules::all()
+                .iter()
+                .map(|r| {
+                    (
+                        r.id().to_string(),
+                        RuleSettings {
+                            enabled: true,
+                            severity: None,
+                            params: Params::defaults(&r.meta),
+                            namespaces: Vec::new(),
+                            exclude_namespaces: Vec::new(),
+                            mutate: r.meta.mutate,
+                        },
+                    )
+                })
+                .collect(),
+            annotation_exemptions: true,
+        }
+    }
+}
+
+impl RuleSettings {
+    fn in_scope(&self, namespace: &str) -> bool {
+        (self.namespaces.is_empty() || self.namespaces.iter().any(|p| p.matches(namespace)))
+            && !self.exclude_namespaces.iter().any(|p| p.matches(namespace))
+    }
+}
+
+/// One finding, ready for a report, the fixer or an admission response.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub rule: &'static str,
+    pub severity: Severity,
+    pub message: String,
+    /// The object the pointer is in.
+    pub object: ObjectId,
+    pub pointer: String,
+    pub pos: Option<Pos>,
+    pub fix: Option<Fix>,
+    /// The object whose deployment was judged (a StatefulSet whose ConfigMap holds the
+    /// line), when it differs from `object`.
+    pub subject: ObjectId,
+    /// Whether the mutating webhook applies this finding's fix.
+    pub mutate: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Suppressed {
+    pub finding: Finding,
+    /// The reason written in the annotation, if any.
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    pub findings: Vec<Finding>,
+    /// Exempted by annotation: kept for reports (SARIF suppressions, counts).
+    pub suppressed: Vec<Suppressed>,
+}
+
+impl Outcome {
+    pub fn count(&self, severity: Severity) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .count()
+    }
+}
+
+/// The `redline.dev/ignore` annotation of an object.
+pub fn ignore_annotation(object: &Object) -> Option<&str> {
+    object
+        .root
+        .get("metadata")?
+        .get("annotations")?
+        .get(IGNORE_ANNOTATION)?
+        .as_str()
+}
+
+/// `"a, b: reason"` → (`["a", "b"]`, `Some("reason")`).
+pub fn parse_ignore(value: &str) -> (Vec<&str>, Option<&str>) {
+    let (ids, reason) = match value.split_once(':') {
+        Some((ids, reason)) => (ids, Some(reason.trim()).filter(|r| !r.is_empty())),
+        None => (value, None),
+    };
+    (
+        ids.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect(),
+        reason,
+    )
+}
+
+/// Run every enabled rule.
+pub fn run(inventory: &Inventory, settings: &Settings, lookups: &dyn Lookups) -> Outcome {
+    let mut raw: Vec<(&'static RuleInfo, &RuleSettings, ObjectId, Violation)> = Vec::new();
+    for info in rules::all() {
+        let Some(rs) = settings.rules.get(info.id()).filter(|s| s.enabled) else {
+            continue;
+        };
+        let cx = Context {
+            inventory,
+            params: &rs.params,
+            lookups,
+        };
+        let mut out = Vec::new();
+        info.check.inventory(&cx, &mut out);
+        raw.extend(out.drain(..).map(|v| (info, rs, v.at.object, v)));
+        for d in &inventory.deployments {
+            info.check.deployment(&cx, d, &mut out);
+            raw.extend(
+                out.drain(..)
+                    .filter(|v| !repeats_cluster(d, v))
+                    .map(|v| (info, rs, d.object, v)),
+            );
+        }
+    }
+    let mut outcome = Outcome::default();
+    for (info, rs, subject, v) in raw {
+        let object = inventory.object(v.at.object);
+        if !rs.in_scope(object.namespace_or_default()) {
+            continue;
+        }
+        let finding = Finding {
+            rule: registry_id(info),
+            severity: rs.severity.or(v.severity).unwrap_or(info.meta.severity),
+            message: v.message,
+            object: v.at.object,
+            pointer: v.at.pointer,
+            pos: v.at.pos,
+            fix: v.fix,
+            subject,
+            mutate: rs.mutate,
+        };
+        match exemption(inventory, settings, &finding) {
+            Some(reason) => outcome.suppressed.push(Suppressed { finding, reason }),
+            None => outcome.findings.push(finding),
+        }
+    }
+    sort_dedup(inventory, &mut outcome.findings, |f| f);
+    sort_dedup(inventory, &mut outcome.suppressed, |s| &s.finding);
+    outcome
+}
+
+fn registry_id(info: &'static RuleInfo) -> &'static str {
+    info.meta.id.as_str()
+}
+
+/// A projection (the Cluster as an OpsRequest would leave it) reports only what lies in the
+/// operation object; the rest is the Cluster's own finding, reported once on the Cluster.
+fn repeats_cluster(d: &Deployment, v: &Violation) -> bool {
+    d.operation
+        .as_ref()
+        .is_some_and(|op| op.cluster_found && v.at.object != op.object)
+}
+
+/// `Some(reason)` when an annotation on the finding's object, or on the object judged,
+/// exempts it.
+fn exemption(inv: &Inventory, settings: &Settings, f: &Finding) -> Option<Option<String>> {
+    if !settings.annotation_exemptions || f.rule == "redline-ignore-unknown" {
+        return None;
+    }
+    [f.object, f.subject].iter().find_map(|id| {
+        let (ids, reason) = parse_ignore(ignore_annotation(inv.object(*id))?);
+        ids.contains(&f.rule).then(|| reason.map(str::to_string))
+    })
+}
+
+/// Sort by file, position, rule and message; drop exact repeats (a ConfigMap mounted by two
+/// StatefulSets reports its line once per rule and message).
+fn sort_dedup<T>(inv: &Inventory, items: &mut Vec<T>, finding: impl Fn(&T) -> &Finding) {
+    let key = |f: &Finding| {
+        let o = inv.object(f.object);
+        (
+            o.file.clone(),
+            o.document,
+            f.pos.map(|p| (p.line, p.column)),
+            f.object,
+            f.rule,
+            f.message.clone(),
+            f.pointer.clone(),
+        )
+    };
+    items.sort_by_cached_key(|t| key(finding(t)));
+    items.dedup_by(|a, b| {
+        let (a, b) = (finding(a), finding(b));
+        a.rule == b.rule && a.object == b.object && a.pointer == b.pointer && a.message == b.message
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_ignore;
+
+    #[test]
+    fn ignore_annotation_lists_ids_and_a_reason() {
+        assert_eq!(
+            parse_ignore("redis-pdb-missing, redis-anti-affinity-missing: single-node dev"),
+            (
+                vec!["redis-pdb-missing", "redis-anti-affinity-missing"],
+                Some("single-node dev")
+            )
+        );
+        assert_eq!(parse_ignore("a"), (vec!["a"], None));
+        assert_eq!(parse_ignore(" , "), (Vec::<&str>::new(), None));
+    }
+}

@@ -1,0 +1,3 @@
+//! Reports of findings. One module per format.
+
+pub mod human;

@@ -1,0 +1,399 @@
+//! Building fixes: RFC 6902 operations that apply to the object as written (never an `add`
+//! under a missing parent), and the one place that knows how to change a redis.conf
+//! directive wherever a deployment's configuration sets it.
+
+use serde_json::{Value, json};
+
+use crate::model::{Container, Deployment, Inventory, Loc, Memory, ObjectId, Origin, Platform};
+use crate::redisconf::Location;
+use crate::source::{Node, NodeKind};
+use crate::units::quantity::canonical_bytes;
+
+use super::{Fix, FixEdit, PatchOp};
+
+/// Operations that set `pointer` to `value` in `root`: a `replace` when the field exists,
+/// else an `add` of the missing part under the deepest parent that exists (so `resources:
+/// {}` gets `limits`, and a missing `resources` gets `{limits: {memory}}`). `None` when a
+/// parent on the way is a scalar or a list index that does not exist.
+pub fn set_path(root: &Node, pointer: &str, value: Value) -> Option<Vec<PatchOp>> {
+    let tokens: Vec<&str> = pointer.strip_prefix('/')?.split('/').collect();
+    let mut node = root;
+    for (i, token) in tokens.iter().enumerate() {
+        let key = token.replace("~1", "/").replace("~0", "~");
+        let here = format!("/{}", tokens[..=i].join("/"));
+        let child = match &node.kind {
+            NodeKind::Map(_) => node.entry(&key).map(|e| &e.value),
+            NodeKind::Seq(items) if key == "-" => None,
+            NodeKind::Seq(items) => Some(items.get(key.parse::<usize>().ok()?)?),
+            NodeKind::Scalar(_) => return None,
+        };
+        match child {
+            Some(c) if c.is_null() || i + 1 == tokens.len() => {
+                let rest = nest(&tokens[i + 1..], value);
+                return Some(vec![PatchOp::Replace {
+                    path: here,
+                    value: rest,
+                }]);
+            }
+            Some(c) => node = c,
+            None => {
+                let rest = nest(&tokens[i + 1..], value);
+                return Some(vec![PatchOp::Add {
+                    path: here,
+                    value: rest,
+                }]);
+            }
+        }
+    }
+    Some(vec![PatchOp::Replace {
+        path: String::new(),
+        value,
+    }])
+}
+
+/// `{"a": {"b": value}}` for the tokens `a`, `b`.
+fn nest(tokens: &[&str], value: Value) -> Value {
+    tokens.iter().rev().fold(value, |v, t| {
+        let key = t.replace("~1", "/").replace("~0", "~");
+        json!({ key: v })
+    })
+}
+
+/// Set a memory quantity (canonical form: `40Gi`).
+pub fn set_memory(inv: &Inventory, memory_at: &Loc, bytes_value: u64) -> Option<Fix> {
+    let root = &inv.object(memory_at.object).root;
+    let text = canonical_bytes(bytes_value);
+    Some(Fix {
+        description: format!("set {} to {text}", short(&memory_at.pointer)),
+        edit: FixEdit::Patch {
+            object: memory_at.object,
+            ops: set_path(root, &memory_at.pointer, Value::String(text))?,
+        },
+    })
+}
+
+/// Set or add the memory limit of a container.
+pub fn set_limit(inv: &Inventory, c: &Container, bytes_value: u64) -> Option<Fix> {
+    match &c.memory_limit {
+        Some(Memory { at, .. }) => set_memory(inv, at, bytes_value),
+        None => {
+            let at = Loc {
+                pointer: format!("{}/limits/memory", c.resources_at.pointer),
+                ..c.resources_at.clone()
+            };
+            set_memory(inv, &at, bytes_value)
+        }
+    }
+}
+
+/// The last two pointer tokens, for descriptions: `limits/memory`.
+pub fn short(pointer: &str) -> String {
+    let tokens: Vec<&str> = pointer.rsplitn(3, '/').collect();
+    match tokens.as_slice() {
+        [last, parent, _] => format!("{parent}.{last}"),
+        [last, ..] => (*last).to_string(),
+        [] => String::new(),
+    }
+}
+
+/// Change (or add) a redis.conf directive where the deployment's configuration sets it: the
+/// line of a ConfigMap's file, a `redis-server` argument, a KubeBlocks parameter, an
+/// operator's custom-config entry or OT's `maxMemoryPercentOfLimit`. Where only KubeBlocks'
+/// template sets it, the fix is a Reconfiguring OpsRequest to apply. `None` when the
+/// setting cannot be reached from the input (a shell script, an operator default with no
+/// field for it).
+pub fn set_directive(inv: &Inventory, d: &Deployment, name: &str, text: &str) -> Option<Fix> {
+    let description = match text.parse::<u64>() {
+        Ok(n) if n >= 1024 => format!("set {name} to {}", super::facts::bytes(n)),
+        _ => format!("set {name} to {text}"),
+    };
+    let Some((line, src)) = d.config.source_of(name) else {
+        return add_directive(inv, d, name, text, description);
+    };
+    if let Origin::OperatorDefault { .. } = src.origin {
+        let at = src.at.as_ref()?;
+        if at.pointer.ends_with("/maxMemoryPercentOfLimit") {
+            let limit = d.redis_container()?.limit_bytes()?;
+            let value: u64 = text.parse().ok()?;
+            let percent = (u128::from(value) * 100 / u128::from(limit.max(1))).clamp(1, 100);
+            return Some(patch(
+                at.object,
+                vec![PatchOp::Replace {
+                    path: at.pointer.clone(),
+                    value: json!(percent as u64),
+                }],
+                format!("{description}: maxMemoryPercentOfLimit {percent}"),
+            ));
+        }
+        if d.platform == Platform::KubeBlocks {
+            return kubeblocks_reconfigure(inv, d, name, text, description);
+        }
+        return None;
+    }
+    let at = src.args.first().cloned().flatten().or(src.at.clone())?;
+    let node = inv.object(at.object).root.pointer(&at.pointer)?;
+    let current = node.as_str()?;
+    let new = if line.args.len() == 1 && current == line.args[0] {
+        // The value on its own: an argument list item, a KubeBlocks parameter value.
+        text.to_string()
+    } else if !current.contains('\n')
+        && current.split_whitespace().next().is_some_and(|n| {
+            n.trim_start_matches('-')
+                .eq_ignore_ascii_case(&line.written_name)
+        })
+        && current.split_whitespace().count() == 1 + line.args.len()
+    {
+        // `maxmemory 1gb` as one entry (customConfig, dynamicConfig, a `--maxmemory 1gb`
+        // argument item).
+        let dashes = if current.trim_start().starts_with("--") {
+            "--"
+        } else {
+            ""
+        };
+        format!("{dashes}{} {text}", line.written_name)
+    } else if let (Origin::File { .. } | Origin::Include { .. }, Location::File { line: n, .. }) =
+        (&src.origin, line.location())
+    {
+        replace_line(
+            current,
+            *n as usize,
+            &format!("{} {text}", line.written_name),
+        )?
+    } else {
+        return None;
+    };
+    Some(patch(
+        at.object,
+        vec![PatchOp::Replace {
+            path: at.pointer.clone(),
+            value: Value::String(new),
+        }],
+        description,
+    ))
+}
+
+fn patch(object: ObjectId, ops: Vec<PatchOp>, description: String) -> Fix {
+    Fix {
+        description,
+        edit: FixEdit::Patch { object, ops },
+    }
+}
+
+/// `text` with its 1-based line `n` replaced by `new`, keeping the line's indentation and
+/// ending.
+fn replace_line(text: &str, n: usize, new: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len() + new.len());
+    let mut found = false;
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        if i + 1 == n {
+            let body = l.trim_end_matches(['\n', '\r']);
+            let indent = &body[..body.len() - body.trim_start().len()];
+            out.push_str(indent);
+            out.push_str(new);
+            out.push_str(&l[body.len()..]);
+            found = true;
+        } else {
+            out.push_str(l);
+        }
+    }
+    found.then_some(out)
+}
+
+/// Add a directive nobody sets: a line at the end of the mounted redis.conf, arguments of a
+/// plain `redis-server` container, or an entry of Spotahome's `customConfig`.
+fn add_directive(
+    inv: &Inventory,
+    d: &Deployment,
+    name: &str,
+    text: &str,
+    description: String,
+) -> Option<Fix> {
+    // The configuration file the user wrote, if one is mounted from a ConfigMap.
+    let file = d
+        .config
+        .sources
+        .iter()
+        .find_map(|s| match (&s.origin, &s.at) {
+            (Origin::File { .. }, Some(at)) => Some(at.clone()),
+            _ => None,
+        });
+    if let Some(at) = file {
+        let current = inv.object(at.object).root.pointer(&at.pointer)?.as_str()?;
+        let sep = if current.is_empty() || current.ends_with('\n') {
+            ""
+        } else {
+            "\n"
+        };
+        return Some(patch(
+            at.object,
+            vec![PatchOp::Replace {
+                path: at.pointer.clone(),
+                value: Value::String(format!("{current}{sep}{name} {text}\n")),
+            }],
+            format!("{description} (a line at the end of the config file)"),
+        ));
+    }
+    match d.platform {
+        Platform::Workload => {
+            let c = d.redis_container()?;
+            let node = inv.object(c.at.object).root.pointer(&c.at.pointer)?;
+            let plain = |list: Option<&Node>| {
+                list.is_none_or(|l| l.is_seq() && l.items().iter().all(|i| i.as_str().is_some()))
+            };
+            let command = node.get("command");
+            let runs_server = command.is_none_or(|cmd| {
+                cmd.items().first().and_then(Node::as_str).is_some_and(|s| {
+                    let base = s.rsplit('/').next().unwrap_or(s);
+                    base == "redis-server" || base == "valkey-server"
+                })
+            });
+            if !runs_server || !plain(command) || !plain(node.get("args")) {
+                return None;
+            }
+            // With a command and no args, append to the command; else to args (which
+            // follows the image's entrypoint).
+            let list = if command.is_some() && node.get("args").is_none() {
+                "command"
+            } else {
+                "args"
+            };
+            let ops = match node.get(list) {
+                Some(_) => [format!("--{name}"), text.to_string()]
+                    .into_iter()
+                    .map(|v| PatchOp::Add {
+                        path: format!("{}/{list}/-", c.at.pointer),
+                        value: Value::String(v),
+                    })
+                    .collect(),
+                None => vec![PatchOp::Add {
+                    path: format!("{}/{list}", c.at.pointer),
+                    value: json!([format!("--{name}"), text]),
+                }],
+            };
+            Some(patch(
+                c.at.object,
+                ops,
+                format!("{description} (redis-server arguments)"),
+            ))
+        }
+        Platform::Spotahome => {
+            let root = &inv.object(d.object).root;
+            let entry = Value::String(format!("{name} {text}"));
+            let ops = match root.pointer("/spec/redis/customConfig") {
+                Some(list) if list.is_seq() => vec![PatchOp::Add {
+                    path: "/spec/redis/customConfig/-".into(),
+                    value: entry,
+                }],
+                _ => set_path(root, "/spec/redis/customConfig", json!([entry]))?,
+            };
+            Some(patch(
+                d.object,
+                ops,
+                format!("{description} (spec.redis.customConfig)"),
+            ))
+        }
+        Platform::KubeBlocks => kubeblocks_reconfigure(inv, d, name, text, description),
+        Platform::OpsTree | Platform::ConfigMap => None,
+    }
+}
+
+/// A Reconfiguring OpsRequest that sets one parameter of the deployment's component, in the
+/// API generation of its Cluster (`domain-resources.md` §3.1).
+fn kubeblocks_reconfigure(
+    inv: &Inventory,
+    d: &Deployment,
+    name: &str,
+    text: &str,
+    description: String,
+) -> Option<Fix> {
+    let cluster = std::iter::once(d.object)
+        .chain(d.related.iter().copied())
+        .map(|id| inv.object(id))
+        .find(|o| o.kind == "Cluster")?;
+    let component = d.component.as_deref()?;
+    let metadata = json!({
+        "generateName": format!("{}-{name}-", cluster.name),
+        "namespace": cluster.namespace_or_default(),
+    });
+    let manifest = if cluster.version() == "v1alpha1" {
+        let config = if d.config.redis.cluster_enabled() {
+            "redis-cluster-config"
+        } else {
+            "redis-replication-config"
+        };
+        json!({
+            "apiVersion": "apps.kubeblocks.io/v1alpha1",
+            "kind": "OpsRequest",
+            "metadata": metadata,
+            "spec": {
+                "clusterName": cluster.name,
+                "type": "Reconfiguring",
+                "reconfigures": [{
+                    "componentName": component,
+                    "configurations": [{
+                        "name": config,
+                        "keys": [{"key": "redis.conf", "parameters": [{"key": name, "value": text}]}],
+                    }],
+                }],
+            },
+        })
+    } else {
+        json!({
+            "apiVersion": "operations.kubeblocks.io/v1alpha1",
+            "kind": "OpsRequest",
+            "metadata": metadata,
+            "spec": {
+                "clusterName": cluster.name,
+                "type": "Reconfiguring",
+                "reconfigures": [{
+                    "componentName": component,
+                    "parameters": [{"key": name, "value": text}],
+                }],
+            },
+        })
+    };
+    Some(Fix {
+        description: format!("{description} with a Reconfiguring OpsRequest (KubeBlocks)"),
+        edit: FixEdit::Manifest(manifest),
+    })
+}
+
+/// A probe handler that succeeds once Redis answers `PONG`: `redis-cli ping` (with
+/// `REDISCLI_AUTH` from the container's password variable when auth is on), or a TCP check
+/// on the Redis port when auth is on and no password variable is visible.
+pub fn ping_handler(d: &Deployment, c: &Container) -> Value {
+    let port = match d.config.redis.int_value("port") {
+        0 => d.config.redis.int_value("tls-port"),
+        p => p,
+    };
+    let port = if port > 0 { port } else { 6379 };
+    let tls = d.config.redis.int_value("port") == 0;
+    let password_env = c
+        .env
+        .iter()
+        .find(|(name, _)| name.to_ascii_uppercase().contains("PASS"))
+        .map(|(name, _)| name.as_str());
+    let auth = super::facts::auth(d);
+    match (auth, password_env) {
+        (Some(true) | None, Some(var)) if !tls => json!({"exec": {"command": [
+            "sh", "-c",
+            format!("REDISCLI_AUTH=\"${var}\" redis-cli -p {port} ping | grep -q PONG"),
+        ]}}),
+        (Some(false), _) if !tls => json!({"exec": {"command": [
+            "sh", "-c", format!("redis-cli -p {port} ping | grep -q PONG"),
+        ]}}),
+        _ => json!({"tcpSocket": {"port": port}}),
+    }
+}
+
+/// Add a probe (`readinessProbe`, `startupProbe`) to a container.
+pub fn add_probe(inv: &Inventory, c: &Container, key: &str, probe: Value) -> Option<Fix> {
+    let root = &inv.object(c.at.object).root;
+    Some(Fix {
+        description: format!("add a {key} to container `{}`", c.name),
+        edit: FixEdit::Patch {
+            object: c.at.object,
+            ops: set_path(root, &format!("{}/{key}", c.at.pointer), probe)?,
+        },
+    })
+}

@@ -1,0 +1,414 @@
+//! The rule catalogue: one module per rule, one registry.
+//!
+//! A rule reads the [model](crate::model) and reports [`Violation`]s; it never does I/O and
+//! never sees YAML, HTTP or files. Its metadata (severity, summary, rationale with sources,
+//! parameters with defaults, whether the mutating webhook applies its fix) lives in
+//! `rules/<id>.yaml`, embedded at build time; its module's `//!` doc comment is what
+//! `redline explain <id>` prints. The [engine](crate::engine) applies configuration,
+//! namespace scopes and exemptions, and orders the findings.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::LazyLock;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Deployment, Inventory, Loc, ObjectId};
+
+pub mod facts;
+pub mod fixes;
+
+/// How bad a finding is. Ordered: `Info < Warning < Error`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        })
+    }
+}
+
+impl std::str::FromStr for Severity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "info" => Ok(Severity::Info),
+            "warning" => Ok(Severity::Warning),
+            "error" => Ok(Severity::Error),
+            _ => Err(format!("`{s}`: expected error, warning or info")),
+        }
+    }
+}
+
+/// One RFC 6902 operation, with a pointer relative to the root of the object it edits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "lowercase")]
+pub enum PatchOp {
+    Add {
+        path: String,
+        value: serde_json::Value,
+    },
+    Replace {
+        path: String,
+        value: serde_json::Value,
+    },
+    /// Guards a patch: the API server's object must still hold `value` there.
+    Test {
+        path: String,
+        value: serde_json::Value,
+    },
+}
+
+impl PatchOp {
+    pub fn path(&self) -> &str {
+        match self {
+            PatchOp::Add { path, .. }
+            | PatchOp::Replace { path, .. }
+            | PatchOp::Test { path, .. } => path,
+        }
+    }
+}
+
+/// What a fix changes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FixEdit {
+    /// Operations on one object of the input.
+    Patch { object: ObjectId, ops: Vec<PatchOp> },
+    /// The change belongs in an object the input does not hold (a KubeBlocks Reconfiguring
+    /// OpsRequest): the manifest to apply.
+    Manifest(serde_json::Value),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fix {
+    /// One line, imperative: "raise limits.memory to 40Gi (2.5 × the request)".
+    pub description: String,
+    pub edit: FixEdit,
+}
+
+/// What a rule reports: the engine adds the rule ID, resolves the severity and orders it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Violation {
+    /// `None`: the rule's configured severity. Rules with two levels (an error beyond one
+    /// threshold, a warning beyond another) name the level; a configured severity overrides
+    /// both.
+    pub severity: Option<Severity>,
+    pub message: String,
+    /// The field to change (or, for a missing field, where it would be added).
+    pub at: Loc,
+    pub fix: Option<Fix>,
+}
+
+impl Violation {
+    pub fn new(at: Loc, message: impl Into<String>) -> Self {
+        Violation {
+            severity: None,
+            message: message.into(),
+            at,
+            fix: None,
+        }
+    }
+
+    pub fn severity(mut self, severity: Severity) -> Self {
+        self.severity = Some(severity);
+        self
+    }
+
+    pub fn fix(mut self, fix: Option<Fix>) -> Self {
+        self.fix = fix;
+        self
+    }
+}
+
+/// Facts from outside the input that some rules need; offline every answer is "unknown".
+/// The webhook answers from its watch caches.
+pub trait Lookups: Sync {
+    /// `status.phase` of a KubeBlocks Cluster.
+    fn cluster_phase(&self, _namespace: &str, _name: &str) -> Option<String> {
+        None
+    }
+}
+
+/// No live cluster: `lint` and `fix`.
+pub struct Offline;
+
+impl Lookups for Offline {}
+
+/// What a rule is given.
+pub struct Context<'a> {
+    pub inventory: &'a Inventory,
+    pub params: &'a Params,
+    pub lookups: &'a dyn Lookups,
+}
+
+pub trait Rule: Sync + Send {
+    /// Called once per deployment of the model.
+    fn deployment(&self, _cx: &Context, _deployment: &Deployment, _out: &mut Vec<Violation>) {}
+
+    /// Called once per input, for rules about objects rather than deployments.
+    fn inventory(&self, _cx: &Context, _out: &mut Vec<Violation>) {}
+}
+
+/// A parameter value: numbers, strings or booleans, as YAML writes them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ParamValue {
+    Bool(bool),
+    Number(f64),
+    Text(String),
+}
+
+impl fmt::Display for ParamValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ParamValue::Bool(b) => write!(f, "{b}"),
+            ParamValue::Number(n) => write!(f, "{n}"),
+            ParamValue::Text(s) => write!(f, "{s}"),
+        }
+    }
+}
+
+impl ParamValue {
+    fn type_name(&self) -> &'static str {
+        match self {
+            ParamValue::Bool(_) => "a boolean",
+            ParamValue::Number(_) => "a number",
+            ParamValue::Text(_) => "a string",
+        }
+    }
+}
+
+/// A rule parameter as `rules/<id>.yaml` declares it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParamSpec {
+    pub description: String,
+    pub default: ParamValue,
+    /// Inclusive bounds for numbers.
+    #[serde(default)]
+    pub min: Option<f64>,
+    #[serde(default)]
+    pub max: Option<f64>,
+    /// The allowed values of a string parameter.
+    #[serde(default)]
+    pub values: Option<Vec<String>>,
+}
+
+impl ParamSpec {
+    /// Checks a configured value against this declaration.
+    pub fn check(&self, value: &ParamValue) -> Result<(), String> {
+        if std::mem::discriminant(value) != std::mem::discriminant(&self.default) {
+            return Err(format!(
+                "expected {}, found {}",
+                self.default.type_name(),
+                value.type_name()
+            ));
+        }
+        if let ParamValue::Number(n) = value {
+            if !n.is_finite() {
+                return Err(format!("{n} is not a finite number"));
+            }
+            if let Some(min) = self.min.filter(|m| n < m) {
+                return Err(format!("{n} is below the minimum {min}"));
+            }
+            if let Some(max) = self.max.filter(|m| n > m) {
+                return Err(format!("{n} is above the maximum {max}"));
+            }
+        }
+        if let (ParamValue::Text(s), Some(values)) = (value, &self.values)
+            && !values.contains(s)
+        {
+            return Err(format!("`{s}` is not one of {}", values.join(", ")));
+        }
+        Ok(())
+    }
+}
+
+/// `rules/<id>.yaml`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleMeta {
+    pub id: String,
+    /// The highest severity the rule reports (and the one it reports by default).
+    pub severity: Severity,
+    pub summary: String,
+    pub rationale: String,
+    /// Links backing the rationale and its thresholds.
+    pub sources: Vec<String>,
+    #[serde(default)]
+    pub parameters: BTreeMap<String, ParamSpec>,
+    /// Whether the mutating webhook applies this rule's fix unless configured otherwise.
+    #[serde(default)]
+    pub mutate: bool,
+}
+
+/// Parameter values for one run of a rule: the defaults, overridden by configuration.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Params(pub BTreeMap<String, ParamValue>);
+
+impl Params {
+    pub fn defaults(meta: &RuleMeta) -> Params {
+        Params(
+            meta.parameters
+                .iter()
+                .map(|(k, v)| (k.clone(), v.default.clone()))
+                .collect(),
+        )
+    }
+
+    /// A number parameter. The rule's YAML declares every name a rule reads (a test runs
+    /// each rule with its defaults); an undeclared name reads as 0 rather than panicking.
+    pub fn f64(&self, name: &str) -> f64 {
+        match self.0.get(name) {
+            Some(ParamValue::Number(n)) => *n,
+            _ => {
+                debug_assert!(false, "undeclared number parameter `{name}`");
+                0.0
+            }
+        }
+    }
+
+    pub fn str(&self, name: &str) -> &str {
+        match self.0.get(name) {
+            Some(ParamValue::Text(s)) => s,
+            _ => {
+                debug_assert!(false, "undeclared string parameter `{name}`");
+                ""
+            }
+        }
+    }
+}
+
+/// One entry of the registry.
+pub struct RuleInfo {
+    pub meta: RuleMeta,
+    /// The rule module's doc comment: what `explain` prints.
+    pub doc: String,
+    pub check: &'static dyn Rule,
+}
+
+impl RuleInfo {
+    pub fn id(&self) -> &str {
+        &self.meta.id
+    }
+
+    fn load(id: &str, yaml: &str, source: &str, check: &'static dyn Rule) -> RuleInfo {
+        // The YAML is ours and embedded at build time; `registry_is_consistent` parses every
+        // one in the test suite, so this cannot fail in a released binary.
+        let meta: RuleMeta = yaml_serde::from_str(yaml)
+            .unwrap_or_else(|e| panic!("rules/{id}.yaml does not parse: {e}"));
+        assert_eq!(meta.id, id, "rules/{id}.yaml has the wrong id");
+        RuleInfo {
+            meta,
+            doc: module_doc(source),
+            check,
+        }
+    }
+}
+
+/// The leading `//!` lines of a module's source.
+fn module_doc(source: &str) -> String {
+    let mut doc = String::new();
+    for line in source.lines() {
+        let Some(text) = line.strip_prefix("//!") else {
+            break;
+        };
+        doc.push_str(text.strip_prefix(' ').unwrap_or(text));
+        doc.push('\n');
+    }
+    doc.trim_end().to_string()
+}
+
+macro_rules! registry {
+    ($($module:ident => $id:literal,)*) => {
+        $(mod $module;)*
+
+        static REGISTRY: LazyLock<Vec<RuleInfo>> = LazyLock::new(|| {
+            vec![$(RuleInfo::load(
+                $id,
+                include_str!(concat!("../../rules/", $id, ".yaml")),
+                include_str!(concat!(stringify!($module), ".rs")),
+                &$module::Check,
+            ),)*]
+        });
+
+        /// The module name of each rule, for the consistency test.
+        #[cfg(test)]
+        pub(crate) const MODULES: &[(&str, &str)] = &[$((stringify!($module), $id),)*];
+    };
+}
+
+registry! {
+    redis_maxmemory_headroom => "redis-maxmemory-headroom",
+    redis_maxmemory_unset => "redis-maxmemory-unset",
+    redis_memory_limit_missing => "redis-memory-limit-missing",
+    redis_memory_request_ratio => "redis-memory-request-ratio",
+    k8s_memory_milli => "k8s-memory-milli",
+    redis_memory_unit => "redis-memory-unit",
+    redis_conf_unparseable => "redis-conf-unparseable",
+    redis_readiness_probe_missing => "redis-readiness-probe-missing",
+    redis_liveness_probe_timeout => "redis-liveness-probe-timeout",
+    redis_liveness_probe_loading => "redis-liveness-probe-loading",
+    redis_startup_probe_missing => "redis-startup-probe-missing",
+    redis_cluster_replicas => "redis-cluster-replicas",
+    redis_cluster_shards => "redis-cluster-shards",
+    redis_cluster_pod_management => "redis-cluster-pod-management",
+    redis_cluster_no_stable_endpoint => "redis-cluster-no-stable-endpoint",
+    redis_cluster_nodes_conf_volatile => "redis-cluster-nodes-conf-volatile",
+    redis_cluster_failover_bug => "redis-cluster-failover-bug",
+    redis_cluster_full_coverage_cache => "redis-cluster-full-coverage-cache",
+    redis_pdb_missing => "redis-pdb-missing",
+    redis_pdb_blocks_drain => "redis-pdb-blocks-drain",
+    redis_anti_affinity_missing => "redis-anti-affinity-missing",
+    redis_no_auth_exposed => "redis-no-auth-exposed",
+    redis_tls_partial => "redis-tls-partial",
+    kubeblocks_ops_while_unstable => "kubeblocks-ops-while-unstable",
+    k8s_object_invalid => "k8s-object-invalid",
+    redline_ignore_unknown => "redline-ignore-unknown",
+}
+
+/// Every rule, in catalogue order.
+pub fn all() -> &'static [RuleInfo] {
+    &REGISTRY
+}
+
+pub fn get(id: &str) -> Option<&'static RuleInfo> {
+    all().iter().find(|r| r.id() == id)
+}
+
+/// The known rule ID closest to `id`, for "did you mean" messages.
+pub fn closest(id: &str) -> Option<&'static str> {
+    all()
+        .iter()
+        .map(|r| (edit_distance(id, r.id()), r.id()))
+        .filter(|(d, _)| *d <= 4)
+        .min()
+        .map(|(_, id)| id)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,78 @@
+//! ## redis-anti-affinity-missing
+//!
+//! **What it does.** Finds replicated or clustered Redis workloads with more than one pod
+//! and no *required* pod anti-affinity on `kubernetes.io/hostname` (none, or only a
+//! preferred one). A required term on a zone key also keeps pods apart and passes.
+//!
+//! **Why it matters.** The scheduler may put a primary and its replica on the same node, and
+//! one node failure then loses both. `redis-cli --cluster create` spreads primaries and
+//! replicas by IP address, and every pod has its own IP, so it cannot see that two pods
+//! share a node. A preferred term gives way as soon as the cluster is busy.
+//!
+//! **Fix.** Adds a required anti-affinity term on the pods' own labels with topology key
+//! `kubernetes.io/hostname`. The mutating webhook does not apply it by default: it needs as
+//! many nodes as pods, or pods stay Pending.
+use serde_json::{Map, Value, json};
+
+use crate::model::{AntiAffinity, Deployment, Platform, Role};
+
+use super::fixes::set_path;
+use super::{Context, Fix, FixEdit, Rule, Violation};
+
+pub struct Check;
+
+impl Rule for Check {
+    fn deployment(&self, cx: &Context, d: &Deployment, out: &mut Vec<Violation>) {
+        if d.platform != Platform::Workload
+            || !matches!(d.role, Role::Replication | Role::ClusterShard)
+            || d.replicas.as_ref().is_none_or(|r| r.value < 2)
+        {
+            return;
+        }
+        let Some(c) = d.redis_container() else { return };
+        let (at, what) = match &d.anti_affinity {
+            AntiAffinity::None => (c.at.clone(), "no pod anti-affinity"),
+            AntiAffinity::Preferred { at } => (at.clone(), "only a preferred pod anti-affinity"),
+            _ => return,
+        };
+        let pod_spec = c
+            .at
+            .pointer
+            .rsplitn(3, '/')
+            .nth(2)
+            .unwrap_or_default()
+            .to_string();
+        let fix = (!d.pod_labels.is_empty()).then_some(()).and_then(|()| {
+            let labels: Map<String, Value> = d
+                .pod_labels
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                .collect();
+            let root = &cx.inventory.object(c.at.object).root;
+            let ops = set_path(
+                root,
+                &format!(
+                    "{pod_spec}/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution"
+                ),
+                json!([{"labelSelector": {"matchLabels": labels}, "topologyKey": "kubernetes.io/hostname"}]),
+            )?;
+            Some(Fix {
+                description: "require pod anti-affinity on kubernetes.io/hostname".into(),
+                edit: FixEdit::Patch {
+                    object: c.at.object,
+                    ops,
+                },
+            })
+        });
+        out.push(
+            Violation::new(
+                at,
+                format!(
+                    "{what} on kubernetes.io/hostname: the scheduler may put a primary and its \
+                     replica on one node, and that node's failure loses both"
+                ),
+            )
+            .fix(fix),
+        );
+    }
+}

@@ -1,0 +1,49 @@
+//! ## redis-cluster-full-coverage-cache
+//!
+//! **What it does.** Finds Redis Cluster caches (an evicting `maxmemory-policy`) that keep
+//! `cluster-require-full-coverage yes` (the default).
+//!
+//! **Why it matters.** With full coverage required, the whole cluster stops answering
+//! queries as soon as one hash slot is uncovered — one shard down takes every key with it.
+//! A cache can usually serve the keys it still has.
+//!
+//! **Fix.** Sets `cluster-require-full-coverage no` (optionally add
+//! `cluster-allow-reads-when-down yes`). Keep `yes` if your application needs all-or-nothing
+//! consistency.
+use crate::model::{Deployment, Role};
+
+use super::facts;
+use super::fixes::set_directive;
+use super::{Context, Rule, Violation};
+
+pub struct Check;
+
+impl Rule for Check {
+    fn deployment(&self, cx: &Context, d: &Deployment, out: &mut Vec<Violation>) {
+        if d.role != Role::ClusterShard
+            || !facts::is_cache(d)
+            || !d.config.is_known("cluster-require-full-coverage")
+            || !d.config.redis.bool_value("cluster-require-full-coverage")
+        {
+            return;
+        }
+        let Some(c) = d.redis_container() else { return };
+        let at = d
+            .config
+            .redis
+            .line_of("cluster-require-full-coverage")
+            .and_then(|l| facts::arg_loc(d, l, 0))
+            .unwrap_or_else(|| c.at.clone());
+        out.push(
+            Violation::new(
+                at,
+                format!(
+                    "this cluster evicts keys (maxmemory-policy {}), so it is a cache, yet \
+                     cluster-require-full-coverage is yes: one shard down stops every query",
+                    d.config.redis.maxmemory_policy()
+                ),
+            )
+            .fix(set_directive(cx.inventory, d, "cluster-require-full-coverage", "no")),
+        );
+    }
+}

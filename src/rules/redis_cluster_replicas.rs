@@ -1,0 +1,40 @@
+//! ## redis-cluster-replicas
+//!
+//! **What it does.** Finds Redis Cluster deployments in which a shard has no replica: a
+//! KubeBlocks sharding with `replicas` < 2 per shard, or a StatefulSet in cluster mode with
+//! fewer than 2 × 3 pods (three primaries need three replicas).
+//!
+//! **Why it matters.** A Redis Cluster fails over a primary only to one of its replicas.
+//! Without one, losing a pod (a node drain, an OOMKill) leaves its slots uncovered: with
+//! `cluster-require-full-coverage yes` (the default) the whole cluster refuses queries, and
+//! without persistence the shard's data is gone.
+//!
+//! **Fix.** None automatic (it doubles the memory): give every shard at least one replica.
+use crate::model::{Deployment, Platform, Role};
+
+use super::{Context, Rule, Violation};
+
+pub struct Check;
+
+impl Rule for Check {
+    fn deployment(&self, _cx: &Context, d: &Deployment, out: &mut Vec<Violation>) {
+        if d.role != Role::ClusterShard {
+            return;
+        }
+        let Some(replicas) = &d.replicas else { return };
+        let message = match d.platform {
+            Platform::KubeBlocks if replicas.value < 2 => format!(
+                "each shard has {} pod(s), so no replica: losing one pod loses its slots and \
+                 stops the cluster; set replicas to at least 2",
+                replicas.value
+            ),
+            Platform::Workload if replicas.value < 6 => format!(
+                "{} pods in cluster mode cannot give three primaries one replica each (6 pods): \
+                 losing a primary without a replica loses its slots",
+                replicas.value
+            ),
+            _ => return,
+        };
+        out.push(Violation::new(replicas.at.clone(), message));
+    }
+}

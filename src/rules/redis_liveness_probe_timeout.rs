@@ -1,0 +1,93 @@
+//! ## redis-liveness-probe-timeout
+//!
+//! **What it does.** Checks a Redis container's livenessProbe: `timeoutSeconds` below
+//! `min_timeout_seconds` (5) or `failureThreshold` below `min_failure_threshold` (3).
+//!
+//! **Why it matters.** Kubernetes' default timeout is 1 s. A fork for BGSAVE or an AOF
+//! rewrite can stall Redis "even for one second" on a large dataset (redis-doc
+//! persistence.md), and a slow `KEYS` or a big `DEL` blocks it longer; one failed check
+//! too many and the kubelet kills a healthy primary, which triggers a failover and a full
+//! resync — more forks. The kill is what the probe was meant to prevent.
+//!
+//! **Fix.** Raises `timeoutSeconds` and `failureThreshold` to the minimums. For probes an
+//! operator writes it is an info naming the operator.
+use serde_json::json;
+
+use crate::model::{Deployment, Setting};
+
+use super::facts;
+use super::fixes::set_path;
+use super::{Context, Fix, FixEdit, Rule, Severity, Violation};
+
+pub struct Check;
+
+impl Rule for Check {
+    fn deployment(&self, cx: &Context, d: &Deployment, out: &mut Vec<Violation>) {
+        if !facts::data_role(d) {
+            return;
+        }
+        let Some(c) = d.redis_container() else { return };
+        let Some(probe) = &c.probes.liveness else { return };
+        let probe_at = probe.at.clone().unwrap_or_else(|| c.at.clone());
+        let min_timeout = cx.params.f64("min_timeout_seconds") as i64;
+        let min_failures = cx.params.f64("min_failure_threshold") as i64;
+        let checks: [(&str, &Setting, i64, &str); 2] = [
+            ("timeoutSeconds", &probe.timeout_seconds, min_timeout, "s"),
+            ("failureThreshold", &probe.failure_threshold, min_failures, ""),
+        ];
+        let low: Vec<_> = checks.iter().filter(|(_, s, min, _)| s.value < *min).collect();
+        if low.is_empty() {
+            return;
+        }
+        let what = low
+            .iter()
+            .map(|(name, s, min, unit)| {
+                let default = if s.at.is_none() { " (the default)" } else { "" };
+                format!("{name} {}{unit}{default} < {min}{unit}", s.value)
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let at = low[0].1.at.clone().unwrap_or(probe_at.clone());
+        // An operator's probe whose block the user wrote (OT's `livenessProbe` field) takes
+        // the user's timings: those are changed in the object.
+        if let (Some(owner), None) = (facts::probe_owner(&probe.origin), &probe.at) {
+            out.push(
+                Violation::new(
+                    at,
+                    format!("liveness probe {what}; it is set by {owner}, so change it there"),
+                )
+                .severity(Severity::Info),
+            );
+            return;
+        }
+        let root = &cx.inventory.object(probe_at.object).root;
+        let mut ops = Vec::new();
+        for (name, _, min, _) in &low {
+            match set_path(root, &format!("{}/{name}", probe_at.pointer), json!(min)) {
+                Some(o) => ops.extend(o),
+                None => break,
+            }
+        }
+        let fix = (ops.len() == low.len()).then(|| Fix {
+            description: format!(
+                "raise the liveness probe's {}",
+                low.iter().map(|(n, _, m, _)| format!("{n} to {m}")).collect::<Vec<_>>().join(" and ")
+            ),
+            edit: FixEdit::Patch {
+                object: probe_at.object,
+                ops,
+            },
+        });
+        out.push(
+            Violation::new(
+                at,
+                format!(
+                    "container `{}`: liveness probe {what}: a fork or a slow command can stall \
+                     Redis past it, and the kubelet kills a healthy server",
+                    c.name
+                ),
+            )
+            .fix(fix),
+        );
+    }
+}

@@ -1,0 +1,80 @@
+//! ## redis-maxmemory-unset
+//!
+//! **What it does.** Finds Redis data instances whose effective `maxmemory` is 0 — unset, or
+//! set to 0 — so that Redis has no memory bound of its own.
+//!
+//! **Why it matters.** "Setting maxmemory to zero results into no memory limits" (Redis'
+//! eviction docs): the dataset grows until the kernel kills redis-server at the container's
+//! memory limit, instead of Redis evicting keys or refusing writes with an OOM error the
+//! client can handle. Without a limit either, the pod grows until the node is under memory
+//! pressure and something else gets evicted.
+//!
+//! **Levels.** error with a memory limit, warning without one.
+//!
+//! **Fix.** With a limit: sets maxmemory to `fork_ratio` (0.75) × limit for an instance that
+//! forks, `ratio` (0.85) × limit otherwise — on the line that sets it to 0, at the end of
+//! the mounted redis.conf, as `redis-server` arguments, in Spotahome's `customConfig`, or as
+//! a KubeBlocks Reconfiguring OpsRequest.
+use crate::model::Deployment;
+
+use super::facts::{self, bytes};
+use super::fixes::set_directive;
+use super::{Context, Rule, Severity, Violation};
+
+pub struct Check;
+
+impl Rule for Check {
+    fn deployment(&self, cx: &Context, d: &Deployment, out: &mut Vec<Violation>) {
+        if !facts::data_role(d)
+            || facts::superseded(cx.inventory, d, "maxmemory")
+            || !d.config.is_known("maxmemory")
+            || d.config.redis.maxmemory_bytes() != 0
+        {
+            return;
+        }
+        let Some(c) = d.redis_container() else { return };
+        let at = match facts::maxmemory_line(d) {
+            Some(line) => facts::arg_loc(d, line, 0),
+            None => None,
+        }
+        .unwrap_or_else(|| c.at.clone());
+        let set = match facts::maxmemory_line(d) {
+            Some(_) => format!("maxmemory is 0 (no limit){}", facts::set_by(d, "maxmemory")),
+            None => "maxmemory is not set (0: no limit)".to_string(),
+        };
+        let Some(limit) = &c.memory_limit else {
+            out.push(
+                Violation::new(
+                    at,
+                    format!(
+                        "{set} and the container has no memory limit: the dataset grows until \
+                         the node runs short of memory; set a memory limit and maxmemory below it"
+                    ),
+                )
+                .severity(Severity::Warning),
+            );
+            return;
+        };
+        let ratio = if facts::fork_reason(d).is_some() {
+            cx.params.f64("fork_ratio")
+        } else {
+            cx.params.f64("ratio")
+        };
+        let target = facts::floor_mib(limit.bytes, ratio);
+        out.push(
+            Violation::new(
+                at,
+                format!(
+                    "{set}: Redis never evicts and the kernel OOM-kills it at the memory limit \
+                     `{}` = {}; set maxmemory to at most {:.0}% of the limit ({})",
+                    limit.text,
+                    bytes(limit.bytes),
+                    ratio * 100.0,
+                    bytes(target),
+                ),
+            )
+            .severity(Severity::Error)
+            .fix(set_directive(cx.inventory, d, "maxmemory", &target.to_string())),
+        );
+    }
+}

@@ -1,0 +1,86 @@
+//! ## redis-no-auth-exposed
+//!
+//! **What it does.** Finds Redis servers that accept connections from other pods with no
+//! authentication: no `requirepass`, no password on the `default` ACL user, no ACL file, no
+//! password passed from the environment — with protected mode off and a `bind` that is not
+//! loopback-only (unset binds every interface).
+//!
+//! **Why it matters.** Any pod in the cluster (and anything a NetworkPolicy lets in) can
+//! read, change or delete every key, and `CONFIG SET dir` / `SAVE` style attacks can write
+//! files as the Redis user. Protected mode is the safety net for exactly this case, but the
+//! official `redis` Docker image is built with protected mode **off** by default, so a
+//! ConfigMap without `protected-mode yes` on that image is exposed.
+//!
+//! Operators (KubeBlocks, OT, Spotahome) wire passwords from Secrets outside redis.conf, so
+//! their deployments are not judged.
+//!
+//! **Fix.** None automatic (a password belongs in a Secret): pass `--requirepass
+//! $(REDIS_PASSWORD)` from a Secret, or define ACL users, and restrict access with a
+//! NetworkPolicy.
+use crate::extract::common::{image_name, split_image};
+use crate::model::{Container, Deployment};
+
+use super::facts;
+use super::{Context, Rule, Violation};
+
+pub struct Check;
+
+impl Rule for Check {
+    fn deployment(&self, _cx: &Context, d: &Deployment, out: &mut Vec<Violation>) {
+        if !facts::data_role(d) || facts::auth(d) != Some(false) {
+            return;
+        }
+        let Some(c) = d.redis_container() else { return };
+        let (protected, protected_at, why) = match d.config.redis.line_of("protected-mode") {
+            Some(line) => (
+                d.config.redis.bool_value("protected-mode"),
+                facts::arg_loc(d, line, 0),
+                "protected-mode no",
+            ),
+            None if docker_library(c) => (
+                false,
+                c.image.as_ref().map(|i| i.at.clone()),
+                "protected mode off (the official redis image's built-in default)",
+            ),
+            None => return,
+        };
+        if protected {
+            return;
+        }
+        let bind = d.config.redis.bind();
+        let loopback_only = bind.as_ref().is_some_and(|addrs| {
+            !addrs.is_empty()
+                && addrs.iter().all(|a| {
+                    matches!(a.trim_start_matches('-'), "127.0.0.1" | "::1" | "localhost")
+                })
+        });
+        if loopback_only {
+            return;
+        }
+        let bind_text = match &bind {
+            None => "bind unset (all interfaces)".to_string(),
+            Some(a) => format!("bind {}", a.join(" ")),
+        };
+        out.push(Violation::new(
+            protected_at.unwrap_or_else(|| c.at.clone()),
+            format!(
+                "Redis accepts any client without a password: no requirepass or ACL user, \
+                 {why}, {bind_text}; set a password from a Secret (`--requirepass \
+                 $(REDIS_PASSWORD)`) or ACL users, and a NetworkPolicy"
+            ),
+        ));
+    }
+}
+
+/// The Docker Official Image, whose build patches protected-mode's default to `no`
+/// (docker-library/redis Dockerfile).
+fn docker_library(c: &Container) -> bool {
+    c.image.as_ref().is_some_and(|i| {
+        let (repo, _) = split_image(&i.value);
+        let repo = repo
+            .trim_start_matches("docker.io/")
+            .trim_start_matches("index.docker.io/")
+            .trim_start_matches("library/");
+        repo == "redis" && image_name(repo) == "redis"
+    })
+}

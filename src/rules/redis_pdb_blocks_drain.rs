@@ -1,0 +1,63 @@
+//! ## redis-pdb-blocks-drain
+//!
+//! **What it does.** Finds PodDisruptionBudgets of Redis pods that allow no disruption:
+//! `maxUnavailable: 0` (or `0%`), or `minAvailable` equal to or above the number of pods
+//! (or `100%`).
+//!
+//! **Why it matters.** Such a budget never lets an eviction through: "the drain never
+//! completes", node upgrades stall, and the cluster autoscaler cannot remove the node.
+//! Teams then delete the budget in a hurry, or drain with `--disable-eviction`, which is
+//! worse than a budget of one.
+//!
+//! **Fix.** When the budget uses `maxUnavailable`, sets it to 1.
+use serde_json::json;
+
+use crate::model::{Deployment, Located};
+
+use super::fixes::set_path;
+use super::{Context, Fix, FixEdit, Rule, Violation};
+
+pub struct Check;
+
+impl Rule for Check {
+    fn deployment(&self, cx: &Context, d: &Deployment, out: &mut Vec<Violation>) {
+        let Some(pdb) = &d.pdb else { return };
+        let pods = d.replicas.as_ref().map(|r| r.value);
+        let zero = |v: &Located<String>| matches!(v.value.trim(), "0" | "0%");
+        let blocking_min = |v: &Located<String>| {
+            v.value.trim() == "100%"
+                || pods.is_some_and(|p| v.value.trim().parse::<i64>().is_ok_and(|m| m >= p))
+        };
+        let pdb_object = cx.inventory.object(pdb.object);
+        if let Some(max) = pdb.max_unavailable.as_ref().filter(|v| zero(v)) {
+            let fix = set_path(&pdb_object.root, &max.at.pointer, json!(1)).map(|ops| Fix {
+                description: "set maxUnavailable: 1".into(),
+                edit: FixEdit::Patch {
+                    object: pdb.object,
+                    ops,
+                },
+            });
+            out.push(
+                Violation::new(
+                    max.at.clone(),
+                    format!(
+                        "{pdb_object} allows no Redis pod to be evicted (maxUnavailable {}): node \
+                         drains never complete; use maxUnavailable: 1",
+                        max.value
+                    ),
+                )
+                .fix(fix),
+            );
+        } else if let Some(min) = pdb.min_available.as_ref().filter(|v| blocking_min(v)) {
+            out.push(Violation::new(
+                min.at.clone(),
+                format!(
+                    "{pdb_object} requires minAvailable {} of {} Redis pods: no pod can be evicted \
+                     and node drains never complete; use maxUnavailable: 1",
+                    min.value,
+                    pods.map_or("its".to_string(), |p| p.to_string()),
+                ),
+            ));
+        }
+    }
+}

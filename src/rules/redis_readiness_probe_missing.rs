@@ -1,0 +1,63 @@
+//! ## redis-readiness-probe-missing
+//!
+//! **What it does.** Finds Redis containers without a readinessProbe.
+//!
+//! **Why it matters.** Without one a pod is Ready as soon as its container starts: Services
+//! send clients to a Redis that is still loading its dataset (`-LOADING`), a replica still
+//! syncing, or a cluster node whose cluster is not formed. Rolling updates do not wait for
+//! the new pod to serve before stopping the next.
+//!
+//! **Fix.** Adds `redis-cli ping | grep -q PONG` (with `REDISCLI_AUTH` from the container's
+//! password variable when auth is on; a TCP check on the Redis port when auth is on and no
+//! password variable is visible), period 10 s, timeout 5 s. Where an operator writes the
+//! pods (KubeBlocks' ComponentDefinition, OT, Spotahome), it is an info naming it.
+use crate::model::Deployment;
+use serde_json::json;
+
+use super::facts;
+use super::fixes::{add_probe, ping_handler};
+use super::{Context, Rule, Severity, Violation};
+
+pub struct Check;
+
+impl Rule for Check {
+    fn deployment(&self, cx: &Context, d: &Deployment, out: &mut Vec<Violation>) {
+        if !facts::data_role(d) {
+            return;
+        }
+        let Some(c) = d.redis_container() else { return };
+        if c.probes.readiness.is_some() {
+            return;
+        }
+        if !facts::user_owns_pods(d) {
+            out.push(
+                Violation::new(
+                    c.at.clone(),
+                    format!(
+                        "the Redis pods have no readiness probe; {} writes them, so change it there",
+                        facts::pod_owner(d)
+                    ),
+                )
+                .severity(Severity::Info),
+            );
+            return;
+        }
+        let mut probe = ping_handler(d, c);
+        if let Some(map) = probe.as_object_mut() {
+            for (k, v) in [("periodSeconds", 10), ("timeoutSeconds", 5), ("failureThreshold", 3)] {
+                map.insert(k.into(), json!(v));
+            }
+        }
+        out.push(
+            Violation::new(
+                c.at.clone(),
+                format!(
+                    "container `{}` has no readinessProbe: the pod receives traffic while Redis \
+                     is still loading its data or syncing",
+                    c.name
+                ),
+            )
+            .fix(add_probe(cx.inventory, c, "readinessProbe", probe)),
+        );
+    }
+}

@@ -1,0 +1,81 @@
+//! ## redis-startup-probe-missing
+//!
+//! **What it does.** Finds Redis containers with a livenessProbe and no startupProbe where
+//! start-up is slow: persistence on (RDB save points or AOF, so the dataset loads from
+//! disk) or cluster mode (the node waits to join).
+//!
+//! **Why it matters.** Until a startupProbe succeeds, liveness and readiness are not run.
+//! Without one, the liveness probe's `initialDelaySeconds + failureThreshold ×
+//! periodSeconds` is all the time Redis gets to load its data, and a dataset that grew
+//! past that budget turns every restart into a kill loop. Sharded clusters crashed after
+//! stop/start in exactly this way.
+//!
+//! **Fix.** Adds a startupProbe waiting for PONG every 10 s for `budget_seconds` (300 s by
+//! default: `failureThreshold` = budget / 10). Raise the budget to the load time of your
+//! largest dataset. For operator-written pods it is an info naming the operator.
+use serde_json::json;
+
+use crate::model::Deployment;
+
+use super::facts;
+use super::fixes::{add_probe, ping_handler};
+use super::{Context, Rule, Severity, Violation};
+
+pub struct Check;
+
+impl Rule for Check {
+    fn deployment(&self, cx: &Context, d: &Deployment, out: &mut Vec<Violation>) {
+        if !facts::data_role(d) {
+            return;
+        }
+        let Some(c) = d.redis_container() else { return };
+        if c.probes.startup.is_some() || c.probes.liveness.is_none() {
+            return;
+        }
+        let cluster = d.config.redis.cluster_enabled();
+        if !(cluster || (d.config.is_known("save") && facts::persistent(d))) {
+            return;
+        }
+        let why = if cluster {
+            "cluster mode"
+        } else if d.config.redis.appendonly() {
+            "AOF on"
+        } else {
+            "RDB save points"
+        };
+        let budget = cx.params.f64("budget_seconds").max(10.0) as i64;
+        let period = 10;
+        if !facts::user_owns_pods(d) {
+            out.push(
+                Violation::new(
+                    c.at.clone(),
+                    format!(
+                        "no startup probe while Redis loads its data ({why}); {} writes the \
+                         probes, so change it there",
+                        facts::pod_owner(d)
+                    ),
+                )
+                .severity(Severity::Info),
+            );
+            return;
+        }
+        let mut probe = ping_handler(d, c);
+        if let Some(map) = probe.as_object_mut() {
+            map.insert("periodSeconds".into(), json!(period));
+            map.insert("timeoutSeconds".into(), json!(5));
+            map.insert("failureThreshold".into(), json!((budget + period - 1) / period));
+        }
+        out.push(
+            Violation::new(
+                c.at.clone(),
+                format!(
+                    "container `{}` has a liveness probe but no startupProbe, and start-up is \
+                     slow ({why}): a dataset that takes longer to load than the liveness budget \
+                     is killed on every restart",
+                    c.name
+                ),
+            )
+            .fix(add_probe(cx.inventory, c, "startupProbe", probe)),
+        );
+    }
+}

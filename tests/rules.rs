@@ -1,0 +1,270 @@
+//! Per rule, Polaris-style fixtures in `tests/fixtures/rules/<id>/`:
+//! - `fail.yaml` gives at least one finding of the rule;
+//! - `pass.yaml` gives none;
+//! - `fixed.yaml`, for a rule whose findings in `fail.yaml` carry patches: the objects of
+//!   `fail.yaml` with those RFC 6902 patches applied, compared as data; linting it gives no
+//!   finding of the rule.
+//!
+//! `REDLINE_BLESS=1 cargo test --test rules` writes a missing `fixed.yaml` from the patches,
+//! for review; the test still fails until it is reviewed and committed.
+
+use std::path::{Path, PathBuf};
+
+use redline::engine::Settings;
+use redline::extract::Options;
+use redline::lint::{Linted, lint};
+use redline::rules::{self, FixEdit};
+use redline::source::{Limits, load_yaml};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rules")
+}
+
+fn lint_file(path: &Path) -> Linted {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    let source = load_yaml(&name, text, &Limits::default());
+    assert!(
+        source.diagnostics.iter().all(|d| !d.error),
+        "{}: {:?}",
+        path.display(),
+        source.diagnostics
+    );
+    lint(vec![source], &Options::default(), &Settings::default())
+}
+
+fn of_rule<'a>(linted: &'a Linted, id: &str) -> Vec<&'a redline::engine::Finding> {
+    linted
+        .outcome
+        .findings
+        .iter()
+        .filter(|f| f.rule == id)
+        .collect()
+}
+
+/// The objects of a lint run as JSON, with every patch of `id`'s findings applied.
+fn patched(linted: &Linted, id: &str) -> Option<Vec<serde_json::Value>> {
+    let mut objects: Vec<serde_json::Value> = linted
+        .inventory
+        .objects
+        .iter()
+        .map(|o| o.root.to_json())
+        .collect();
+    let mut any = false;
+    for f in of_rule(linted, id) {
+        if let Some(FixEdit::Patch { object, ops }) = f.fix.as_ref().map(|f| &f.edit) {
+            let patch: json_patch::Patch =
+                serde_json::from_value(serde_json::to_value(ops).unwrap()).unwrap();
+            json_patch::patch(&mut objects[object.0], &patch)
+                .unwrap_or_else(|e| panic!("{id}: patch {ops:?} does not apply: {e}"));
+            any = true;
+        }
+    }
+    any.then_some(objects)
+}
+
+#[test]
+fn every_rule_has_fixtures_that_fail_pass_and_fix() {
+    let mut failures = Vec::new();
+    for rule in rules::all() {
+        let id = rule.id();
+        let dir = fixtures().join(id);
+        if !dir.join("fail.yaml").is_file() || !dir.join("pass.yaml").is_file() {
+            failures.push(format!("{id}: missing fail.yaml or pass.yaml"));
+            continue;
+        }
+        let fail = lint_file(&dir.join("fail.yaml"));
+        if of_rule(&fail, id).is_empty() {
+            failures.push(format!("{id}: fail.yaml gives no finding"));
+        }
+        let pass = lint_file(&dir.join("pass.yaml"));
+        for f in of_rule(&pass, id) {
+            failures.push(format!("{id}: pass.yaml gives: {}", f.message));
+        }
+        let fixed_path = dir.join("fixed.yaml");
+        match (patched(&fail, id), fixed_path.is_file()) {
+            (None, false) => {}
+            (None, true) => failures.push(format!("{id}: fixed.yaml but no patch in fail.yaml")),
+            (Some(objects), false) => {
+                if std::env::var_os("REDLINE_BLESS").is_some() {
+                    let docs: Vec<String> = objects
+                        .iter()
+                        .map(|o| yaml_serde::to_string(o).unwrap())
+                        .collect();
+                    std::fs::write(&fixed_path, docs.join("---\n")).unwrap();
+                }
+                failures.push(format!("{id}: fail.yaml has patches but no fixed.yaml"));
+            }
+            (Some(objects), true) => {
+                let fixed = lint_file(&fixed_path);
+                let expected: Vec<serde_json::Value> = fixed
+                    .inventory
+                    .objects
+                    .iter()
+                    .map(|o| o.root.to_json())
+                    .collect();
+                if objects != expected {
+                    failures.push(format!(
+                        "{id}: patched fail.yaml differs from fixed.yaml:\n{}",
+                        serde_json::to_string_pretty(&objects).unwrap()
+                    ));
+                }
+                for f in of_rule(&fixed, id) {
+                    failures.push(format!("{id}: fixed.yaml still gives: {}", f.message));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+/// What a rule reports on its failing fixture, reviewed: message, place and fix.
+#[test]
+fn fixture_findings_snapshot() {
+    let mut out = String::new();
+    for rule in rules::all() {
+        let path = fixtures().join(rule.id()).join("fail.yaml");
+        if !path.is_file() {
+            continue;
+        }
+        let linted = lint_file(&path);
+        for f in of_rule(&linted, rule.id()) {
+            let pos = f
+                .pos
+                .map(|p| format!("{}:{}", p.line, p.column))
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "{}/fail.yaml:{pos} {} [{}] {}\n  {}\n",
+                rule.id(),
+                f.pointer,
+                f.severity,
+                linted.inventory.object(f.object),
+                f.message
+            ));
+            if let Some(fix) = &f.fix {
+                out.push_str(&format!("  fix: {}\n", fix.description));
+            }
+        }
+    }
+    insta::assert_snapshot!(out);
+}
+
+fn lint_text(text: &str) -> Linted {
+    let source = load_yaml("input.yaml", text.to_string(), &Limits::default());
+    lint(vec![source], &Options::default(), &Settings::default())
+}
+
+/// A KubeBlocks Cluster with the given memory and a Reconfiguring OpsRequest setting
+/// maxmemory.
+fn kubeblocks(request: &str, limit: &str, maxmemory: &str) -> String {
+    format!(
+        "apiVersion: apps.kubeblocks.io/v1\nkind: Cluster\nmetadata:\n  name: redis-prod\n  \
+         namespace: default\nspec:\n  clusterDef: redis\n  topology: replication\n  \
+         componentSpecs:\n    - name: redis\n      serviceVersion: \"7.2.4\"\n      replicas: 2\n      \
+         resources:\n        requests:\n          memory: {request}\n        limits:\n          \
+         memory: {limit}\n---\napiVersion: operations.kubeblocks.io/v1alpha1\nkind: OpsRequest\n\
+         metadata:\n  name: redis-prod-maxmemory\n  namespace: default\nspec:\n  clusterName: \
+         redis-prod\n  type: Reconfiguring\n  reconfigures:\n    - componentName: redis\n      \
+         parameters:\n        - key: maxmemory\n          value: \"{maxmemory}\"\n"
+    )
+}
+
+/// The seed incident: requests 16Gi, limits 32Gi, maxmemory 32 GiB through an OpsRequest.
+#[test]
+fn seed_incident_is_an_error_on_the_opsrequest() {
+    let linted = lint_text(&kubeblocks("16Gi", "32Gi", "34359738368"));
+    let errors: Vec<_> = linted
+        .outcome
+        .findings
+        .iter()
+        .filter(|f| f.rule == "redis-maxmemory-headroom" && f.severity == rules::Severity::Error)
+        .collect();
+    assert_eq!(errors.len(), 1, "{:#?}", linted.outcome.findings);
+    let e = errors[0];
+    assert_eq!(linted.inventory.object(e.object).kind, "OpsRequest");
+    assert_eq!(e.pointer, "/spec/reconfigures/0/parameters/0/value");
+    assert_eq!(e.pos.map(|p| p.line), Some(31));
+    assert!(
+        e.message.contains("34359738368 B (32.0 GiB) is 100%"),
+        "{}",
+        e.message
+    );
+}
+
+/// The recommended shape: maxmemory = request, limit 3 × request: no maxmemory finding.
+#[test]
+fn recommended_case_gives_no_memory_finding() {
+    let linted = lint_text(&kubeblocks("16Gi", "48Gi", "17179869184"));
+    let memory: Vec<_> = linted
+        .outcome
+        .findings
+        .iter()
+        .filter(|f| f.rule.starts_with("redis-maxmemory") || f.rule.starts_with("redis-memory"))
+        .collect();
+    assert!(memory.is_empty(), "{memory:#?}");
+}
+
+/// Configuration and annotations change what is reported.
+#[test]
+fn configuration_and_exemptions() {
+    let text = std::fs::read_to_string(fixtures().join("redis-pdb-missing/fail.yaml")).unwrap();
+    let count = |text: &str, settings: &Settings| {
+        let source = load_yaml("input.yaml", text.to_string(), &Limits::default());
+        lint(vec![source], &Options::default(), settings)
+            .outcome
+            .findings
+            .iter()
+            .filter(|f| f.rule == "redis-pdb-missing")
+            .count()
+    };
+    assert_eq!(count(&text, &Settings::default()), 1);
+
+    let config = redline::config::parse(
+        "c.yaml",
+        "rules:\n  redis-pdb-missing:\n    exclude_namespaces: [\"ca*\"]\n",
+    )
+    .unwrap();
+    assert_eq!(
+        count(&text, &config.settings),
+        0,
+        "namespace cache is excluded"
+    );
+    let config = redline::config::parse(
+        "c.yaml",
+        "rules:\n  redis-pdb-missing:\n    namespaces: [prod]\n",
+    )
+    .unwrap();
+    assert_eq!(count(&text, &config.settings), 0, "only namespace prod");
+    let config = redline::config::parse(
+        "c.yaml",
+        "rules:\n  redis-pdb-missing:\n    enabled: false\n",
+    )
+    .unwrap();
+    assert_eq!(count(&text, &config.settings), 0);
+
+    let annotated = text.replace(
+        "  name: redis\n  namespace: cache\nspec:",
+        "  name: redis\n  namespace: cache\n  annotations:\n    redline.dev/ignore: \
+         \"redis-pdb-missing: PDBs live in the platform repo\"\nspec:",
+    );
+    assert_ne!(annotated, text);
+    let source = load_yaml("input.yaml", annotated.clone(), &Limits::default());
+    let linted = lint(vec![source], &Options::default(), &Settings::default());
+    assert!(
+        linted
+            .outcome
+            .findings
+            .iter()
+            .all(|f| f.rule != "redis-pdb-missing")
+    );
+    let s = &linted.outcome.suppressed;
+    assert_eq!(s.len(), 1);
+    assert_eq!(
+        s[0].reason.as_deref(),
+        Some("PDBs live in the platform repo")
+    );
+
+    let mut strict = Settings::default();
+    strict.annotation_exemptions = false;
+    assert_eq!(count(&annotated, &strict), 1, "--no-annotation-exemptions");
+}
