@@ -264,7 +264,9 @@ fn configuration_and_exemptions() {
         Some("PDBs live in the platform repo")
     );
 
-    let mut strict = Settings::default();
-    strict.annotation_exemptions = false;
+    let strict = Settings {
+        annotation_exemptions: false,
+        ..Settings::default()
+    };
     assert_eq!(count(&annotated, &strict), 1, "--no-annotation-exemptions");
 }

@@ -2,8 +2,8 @@
 //!
 //! **What it does.** For an instance that forks (save points including Redis' implicit
 //! defaults, AOF, replicas, cluster mode), warns when the memory limit is below `ratio`
-//! (2.5) × the memory request while maxmemory is not already small enough for the limit
-//! (maxmemory unset, or above limit / `ratio`).
+//! (2.5) × the memory request while maxmemory is above limit / `ratio` (a maxmemory of 0 is
+//! `redis-maxmemory-unset`'s finding).
 //!
 //! **Why it matters.** "While saving an RDB file on disk or rewriting the AOF log, Redis can
 //! use up to 2 times the memory normally used" (redis-doc admin.md); the copies are charged
@@ -40,9 +40,14 @@ impl Rule for Check {
         if request == 0 || limit.bytes as f64 >= ratio * request as f64 {
             return;
         }
+        // With maxmemory unset the instance grows to the limit whatever the ratio
+        // (`redis-maxmemory-unset` reports that); with maxmemory unknown, there is nothing
+        // to judge.
         let maxmemory = d.config.redis.maxmemory_bytes();
-        let known = d.config.is_known("maxmemory");
-        if known && maxmemory != 0 && maxmemory as f64 * ratio <= limit.bytes as f64 {
+        if !d.config.is_known("maxmemory")
+            || maxmemory == 0
+            || maxmemory as f64 * ratio <= limit.bytes as f64
+        {
             return;
         }
         let from_limit = facts::maxmemory_from_limit(d);
