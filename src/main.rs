@@ -219,7 +219,7 @@ fn list_rules(format: RulesFormat) -> ExitCode {
                 println!(
                     "{:width$}  {:7}  {}{}",
                     r.id(),
-                    r.meta.severity,
+                    r.meta.severity.to_string(),
                     r.meta.summary,
                     if r.meta.mutate { " [mutates]" } else { "" }
                 );
