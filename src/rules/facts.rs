@@ -116,6 +116,15 @@ pub fn data_role(d: &Deployment) -> bool {
     )
 }
 
+/// The Redis container of a deployment that holds data (what most rules judge).
+pub fn data_container(d: &Deployment) -> Option<&Container> {
+    if data_role(d) {
+        d.redis_container()
+    } else {
+        None
+    }
+}
+
 /// Auth is configured: `requirepass`, a default user with a password, an ACL file, or a
 /// password from the environment (whose value we cannot see). `None`: not visible here.
 pub fn auth(d: &Deployment) -> Option<bool> {

@@ -315,43 +315,30 @@ fn kubeblocks_reconfigure(
         "generateName": format!("{}-{name}-", cluster.name),
         "namespace": cluster.namespace_or_default(),
     });
-    let manifest = if cluster.version() == "v1alpha1" {
+    // 0.9 (`apps.kubeblocks.io`) names the config spec and file; 1.0+ takes flat parameters.
+    let (api_version, item) = if cluster.version() == "v1alpha1" {
         let config = if d.config.redis.cluster_enabled() {
             "redis-cluster-config"
         } else {
             "redis-replication-config"
         };
-        json!({
-            "apiVersion": "apps.kubeblocks.io/v1alpha1",
-            "kind": "OpsRequest",
-            "metadata": metadata,
-            "spec": {
-                "clusterName": cluster.name,
-                "type": "Reconfiguring",
-                "reconfigures": [{
-                    "componentName": component,
-                    "configurations": [{
-                        "name": config,
-                        "keys": [{"key": "redis.conf", "parameters": [{"key": name, "value": text}]}],
-                    }],
-                }],
-            },
-        })
+        let keys = json!([{"key": "redis.conf", "parameters": [{"key": name, "value": text}]}]);
+        (
+            "apps.kubeblocks.io/v1alpha1",
+            json!({"componentName": component, "configurations": [{"name": config, "keys": keys}]}),
+        )
     } else {
-        json!({
-            "apiVersion": "operations.kubeblocks.io/v1alpha1",
-            "kind": "OpsRequest",
-            "metadata": metadata,
-            "spec": {
-                "clusterName": cluster.name,
-                "type": "Reconfiguring",
-                "reconfigures": [{
-                    "componentName": component,
-                    "parameters": [{"key": name, "value": text}],
-                }],
-            },
-        })
+        (
+            "operations.kubeblocks.io/v1alpha1",
+            json!({"componentName": component, "parameters": [{"key": name, "value": text}]}),
+        )
     };
+    let manifest = json!({
+        "apiVersion": api_version,
+        "kind": "OpsRequest",
+        "metadata": metadata,
+        "spec": {"clusterName": cluster.name, "type": "Reconfiguring", "reconfigures": [item]},
+    });
     Some(Fix {
         description: format!("{description} with a Reconfiguring OpsRequest (KubeBlocks)"),
         edit: FixEdit::Manifest(manifest),

@@ -24,10 +24,7 @@ pub struct Check;
 
 impl Rule for Check {
     fn deployment(&self, _cx: &Context, d: &Deployment, out: &mut Vec<Violation>) {
-        if !facts::data_role(d) {
-            return;
-        }
-        let Some(c) = d.redis_container() else { return };
+        let Some(c) = facts::data_container(d) else { return };
         let Some(probe) = &c.probes.liveness else { return };
         let Handler::Exec(command) = &probe.handler else { return };
         if !requires_pong(command) {

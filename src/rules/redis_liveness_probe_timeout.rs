@@ -23,10 +23,7 @@ pub struct Check;
 
 impl Rule for Check {
     fn deployment(&self, cx: &Context, d: &Deployment, out: &mut Vec<Violation>) {
-        if !facts::data_role(d) {
-            return;
-        }
-        let Some(c) = d.redis_container() else { return };
+        let Some(c) = facts::data_container(d) else { return };
         let Some(probe) = &c.probes.liveness else { return };
         let probe_at = probe.at.clone().unwrap_or_else(|| c.at.clone());
         let min_timeout = cx.params.f64("min_timeout_seconds") as i64;

@@ -22,10 +22,7 @@ pub struct Check;
 
 impl Rule for Check {
     fn deployment(&self, cx: &Context, d: &Deployment, out: &mut Vec<Violation>) {
-        if !facts::data_role(d) {
-            return;
-        }
-        let Some(c) = d.redis_container() else { return };
+        let Some(c) = facts::data_container(d) else { return };
         if c.memory_limit.is_some() || !c.memory_errors.is_empty() {
             return;
         }

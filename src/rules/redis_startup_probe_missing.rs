@@ -25,10 +25,7 @@ pub struct Check;
 
 impl Rule for Check {
     fn deployment(&self, cx: &Context, d: &Deployment, out: &mut Vec<Violation>) {
-        if !facts::data_role(d) {
-            return;
-        }
-        let Some(c) = d.redis_container() else { return };
+        let Some(c) = facts::data_container(d) else { return };
         if c.probes.startup.is_some() || c.probes.liveness.is_none() {
             return;
         }
