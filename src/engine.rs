@@ -164,7 +164,7 @@ pub fn run(inventory: &Inventory, settings: &Settings, lookups: &dyn Lookups) ->
             continue;
         }
         let finding = Finding {
-            rule: registry_id(info),
+            rule: info.meta.id.as_str(),
             severity: rs.severity.or(v.severity).unwrap_or(info.meta.severity),
             message: v.message,
             object: v.at.object,
@@ -182,10 +182,6 @@ pub fn run(inventory: &Inventory, settings: &Settings, lookups: &dyn Lookups) ->
     sort_dedup(inventory, &mut outcome.findings, |f| f);
     sort_dedup(inventory, &mut outcome.suppressed, |s| &s.finding);
     outcome
-}
-
-fn registry_id(info: &'static RuleInfo) -> &'static str {
-    info.meta.id.as_str()
 }
 
 /// A projection (the Cluster as an OpsRequest would leave it) reports only what lies in the

@@ -169,22 +169,6 @@ pub fn version_below(d: &Deployment, redis: (u32, u32), valkey: (u32, u32)) -> O
     Some(v.minor? < minor)
 }
 
-pub fn limit_text(c: &Container) -> String {
-    c.memory_limit
-        .as_ref()
-        .map(|l| format!("`{}` = {}", l.text, bytes(l.bytes)))
-        .unwrap_or_else(|| "none".into())
-}
-
-/// The object a deployment's findings name in messages: `StatefulSet cache/redis`.
-pub fn name(inv: &Inventory, d: &Deployment) -> String {
-    let object = inv.object(d.object);
-    match &d.component {
-        Some(c) => format!("{object} component {c}"),
-        None => object.to_string(),
-    }
-}
-
 const MIB: u64 = 1 << 20;
 
 /// `ratio × bytes`, rounded down to whole MiB (a size a person would write).
@@ -202,17 +186,16 @@ pub fn ceil_mib(bytes: u64, ratio: f64) -> u64 {
 /// Where a configuration line's argument `i` is written (the line, when the argument's own
 /// place is not known).
 pub fn arg_loc(d: &Deployment, line: &Line, i: usize) -> Option<crate::model::Loc> {
-    let src = d.config.source_of_line(line)?;
+    source_arg_loc(d.config.source_of_line(line)?, i)
+}
+
+/// The same, from the line's source (for callers that walk lines and sources together).
+pub fn source_arg_loc(src: &crate::model::LineSource, i: usize) -> Option<crate::model::Loc> {
     src.args
         .get(i)
         .cloned()
         .flatten()
         .or_else(|| src.at.clone())
-}
-
-/// Where a configuration line is written.
-pub fn line_loc(d: &Deployment, line: &Line) -> Option<crate::model::Loc> {
-    d.config.source_of_line(line)?.at.clone()
 }
 
 /// The origin of the line that sets `name`, for messages: ` (set by config file /etc/redis.conf)`.

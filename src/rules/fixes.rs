@@ -23,7 +23,7 @@ pub fn set_path(root: &Node, pointer: &str, value: Value) -> Option<Vec<PatchOp>
         let here = format!("/{}", tokens[..=i].join("/"));
         let child = match &node.kind {
             NodeKind::Map(_) => node.entry(&key).map(|e| &e.value),
-            NodeKind::Seq(items) if key == "-" => None,
+            NodeKind::Seq(_) if key == "-" => None,
             NodeKind::Seq(items) => Some(items.get(key.parse::<usize>().ok()?)?),
             NodeKind::Scalar(_) => return None,
         };

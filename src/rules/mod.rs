@@ -37,18 +37,6 @@ impl fmt::Display for Severity {
     }
 }
 
-impl std::str::FromStr for Severity {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "info" => Ok(Severity::Info),
-            "warning" => Ok(Severity::Warning),
-            "error" => Ok(Severity::Error),
-            _ => Err(format!("`{s}`: expected error, warning or info")),
-        }
-    }
-}
-
 /// One RFC 6902 operation, with a pointer relative to the root of the object it edits.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "lowercase")]
@@ -66,16 +54,6 @@ pub enum PatchOp {
         path: String,
         value: serde_json::Value,
     },
-}
-
-impl PatchOp {
-    pub fn path(&self) -> &str {
-        match self {
-            PatchOp::Add { path, .. }
-            | PatchOp::Replace { path, .. }
-            | PatchOp::Test { path, .. } => path,
-        }
-    }
 }
 
 /// What a fix changes.

@@ -23,7 +23,9 @@ pub struct Check;
 
 impl Rule for Check {
     fn deployment(&self, _cx: &Context, d: &Deployment, out: &mut Vec<Violation>) {
-        for line in d.config.redis.lines() {
+        // Lines and their sources are parallel: walk them together rather than looking
+        // each line's source up again.
+        for (line, src) in d.config.redis.lines().iter().zip(&d.config.sources) {
             if line.refused {
                 continue;
             }
@@ -40,7 +42,7 @@ impl Rule for Check {
                     continue;
                 }
                 let Ok(value) = parse_memory(arg) else { continue };
-                let Some(at) = facts::arg_loc(d, line, i) else { continue };
+                let Some(at) = facts::source_arg_loc(src, i) else { continue };
                 let written = format!("`{} {}`", line.written_name, line.args.join(" "));
                 match value.accident {
                     Some(MemoryAccident::SilentZero) => out.push(Violation::new(

@@ -17,7 +17,7 @@
 //! **Fix.** None automatic (a password belongs in a Secret): pass `--requirepass
 //! $(REDIS_PASSWORD)` from a Secret, or define ACL users, and restrict access with a
 //! NetworkPolicy.
-use crate::extract::common::{image_name, split_image};
+use crate::extract::common::split_image;
 use crate::model::{Container, Deployment};
 
 use super::facts;
@@ -81,6 +81,6 @@ fn docker_library(c: &Container) -> bool {
             .trim_start_matches("docker.io/")
             .trim_start_matches("index.docker.io/")
             .trim_start_matches("library/");
-        repo == "redis" && image_name(repo) == "redis"
+        repo == "redis"
     })
 }
