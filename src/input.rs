@@ -1,10 +1,17 @@
 //! Reading what the user points at: files, directories (recursively, YAML and JSON by
-//! extension, in a stable order) and `-` for standard input. The only I/O before the faces.
+//! extension, honouring `.gitignore` and `--exclude`, in a stable order) and `-` for standard
+//! input. Files are read and parsed in parallel; the result keeps the order of the walk. The
+//! only I/O before the faces.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::source::{Limits, SourceFile, load_yaml};
+use crate::source::{Diagnostic, Limits, Pos, SourceFile, load_yaml};
+
+/// The name standard input goes by in reports.
+pub const STDIN: &str = "<stdin>";
 
 /// An input that cannot be read at all (the exit-2 kind of error).
 #[derive(Debug, thiserror::Error)]
@@ -14,56 +21,135 @@ pub enum InputError {
         path: String,
         source: std::io::Error,
     },
-    #[error("{path}: not UTF-8 text (first invalid byte at line {line}); not read")]
-    NotText { path: String, line: usize },
+    #[error("{path}: {message}")]
+    Walk { path: String, message: String },
+    #[error("--exclude {glob:?}: {message}")]
+    Exclude { glob: String, message: String },
 }
 
 const EXTENSIONS: [&str; 3] = ["yaml", "yml", "json"];
 
-/// Every file named, and every YAML/JSON file under every directory named, in sorted order.
-pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, InputError> {
+/// How directories are walked.
+#[derive(Debug, Clone, Default)]
+pub struct Walk {
+    /// gitignore-style globs, relative to the working directory: `charts/**`, `*.tmpl.yaml`.
+    /// They apply to files named on the command line too (as pre-commit passes them).
+    pub exclude: Vec<String>,
+    /// Read ignored files too (`--no-ignore`): `.gitignore`, `.ignore` and git's exclude file
+    /// are honoured by default, even outside a git repository.
+    pub no_ignore: bool,
+}
+
+/// Every file named, and every YAML/JSON file under every directory named, without
+/// repeats. Directories are walked in file-name order; hidden entries are skipped.
+pub fn expand_paths(paths: &[PathBuf], walk: &Walk) -> Result<Vec<PathBuf>, InputError> {
+    let cwd = std::env::current_dir().map_err(|source| InputError::Io {
+        path: ".".into(),
+        source,
+    })?;
+    let mut overrides = ignore::overrides::OverrideBuilder::new(&cwd);
+    for glob in &walk.exclude {
+        // An override glob with `!` excludes; with no positive glob, everything else stays.
+        overrides
+            .add(&format!("!{glob}"))
+            .map_err(|e| InputError::Exclude {
+                glob: glob.clone(),
+                message: e.to_string(),
+            })?;
+    }
+    let overrides = overrides.build().map_err(|e| InputError::Exclude {
+        glob: walk.exclude.join(" "),
+        message: e.to_string(),
+    })?;
+    let excluded = |p: &Path, is_dir: bool| {
+        let absolute = cwd.join(p);
+        overrides.matched(&absolute, is_dir).is_ignore()
+    };
+
     let mut out = Vec::new();
     for p in paths {
-        if p.as_os_str() == "-" || !p.is_dir() {
+        if p.as_os_str() == "-" {
             out.push(p.clone());
             continue;
         }
-        walk(p, &mut out)?;
+        if !p.is_dir() {
+            if !excluded(p, false) {
+                out.push(p.clone());
+            }
+            continue;
+        }
+        let walker = ignore::WalkBuilder::new(p)
+            .standard_filters(!walk.no_ignore)
+            .hidden(true)
+            .require_git(false)
+            .overrides(overrides.clone())
+            .sort_by_file_name(|a, b| a.cmp(b))
+            .build();
+        for entry in walker {
+            let entry = entry.map_err(|e| InputError::Walk {
+                path: p.display().to_string(),
+                message: e.to_string(),
+            })?;
+            let path = entry.path();
+            let is_file = entry.file_type().is_some_and(|t| t.is_file());
+            if is_file
+                && path
+                    .extension()
+                    .is_some_and(|x| EXTENSIONS.contains(&x.to_string_lossy().as_ref()))
+            {
+                out.push(path.to_path_buf());
+            }
+        }
     }
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|p| seen.insert(p.clone()));
     Ok(out)
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), InputError> {
-    let io = |source| InputError::Io {
-        path: dir.display().to_string(),
-        source,
-    };
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(io)?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<Result<_, _>>()
-        .map_err(io)?;
-    entries.sort();
-    for e in entries {
-        let hidden = e
-            .file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with('.'));
-        if hidden {
-            continue;
+/// Read and load every input, on every core; the result is in the order of `paths`. Every
+/// read error is returned, not only the first.
+pub fn read_all(paths: &[PathBuf], limits: &Limits) -> Result<Vec<SourceFile>, Vec<InputError>> {
+    let slots: Vec<OnceLock<Result<SourceFile, InputError>>> =
+        paths.iter().map(|_| OnceLock::new()).collect();
+    let next = AtomicUsize::new(0);
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(paths.len());
+    let work = || {
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(path) = paths.get(i) else { break };
+            let _ = slots[i].set(read_source(path, limits));
         }
-        if e.is_dir() {
-            walk(&e, out)?;
-        } else if e
-            .extension()
-            .is_some_and(|x| EXTENSIONS.contains(&x.to_string_lossy().as_ref()))
-        {
-            out.push(e);
+    };
+    if workers <= 1 {
+        work();
+    } else {
+        std::thread::scope(|s| {
+            for _ in 0..workers {
+                s.spawn(work);
+            }
+        });
+    }
+    let mut files = Vec::with_capacity(paths.len());
+    let mut errors = Vec::new();
+    for slot in slots {
+        match slot.into_inner() {
+            Some(Ok(f)) => files.push(f),
+            Some(Err(e)) => errors.push(e),
+            None => unreachable!("every index below paths.len() is taken by one worker"),
         }
     }
-    Ok(())
+    if errors.is_empty() {
+        Ok(files)
+    } else {
+        Err(errors)
+    }
 }
 
-/// Read and load one input (`-` is standard input, shown as `<stdin>`).
+/// Read and load one input (`-` is standard input, shown as `<stdin>`). Bytes that are not
+/// UTF-8 make a file with one error diagnostic (a document that does not load), not an I/O
+/// error.
 pub fn read_source(path: &Path, limits: &Limits) -> Result<SourceFile, InputError> {
     let (name, bytes) = if path.as_os_str() == "-" {
         let mut buf = Vec::new();
@@ -71,10 +157,10 @@ pub fn read_source(path: &Path, limits: &Limits) -> Result<SourceFile, InputErro
             .take(limits.max_bytes as u64 + 1)
             .read_to_end(&mut buf)
             .map_err(|source| InputError::Io {
-                path: "<stdin>".into(),
+                path: STDIN.into(),
                 source,
             })?;
-        ("<stdin>".to_string(), buf)
+        (STDIN.to_string(), buf)
     } else {
         let name = path.display().to_string();
         let bytes = std::fs::read(path).map_err(|source| InputError::Io {
@@ -83,12 +169,31 @@ pub fn read_source(path: &Path, limits: &Limits) -> Result<SourceFile, InputErro
         })?;
         (name, bytes)
     };
-    let text = String::from_utf8(bytes).map_err(|e| {
-        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-        InputError::NotText {
-            path: name.clone(),
-            line: valid.iter().filter(|&&b| b == b'\n').count() + 1,
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(load_yaml(&name, text, limits)),
+        Err(e) => {
+            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            let line_start = valid.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+            let pos = Pos {
+                line: valid.iter().filter(|&&b| b == b'\n').count() as u32 + 1,
+                column: String::from_utf8_lossy(&valid[line_start..])
+                    .chars()
+                    .count() as u32
+                    + 1,
+                offset: valid.len(),
+            };
+            Ok(SourceFile {
+                name,
+                text: String::new(),
+                documents: Vec::new(),
+                diagnostics: vec![Diagnostic {
+                    pos,
+                    message: "not UTF-8 text (Kubernetes manifests are UTF-8); file not read"
+                        .to_string(),
+                    error: true,
+                }],
+                helm_sections: Vec::new(),
+            })
         }
-    })?;
-    Ok(load_yaml(&name, text, limits))
+    }
 }

@@ -4,32 +4,75 @@
 use crate::engine::{self, Outcome, Settings};
 use crate::extract::{self, NotAnObject, Options};
 use crate::model::Inventory;
-use crate::rules::Offline;
-use crate::source::{Diagnostic, SourceFile};
+use crate::rules::{Offline, Severity};
+use crate::source::{Pos, SourceFile};
+
+/// The rule loading problems are reported under.
+pub const LOAD_RULE: &str = "yaml-invalid";
 
 /// Everything one lint run produced.
 pub struct Linted {
     pub sources: Vec<SourceFile>,
     pub skipped: Vec<NotAnObject>,
+    /// Documents that did not load (errors), and caveats about documents that did.
+    pub load_findings: Vec<LoadFinding>,
     pub inventory: Inventory,
     pub outcome: Outcome,
 }
 
+/// A loading diagnostic as a finding of [`LOAD_RULE`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadFinding {
+    /// Index into [`Linted::sources`].
+    pub source: usize,
+    pub pos: Pos,
+    pub severity: Severity,
+    pub message: String,
+}
+
 impl Linted {
-    /// Documents that did not load, and warnings about documents that did.
-    pub fn diagnostics(&self) -> impl Iterator<Item = (&str, &Diagnostic)> {
-        self.sources
-            .iter()
-            .flat_map(|s| s.diagnostics.iter().map(move |d| (s.name.as_str(), d)))
+    /// The source an object's file name names.
+    pub fn source_named(&self, name: &str) -> Option<&SourceFile> {
+        self.sources.iter().find(|s| s.name == name)
     }
 
-    /// The text of an input by name, for showing source lines.
-    pub fn text_of(&self, name: &str) -> Option<&str> {
-        self.sources
+    /// Whether anything did not load: such a run fails whatever `--fail-on` says, since
+    /// nothing judged that document.
+    pub fn has_load_errors(&self) -> bool {
+        self.load_findings
             .iter()
-            .find(|s| s.name == name)
-            .map(|s| s.text.as_str())
+            .any(|f| f.severity == Severity::Error)
     }
+}
+
+/// Loading diagnostics as findings. Documents that were not read are errors whatever the
+/// configuration says; caveats (repeated keys) follow the rule's configured severity and
+/// `enabled`.
+fn load_findings(sources: &[SourceFile], settings: &Settings) -> Vec<LoadFinding> {
+    let configured = settings.rules.get(LOAD_RULE);
+    let caveats = configured.is_none_or(|r| r.enabled);
+    let caveat_severity = configured
+        .and_then(|r| r.severity)
+        .unwrap_or(Severity::Warning);
+    let mut out = Vec::new();
+    for (source, file) in sources.iter().enumerate() {
+        for d in &file.diagnostics {
+            if !d.error && !caveats {
+                continue;
+            }
+            out.push(LoadFinding {
+                source,
+                pos: d.pos,
+                severity: if d.error {
+                    Severity::Error
+                } else {
+                    caveat_severity
+                },
+                message: d.message.clone(),
+            });
+        }
+    }
+    out
 }
 
 /// Lint loaded sources as one input (so that a StatefulSet finds its ConfigMap and an
@@ -39,6 +82,7 @@ pub fn lint(sources: Vec<SourceFile>, opts: &Options, settings: &Settings) -> Li
     let inventory = extract::extract(objects, opts);
     let outcome = engine::run(&inventory, settings, &Offline);
     Linted {
+        load_findings: load_findings(&sources, settings),
         sources,
         skipped,
         inventory,

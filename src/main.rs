@@ -1,5 +1,6 @@
 //! The `redline` command line: arguments and exit codes only; the work is in the library.
 
+use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -32,9 +33,21 @@ enum Command {
         kubeblocks_maxmemory: Option<redline::extract::KubeBlocksMaxmemory>,
         #[command(flatten)]
         config: ConfigArgs,
-        /// Exit with 1 when a finding is at or above this severity (`never`: always 0).
+        #[command(flatten)]
+        walk: WalkArgs,
+        /// Exit with 1 when a finding is at or above this severity (`never`: only documents
+        /// that do not load fail the run).
         #[arg(long, default_value = "error", value_name = "SEVERITY")]
         fail_on: FailOn,
+        /// Output format.
+        #[arg(long, default_value = "human", value_name = "FORMAT")]
+        format: OutputFormat,
+        /// Write the report to FILE instead of standard output.
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Colour in the human format: `auto` colours a terminal unless `NO_COLOR` is set.
+        #[arg(long, default_value = "auto", value_name = "WHEN")]
+        color: ColorWhen,
     },
     /// Write the fixes of fixable findings back into the files, changing only what must change.
     Fix {
@@ -80,6 +93,34 @@ struct ConfigArgs {
     no_annotation_exemptions: bool,
 }
 
+/// Which files of the directories named are read.
+#[derive(clap::Args)]
+struct WalkArgs {
+    /// Leave out paths matching this gitignore-style glob (repeatable), directories walked
+    /// and files named alike: `--exclude 'charts/**' --exclude '*.tmpl.yaml'`.
+    #[arg(long, value_name = "GLOB")]
+    exclude: Vec<String>,
+    /// Read files that `.gitignore`/`.ignore` files leave out.
+    #[arg(long)]
+    no_ignore: bool,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum OutputFormat {
+    Human,
+    Json,
+    Sarif,
+    Junit,
+    Github,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum FailOn {
     Error,
@@ -113,7 +154,11 @@ fn main() -> ExitCode {
             dump_model,
             kubeblocks_maxmemory,
             config,
+            walk,
             fail_on,
+            format,
+            output,
+            color,
         } => {
             let config = match load_config(&config) {
                 Ok(c) => c,
@@ -124,10 +169,20 @@ fn main() -> ExitCode {
                     .or(config.kubeblocks_maxmemory)
                     .unwrap_or(redline::extract::Options::default().kubeblocks_maxmemory),
             };
+            let walk = redline::input::Walk {
+                exclude: walk.exclude,
+                no_ignore: walk.no_ignore,
+            };
             if dump_model {
-                dump_model_of(&paths, &opts)
+                dump_model_of(&paths, &walk, &opts)
             } else {
-                lint(&paths, &opts, &config, fail_on)
+                let out = Output {
+                    format,
+                    file: output,
+                    color,
+                    fail_on,
+                };
+                lint(&paths, &walk, &opts, &config, &out)
             }
         }
         Command::Fix { .. } => not_built("fix"),
@@ -159,51 +214,83 @@ fn load_config(args: &ConfigArgs) -> Result<redline::config::UserConfig, ExitCod
     Ok(config)
 }
 
-/// Read every input; an unreadable one is a usage/I-O error (exit 2).
-fn read_sources(paths: &[PathBuf]) -> Result<Vec<redline::source::SourceFile>, ExitCode> {
-    use redline::source::Limits;
-    let files = redline::input::expand_paths(paths).map_err(|e| {
+/// Read every input; an unreadable one is a usage/I-O error (exit 2), all of them reported.
+fn read_sources(
+    paths: &[PathBuf],
+    walk: &redline::input::Walk,
+) -> Result<Vec<redline::source::SourceFile>, ExitCode> {
+    let files = redline::input::expand_paths(paths, walk).map_err(|e| {
         eprintln!("redline: {e}");
         ExitCode::from(EXIT_USAGE)
     })?;
-    files
-        .iter()
-        .map(|f| {
-            redline::input::read_source(f, &Limits::default()).map_err(|e| {
-                eprintln!("redline: {e}");
-                ExitCode::from(EXIT_USAGE)
-            })
-        })
-        .collect()
+    redline::input::read_all(&files, &redline::source::Limits::default()).map_err(|errors| {
+        for e in errors {
+            eprintln!("redline: {e}");
+        }
+        ExitCode::from(EXIT_USAGE)
+    })
+}
+
+/// How `lint` reports.
+struct Output {
+    format: OutputFormat,
+    file: Option<PathBuf>,
+    color: ColorWhen,
+    fail_on: FailOn,
 }
 
 fn lint(
     paths: &[PathBuf],
+    walk: &redline::input::Walk,
     opts: &redline::extract::Options,
     config: &redline::config::UserConfig,
-    fail_on: FailOn,
+    out: &Output,
 ) -> ExitCode {
+    use redline::report::{self, Format, Report};
     use redline::rules::Severity;
-    let sources = match read_sources(paths) {
+    use std::io::IsTerminal;
+
+    let sources = match read_sources(paths, walk) {
         Ok(s) => s,
         Err(code) => return code,
     };
     let linted = redline::lint::lint(sources, opts, &config.settings);
-    print!("{}", redline::report::human::render(&linted));
-    let threshold = match fail_on {
-        FailOn::Error => Severity::Error,
-        FailOn::Warning => Severity::Warning,
-        FailOn::Info => Severity::Info,
-        FailOn::Never => return ExitCode::SUCCESS,
+    let report = Report::new(&linted);
+    let fail_on = match out.fail_on {
+        FailOn::Error => Some(Severity::Error),
+        FailOn::Warning => Some(Severity::Warning),
+        FailOn::Info => Some(Severity::Info),
+        FailOn::Never => None,
     };
-    let parse_error = linted.diagnostics().any(|(_, d)| d.error);
-    if parse_error
-        || linted
-            .outcome
-            .findings
-            .iter()
-            .any(|f| f.severity >= threshold)
-    {
+    let format = match out.format {
+        OutputFormat::Human => Format::Human,
+        OutputFormat::Json => Format::Json,
+        OutputFormat::Sarif => Format::Sarif,
+        OutputFormat::Junit => Format::Junit,
+        OutputFormat::Github => Format::Github,
+    };
+    // https://no-color.org: a non-empty NO_COLOR turns colour off.
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let color = match out.color {
+        ColorWhen::Always => true,
+        ColorWhen::Never => false,
+        ColorWhen::Auto => out.file.is_none() && !no_color && std::io::stdout().is_terminal(),
+    };
+    let text = report::render(&report, format, report::Style { color, fail_on });
+    match &out.file {
+        Some(path) => {
+            if let Err(e) = std::fs::write(path, &text) {
+                eprintln!("redline: cannot write {}: {e}", path.display());
+                return ExitCode::from(EXIT_USAGE);
+            }
+        }
+        None => {
+            if let Err(code) = emit(&text) {
+                return code;
+            }
+        }
+    }
+    if report.fails(fail_on) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
@@ -211,12 +298,14 @@ fn lint(
 }
 
 fn list_rules(format: RulesFormat) -> ExitCode {
+    let mut out = String::new();
     let rules = redline::rules::all();
     match format {
         RulesFormat::Text => {
             let width = rules.iter().map(|r| r.id().len()).max().unwrap_or(0);
             for r in rules {
-                println!(
+                let _ = writeln!(
+                    out,
                     "{:width$}  {:7}  {}{}",
                     r.id(),
                     r.meta.severity.to_string(),
@@ -239,14 +328,15 @@ fn list_rules(format: RulesFormat) -> ExitCode {
                     })
                 })
                 .collect();
-            println!(
+            let _ = writeln!(
+                out,
                 "{}",
                 serde_json::to_string_pretty(&serde_json::json!({"version": 1, "rules": list}))
                     .unwrap_or_default()
             );
         }
     }
-    ExitCode::SUCCESS
+    emit(&out).err().unwrap_or(ExitCode::SUCCESS)
 }
 
 fn explain(id: &str) -> ExitCode {
@@ -257,32 +347,39 @@ fn explain(id: &str) -> ExitCode {
         eprintln!("redline: no rule `{id}`.{hint} `redline rules` lists them.");
         return ExitCode::from(EXIT_USAGE);
     };
-    println!(
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
         "{}
 ",
         rule.doc
     );
-    println!("Default severity: {}", rule.meta.severity);
-    println!(
+    let _ = writeln!(out, "Default severity: {}", rule.meta.severity);
+    let _ = writeln!(
+        out,
         "Mutating webhook applies the fix by default: {}",
         if rule.meta.mutate { "yes" } else { "no" }
     );
     if !rule.meta.parameters.is_empty() {
-        println!("Parameters:");
+        let _ = writeln!(out, "Parameters:");
         for (name, p) in &rule.meta.parameters {
-            println!("  {name} (default {}): {}", p.default, p.description);
+            let _ = writeln!(out, "  {name} (default {}): {}", p.default, p.description);
         }
     }
-    println!("Sources:");
+    let _ = writeln!(out, "Sources:");
     for s in &rule.meta.sources {
-        println!("  {s}");
+        let _ = writeln!(out, "  {s}");
     }
-    ExitCode::SUCCESS
+    emit(&out).err().unwrap_or(ExitCode::SUCCESS)
 }
 
 /// Load every input as one, build the model and print it.
-fn dump_model_of(paths: &[PathBuf], opts: &redline::extract::Options) -> ExitCode {
-    let sources = match read_sources(paths) {
+fn dump_model_of(
+    paths: &[PathBuf],
+    walk: &redline::input::Walk,
+    opts: &redline::extract::Options,
+) -> ExitCode {
+    let sources = match read_sources(paths, walk) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -292,11 +389,8 @@ fn dump_model_of(paths: &[PathBuf], opts: &redline::extract::Options) -> ExitCod
         .collect();
     let (objects, skipped) = redline::extract::objects_of(&sources);
     let inventory = redline::extract::extract(objects, opts);
-    print!(
-        "{}",
-        redline::dump::dump(&inventory, &diagnostics, &skipped)
-    );
-    ExitCode::SUCCESS
+    let text = redline::dump::dump(&inventory, &diagnostics, &skipped);
+    emit(&text).err().unwrap_or(ExitCode::SUCCESS)
 }
 
 fn check_conf(file: &std::path::Path, args: &[String]) -> ExitCode {
@@ -334,12 +428,14 @@ fn check_conf(file: &std::path::Path, args: &[String]) -> ExitCode {
         sentinel_mode: false,
     };
     let cfg = RedisConfig::from_argv(&argv, &files, &options);
+    let mut out = String::new();
 
     let maxmemory = cfg.maxmemory_bytes();
     let origin = cfg
         .line_of("maxmemory")
         .map_or("default".to_string(), |l| l.location().to_string());
-    println!(
+    let _ = writeln!(
+        out,
         "maxmemory          {maxmemory} ({}) from {origin}",
         if maxmemory == 0 {
             "no limit".to_string()
@@ -347,9 +443,10 @@ fn check_conf(file: &std::path::Path, args: &[String]) -> ExitCode {
             human::size(maxmemory)
         }
     );
-    println!("maxmemory-policy   {}", cfg.maxmemory_policy());
+    let _ = writeln!(out, "maxmemory-policy   {}", cfg.maxmemory_policy());
     let save = cfg.config_get("save").unwrap_or_default();
-    println!(
+    let _ = writeln!(
+        out,
         "save               {}{}",
         if save.is_empty() {
             "(none: RDB snapshots off)"
@@ -362,34 +459,57 @@ fn check_conf(file: &std::path::Path, args: &[String]) -> ExitCode {
             ""
         }
     );
-    println!(
+    let _ = writeln!(
+        out,
         "appendonly         {}",
         if cfg.appendonly() { "yes" } else { "no" }
     );
-    println!(
+    let _ = writeln!(
+        out,
         "cluster-enabled    {}",
         if cfg.cluster_enabled() { "yes" } else { "no" }
     );
-    println!(
+    let _ = writeln!(
+        out,
         "client-output-buffer-limit {}",
         cfg.config_get("client-output-buffer-limit")
             .unwrap_or_default()
     );
     if cfg.starts() {
-        println!(
+        let _ = writeln!(
+            out,
             "redis-server {} would start with this configuration.",
             redline::redisconf::REDIS_VERSION
         );
-        ExitCode::SUCCESS
+        emit(&out).err().unwrap_or(ExitCode::SUCCESS)
     } else {
         for e in cfg.errors() {
-            println!("error: {e}");
+            let _ = writeln!(out, "error: {e}");
         }
-        println!(
+        let _ = writeln!(
+            out,
             "redis-server {} would refuse to start ({} error(s)).",
             redline::redisconf::REDIS_VERSION,
             cfg.errors().len()
         );
-        ExitCode::from(1)
+        emit(&out).err().unwrap_or(ExitCode::from(1))
+    }
+}
+
+/// Write to standard output. A closed pipe (`redline lint … | head`) ends the output quietly;
+/// any other write error is an I/O error (exit 2).
+fn emit(text: &str) -> Result<(), ExitCode> {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => {
+            eprintln!("redline: cannot write to standard output: {e}");
+            Err(ExitCode::from(EXIT_USAGE))
+        }
     }
 }

@@ -137,7 +137,7 @@ pub fn objects_of(files: &[SourceFile]) -> (Vec<Object>, Vec<NotAnObject>) {
     let mut skipped = Vec::new();
     for file in files {
         for doc in &file.documents {
-            let name = doc.helm_source.clone().unwrap_or_else(|| file.name.clone());
+            let name = file.name.clone();
             let line = doc.root.start().map_or(1, |p| p.line);
             collect_objects(&doc.root, &name, doc.index, &mut objects, &mut |reason| {
                 skipped.push(NotAnObject {

@@ -1,104 +1,132 @@
 //! The human format: one block per finding, rustc/ruff style, with the source line and a
-//! caret under the field.
+//! caret under the field, then one summary line. Colour only when asked (the CLI asks on a
+//! terminal without `NO_COLOR`).
 
 use std::fmt::Write;
 
-use crate::engine::Finding;
-use crate::lint::Linted;
+use anstyle::{AnsiColor, Style};
+
+use super::{Item, Report, subject};
 use crate::rules::{FixEdit, Severity};
 
-pub fn render(linted: &Linted) -> String {
+struct Palette {
+    severity: [Style; 3],
+    rule: Style,
+    gutter: Style,
+    fix: Style,
+}
+
+impl Palette {
+    fn new(color: bool) -> Palette {
+        if !color {
+            let plain = Style::new();
+            return Palette {
+                severity: [plain; 3],
+                rule: plain,
+                gutter: plain,
+                fix: plain,
+            };
+        }
+        let bold = |c: AnsiColor| Style::new().bold().fg_color(Some(c.into()));
+        Palette {
+            severity: [
+                bold(AnsiColor::Cyan),
+                bold(AnsiColor::Yellow),
+                bold(AnsiColor::Red),
+            ],
+            rule: Style::new().bold(),
+            gutter: bold(AnsiColor::Blue),
+            fix: Style::new().fg_color(Some(AnsiColor::Green.into())),
+        }
+    }
+
+    fn of(&self, s: Severity) -> Style {
+        match s {
+            Severity::Info => self.severity[0],
+            Severity::Warning => self.severity[1],
+            Severity::Error => self.severity[2],
+        }
+    }
+}
+
+pub fn render(report: &Report, color: bool) -> String {
+    let p = Palette::new(color);
     let mut out = String::new();
-    for (file, d) in linted.diagnostics() {
-        let level = if d.error { "error" } else { "warning" };
-        let _ = writeln!(out, "{level}: {}", d.message);
-        let _ = writeln!(out, "  --> {file}:{}:{}", d.pos.line, d.pos.column);
-        source_line(&mut out, linted.text_of(file), d.pos.line, d.pos.column);
-        out.push('\n');
+    for item in &report.items {
+        block(&mut out, item, &p);
     }
-    for f in &linted.outcome.findings {
-        finding(&mut out, linted, f);
-    }
-    let o = &linted.outcome;
-    let parse_errors = linted.diagnostics().filter(|(_, d)| d.error).count();
-    let _ = writeln!(
-        out,
-        "{} file(s), {} object(s): {} error(s), {} warning(s), {} info(s){}{}",
-        linted.sources.len(),
-        linted.inventory.objects.len(),
-        o.count(Severity::Error) + parse_errors,
-        o.count(Severity::Warning),
-        o.count(Severity::Info),
-        if o.suppressed.is_empty() {
-            String::new()
-        } else {
-            format!(", {} exempted by annotation", o.suppressed.len())
-        },
-        if linted.skipped.is_empty() {
-            String::new()
-        } else {
-            format!(
-                ", {} document(s) that are not Kubernetes objects",
-                linted.skipped.len()
-            )
-        },
+    let s = &report.summary;
+    let mut line = format!(
+        "{} file(s), {} object(s): {} error(s), {} warning(s), {} info(s)",
+        s.files, s.objects, s.errors, s.warnings, s.infos
     );
+    if s.exempted > 0 {
+        let _ = write!(line, ", {} exempted by annotation", s.exempted);
+    }
+    if s.skipped > 0 {
+        let _ = write!(
+            line,
+            ", {} document(s) that are not Kubernetes objects",
+            s.skipped
+        );
+    }
+    let worst = [Severity::Error, Severity::Warning, Severity::Info]
+        .into_iter()
+        .find(|&sev| report.items.iter().any(|i| i.severity == sev));
+    let style = worst.map_or(p.rule, |w| p.of(w));
+    let _ = writeln!(out, "{style}{line}{style:#}");
     out
 }
 
-fn finding(out: &mut String, linted: &Linted, f: &Finding) {
-    let object = linted.inventory.object(f.object);
-    let _ = writeln!(out, "{}[{}]: {}", f.severity, f.rule, f.message);
-    let file = object.file.as_deref().unwrap_or("<input>");
-    match f.pos {
-        Some(p) => {
+fn block(out: &mut String, item: &Item, p: &Palette) {
+    let (sev, rule, gutter, fix) = (p.of(item.severity), p.rule, p.gutter, p.fix);
+    let _ = writeln!(
+        out,
+        "{sev}{}{sev:#}{rule}[{}]: {}{rule:#}",
+        item.severity, item.rule, item.message
+    );
+    let context = match item.object {
+        Some(_) => format!(
+            " ({}, {})",
+            subject(item),
+            if item.path.is_empty() { "/" } else { item.path }
+        ),
+        None => String::new(),
+    };
+    // rustc's layout: the gutter is as wide as the line number.
+    let number = item.line.map(|l| l.to_string()).unwrap_or_default();
+    let pad = " ".repeat(number.len().max(1));
+    match (item.line, item.column) {
+        (Some(line), Some(column)) => {
             let _ = writeln!(
                 out,
-                "  --> {file}:{}:{} ({object}, {})",
-                p.line,
-                p.column,
-                pointer(f)
+                "{pad}{gutter}-->{gutter:#} {}:{line}:{column}{context}",
+                item.file
             );
-            source_line(out, linted.text_of(file), p.line, p.column);
+            if let Some(text) = item.snippet {
+                // Columns count characters; tabs keep their width in the caret line.
+                let lead: String = text
+                    .chars()
+                    .take(column.saturating_sub(1) as usize)
+                    .map(|c| if c == '\t' { '\t' } else { ' ' })
+                    .collect();
+                let _ = writeln!(out, "{gutter}{pad} |{gutter:#}");
+                let _ = writeln!(out, "{gutter}{number} |{gutter:#} {text}");
+                let _ = writeln!(out, "{gutter}{pad} |{gutter:#} {lead}{sev}^{sev:#}");
+            }
         }
-        None => {
-            let _ = writeln!(out, "  --> {file} ({object}, {})", pointer(f));
+        _ => {
+            let _ = writeln!(out, "{pad}{gutter}-->{gutter:#} {}{context}", item.file);
         }
     }
-    if let Some(fix) = &f.fix {
-        let _ = writeln!(out, "   = fix: {}", fix.description);
-        if let FixEdit::Manifest(m) = &fix.edit {
+    if let Some(f) = item.fix {
+        let _ = writeln!(out, "{pad} {fix}= fix:{fix:#} {}", f.description);
+        if let FixEdit::Manifest(m) = &f.edit {
             let yaml = yaml_serde::to_string(m).unwrap_or_default();
             for l in yaml.lines() {
-                let _ = writeln!(out, "     | {l}");
+                let _ = writeln!(out, "{pad}   {gutter}|{gutter:#} {l}");
             }
         }
     }
     out.push('\n');
-}
-
-fn pointer(f: &Finding) -> &str {
-    if f.pointer.is_empty() {
-        "/"
-    } else {
-        &f.pointer
-    }
-}
-
-/// `   12 |     maxmemory: 32gb` and a caret under the column.
-fn source_line(out: &mut String, text: Option<&str>, line: u32, column: u32) {
-    let Some(l) = text.and_then(|t| t.lines().nth(line.saturating_sub(1) as usize)) else {
-        return;
-    };
-    let number = line.to_string();
-    let pad = " ".repeat(number.len());
-    let _ = writeln!(out, "  {pad} |");
-    let _ = writeln!(out, "  {number} | {l}");
-    // Columns count characters; tabs keep their width in the caret line.
-    let lead: String = l
-        .chars()
-        .take(column.saturating_sub(1) as usize)
-        .map(|c| if c == '\t' { '\t' } else { ' ' })
-        .collect();
-    let _ = writeln!(out, "  {pad} | {lead}^");
 }

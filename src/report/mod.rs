@@ -1,3 +1,251 @@
-//! Reports of findings. One module per format.
+//! Reports of a lint run. [`Report::new`] turns findings and loading problems into one
+//! ordered list of [`Item`]s with display positions (Helm output on stdin mapped to its
+//! templates); each format module only renders that list.
 
+pub mod github;
 pub mod human;
+pub mod json;
+pub mod junit;
+pub mod sarif;
+
+use std::collections::HashMap;
+
+use crate::engine::Finding;
+use crate::input::STDIN;
+use crate::lint::{LOAD_RULE, Linted};
+use crate::model::Object;
+use crate::rules::{Fix, Severity};
+use crate::source::{Pos, SourceFile};
+
+/// The output formats of `redline lint`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Json,
+    Sarif,
+    Junit,
+    Github,
+}
+
+/// What a renderer needs besides the report.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    /// ANSI colours (human format only).
+    pub color: bool,
+    /// Findings at or above this severity fail the run (JUnit marks them as failures).
+    pub fail_on: Option<Severity>,
+}
+
+/// Render a report in one format.
+pub fn render(report: &Report, format: Format, style: Style) -> String {
+    match format {
+        Format::Human => human::render(report, style.color),
+        Format::Json => json::render(report),
+        Format::Sarif => sarif::render(report),
+        Format::Junit => junit::render(report, style.fail_on),
+        Format::Github => github::render(report),
+    }
+}
+
+/// One finding, from a rule or from loading, placed for display.
+#[derive(Debug, Clone)]
+pub struct Item<'a> {
+    pub rule: &'a str,
+    pub severity: Severity,
+    pub message: &'a str,
+    /// The file to show: the input's name, or for `helm template` output on stdin the
+    /// template the line was rendered from.
+    pub file: String,
+    /// 1-based line in `file` and column in characters; `None` when the finding has no
+    /// position (an object that did not come from a file).
+    pub line: Option<u32>,
+    pub column: Option<u32>,
+    /// The text of that line, for carets.
+    pub snippet: Option<&'a str>,
+    /// `None` for documents that did not load.
+    pub object: Option<&'a Object>,
+    /// JSON pointer in the object (empty for the whole object or a loading problem).
+    pub path: &'a str,
+    pub fix: Option<&'a Fix>,
+    /// Order: input order, then position in the input.
+    key: (usize, u32, u32),
+}
+
+/// An exempted finding and the reason its annotation gives.
+#[derive(Debug, Clone)]
+pub struct Exempted<'a> {
+    pub item: Item<'a>,
+    pub reason: Option<&'a str>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Summary {
+    pub files: usize,
+    pub objects: usize,
+    pub errors: usize,
+    pub warnings: usize,
+    pub infos: usize,
+    pub exempted: usize,
+    /// Documents that are YAML but not Kubernetes objects (no `kind`/`apiVersion`).
+    pub skipped: usize,
+}
+
+pub struct Report<'a> {
+    pub linted: &'a Linted,
+    pub items: Vec<Item<'a>>,
+    pub exempted: Vec<Exempted<'a>>,
+    pub summary: Summary,
+}
+
+impl<'a> Report<'a> {
+    pub fn new(linted: &'a Linted) -> Report<'a> {
+        let index: HashMap<&str, usize> = linted
+            .sources
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.name.as_str(), i))
+            .collect();
+        let mut lines = LineIndex::default();
+        let mut items: Vec<Item<'a>> = linted
+            .load_findings
+            .iter()
+            .map(|f| {
+                let source = &linted.sources[f.source];
+                let mut item = place(&mut lines, f.source, source, Some(f.pos));
+                item.rule = LOAD_RULE;
+                item.severity = f.severity;
+                item.message = &f.message;
+                item
+            })
+            .collect();
+        let mut of_finding = |f: &'a Finding| {
+            let object = linted.inventory.object(f.object);
+            let i = object
+                .file
+                .as_deref()
+                .and_then(|n| index.get(n).copied())
+                .unwrap_or(usize::MAX);
+            let mut item = match linted.sources.get(i) {
+                Some(source) => place(&mut lines, i, source, f.pos),
+                None => Item::unplaced(object.file.as_deref().unwrap_or("<input>")),
+            };
+            item.rule = f.rule;
+            item.severity = f.severity;
+            item.message = &f.message;
+            item.object = Some(object);
+            item.path = &f.pointer;
+            item.fix = f.fix.as_ref();
+            item
+        };
+        items.extend(linted.outcome.findings.iter().map(&mut of_finding));
+        let mut exempted: Vec<Exempted<'a>> = linted
+            .outcome
+            .suppressed
+            .iter()
+            .map(|s| Exempted {
+                item: of_finding(&s.finding),
+                reason: s.reason.as_deref(),
+            })
+            .collect();
+        let order = |a: &Item, b: &Item| {
+            (a.key, a.rule, a.message, a.path).cmp(&(b.key, b.rule, b.message, b.path))
+        };
+        items.sort_by(order);
+        exempted.sort_by(|a, b| order(&a.item, &b.item));
+        let count = |s: Severity| items.iter().filter(|i| i.severity == s).count();
+        let summary = Summary {
+            files: linted.sources.len(),
+            objects: linted.inventory.objects.len(),
+            errors: count(Severity::Error),
+            warnings: count(Severity::Warning),
+            infos: count(Severity::Info),
+            exempted: exempted.len(),
+            skipped: linted.skipped.len(),
+        };
+        Report {
+            linted,
+            items,
+            exempted,
+            summary,
+        }
+    }
+
+    /// Whether the run fails at `threshold` (`None`: never, except for documents that did
+    /// not load).
+    pub fn fails(&self, threshold: Option<Severity>) -> bool {
+        self.linted.has_load_errors()
+            || threshold.is_some_and(|t| self.items.iter().any(|i| i.severity >= t))
+    }
+
+    /// The object a fix patches (it may differ from the finding's object).
+    pub fn object(&self, id: crate::model::ObjectId) -> &'a Object {
+        self.linted.inventory.object(id)
+    }
+}
+
+impl<'a> Item<'a> {
+    fn unplaced(file: &str) -> Item<'a> {
+        Item {
+            rule: "",
+            severity: Severity::Info,
+            message: "",
+            file: file.to_string(),
+            line: None,
+            column: None,
+            snippet: None,
+            object: None,
+            path: "",
+            fix: None,
+            key: (usize::MAX, 0, 0),
+        }
+    }
+}
+
+/// Line starts of the sources findings point into, built once per source.
+#[derive(Default)]
+struct LineIndex(HashMap<usize, Vec<usize>>);
+
+impl LineIndex {
+    fn line<'s>(&mut self, i: usize, source: &'s SourceFile, line: u32) -> Option<&'s str> {
+        let starts = self.0.entry(i).or_insert_with(|| {
+            std::iter::once(0)
+                .chain(source.text.match_indices('\n').map(|(at, _)| at + 1))
+                .collect()
+        });
+        let start = *starts.get(line.checked_sub(1)? as usize)?;
+        let rest = source.text.get(start..)?;
+        let text = rest.split('\n').next().unwrap_or("");
+        Some(text.strip_suffix('\r').unwrap_or(text))
+    }
+}
+
+/// An item at `pos` of source `i`.
+fn place<'a>(
+    lines: &mut LineIndex,
+    i: usize,
+    source: &'a SourceFile,
+    pos: Option<Pos>,
+) -> Item<'a> {
+    let mut item = Item::unplaced(&source.name);
+    item.key = (i, 0, 0);
+    let Some(pos) = pos else { return item };
+    item.key = (i, pos.line, pos.column);
+    item.snippet = lines.line(i, source, pos.line);
+    item.column = Some(pos.column);
+    item.line = Some(pos.line);
+    // Helm output read from stdin has no file to open: point at the template instead.
+    // A rendered file in the repository keeps its own, exact, positions.
+    if source.name == STDIN
+        && let Some((template, line)) = source.helm_origin(pos.line)
+    {
+        item.file = template.to_string();
+        item.line = Some(line);
+    }
+    item
+}
+
+/// `Kind namespace/name` of an item's object, or the file for loading problems.
+pub fn subject(item: &Item) -> String {
+    item.object
+        .map_or_else(|| item.file.clone(), |o| o.to_string())
+}

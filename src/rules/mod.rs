@@ -352,6 +352,7 @@ registry! {
     kubeblocks_ops_while_unstable => "kubeblocks-ops-while-unstable",
     k8s_object_invalid => "k8s-object-invalid",
     redline_ignore_unknown => "redline-ignore-unknown",
+    yaml_invalid => "yaml-invalid",
 }
 
 /// Every rule, in catalogue order.

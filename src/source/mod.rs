@@ -6,7 +6,7 @@ mod scalar;
 pub mod yaml;
 
 pub use node::{Cursor, Entry, Node, NodeKind, Pos, Scalar, Span, Style, escape_token};
-pub use yaml::{Diagnostic, Document, Limits, SourceFile, load_yaml};
+pub use yaml::{Diagnostic, Document, HelmSection, Limits, SourceFile, load_yaml};
 
 #[cfg(test)]
 mod tests;

@@ -133,14 +133,27 @@ fn a_broken_document_does_not_hide_the_others() {
 }
 
 #[test]
-fn helm_source_comments_name_the_template() {
-    let f = load(
-        "---\n# Source: redis-ha/templates/redis-ha-configmap.yaml\napiVersion: v1\nkind: ConfigMap\n",
-    );
-    assert_eq!(
-        f.documents[0].helm_source.as_deref(),
-        Some("redis-ha/templates/redis-ha-configmap.yaml")
-    );
+fn helm_source_comments_map_lines_to_the_rendered_template() {
+    let f = load(concat!(
+        "---\n",                                   // 1
+        "# Source: redis-ha/templates/cm.yaml\n",  // 2
+        "apiVersion: v1\n",                        // 3: cm.yaml line 1
+        "kind: ConfigMap\n",                       // 4: cm.yaml line 2
+        "---\n",                                   // 5
+        "# Source: redis-ha/templates/sts.yaml\n", // 6
+        "apiVersion: apps/v1\n",                   // 7: sts.yaml line 1
+        "---\n",                                   // 8
+        "# Source: redis-ha/templates/cm.yaml\n",  // 9
+        "apiVersion: v1\n",                        // 10: cm.yaml line 4 (after `---`)
+        "kind: ConfigMap\n",                       // 11: cm.yaml line 5
+    ));
+    assert_eq!(f.helm_origin(1), None);
+    assert_eq!(f.helm_origin(3), Some(("redis-ha/templates/cm.yaml", 1)));
+    assert_eq!(f.helm_origin(4), Some(("redis-ha/templates/cm.yaml", 2)));
+    assert_eq!(f.helm_origin(7), Some(("redis-ha/templates/sts.yaml", 1)));
+    assert_eq!(f.helm_origin(10), Some(("redis-ha/templates/cm.yaml", 4)));
+    assert_eq!(f.helm_origin(11), Some(("redis-ha/templates/cm.yaml", 5)));
+    assert_eq!(f.documents.len(), 3);
 }
 
 #[test]

@@ -49,8 +49,21 @@ pub struct Document {
     /// 0-based index among the file's documents (empty ones included), as `kubectl` counts.
     pub index: usize,
     pub root: Node,
-    /// The file a `helm template` output says this document came from (`# Source: …`).
-    pub helm_source: Option<String>,
+}
+
+/// A stretch of `helm template` output rendered from one template (after its
+/// `# Source: chart/templates/x.yaml` comment).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HelmSection {
+    pub template: String,
+    /// The input lines the section covers.
+    pub first_line: u32,
+    pub last_line: u32,
+    /// The line of the rendered template that `first_line` is. Helm prints each document of a
+    /// template under its own `---` and `# Source:` header; counting the documents of one
+    /// template as joined by one `---` line gives the lines of the rendered template (what
+    /// `helm template --show-only` prints without its headers).
+    pub template_line: u32,
 }
 
 /// A whole input file: its text, its documents and what went wrong reading it.
@@ -60,6 +73,18 @@ pub struct SourceFile {
     pub text: String,
     pub documents: Vec<Document>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Present when the input is `helm template` output.
+    pub helm_sections: Vec<HelmSection>,
+}
+
+impl SourceFile {
+    /// The template a line of this input was rendered from, and its line there.
+    pub fn helm_origin(&self, line: u32) -> Option<(&str, u32)> {
+        self.helm_sections
+            .iter()
+            .find(|s| (s.first_line..=s.last_line).contains(&line))
+            .map(|s| (s.template.as_str(), s.template_line + (line - s.first_line)))
+    }
 }
 
 /// Read every document of `text`. Never panics; problems become diagnostics.
@@ -69,6 +94,7 @@ pub fn load_yaml(name: &str, text: String, limits: &Limits) -> SourceFile {
         text: String::new(),
         documents: Vec::new(),
         diagnostics: Vec::new(),
+        helm_sections: Vec::new(),
     };
     if text.len() > limits.max_bytes {
         file.diagnostics.push(Diagnostic {
@@ -87,12 +113,15 @@ pub fn load_yaml(name: &str, text: String, limits: &Limits) -> SourceFile {
         return file;
     }
     file.text = text;
+    let mut next_template_line: HashMap<String, u32> = HashMap::new();
     for (index, chunk) in split_documents(&file.text).into_iter().enumerate() {
         let chunk_text = &file.text[chunk.start..chunk.end];
+        if let Some(section) = helm_section(chunk_text, chunk.line, &mut next_template_line) {
+            file.helm_sections.push(section);
+        }
         if is_blank_document(chunk_text) {
             continue;
         }
-        let helm_source = helm_source(chunk_text);
         if let Some(pos) = template_syntax(chunk_text, chunk.start, chunk.line) {
             file.diagnostics.push(Diagnostic {
                 pos,
@@ -108,11 +137,7 @@ pub fn load_yaml(name: &str, text: String, limits: &Limits) -> SourceFile {
             Ok(roots) => {
                 file.diagnostics.append(&mut builder.warnings);
                 for root in roots {
-                    file.documents.push(Document {
-                        index,
-                        root,
-                        helm_source: helm_source.clone(),
-                    });
+                    file.documents.push(Document { index, root });
                 }
             }
             Err(d) => file.diagnostics.push(d),
@@ -184,12 +209,31 @@ fn is_blank_document(text: &str) -> bool {
     })
 }
 
-fn helm_source(text: &str) -> Option<String> {
-    text.lines()
+/// The `# Source:` comment in a document's header, and the lines after it.
+fn helm_section(
+    text: &str,
+    first_line: u32,
+    next_template_line: &mut HashMap<String, u32>,
+) -> Option<HelmSection> {
+    let (index, template) = text
+        .lines()
         .map(str::trim)
         .take_while(|l| l.is_empty() || l.starts_with('#') || *l == "---")
-        .find_map(|l| l.strip_prefix("# Source:"))
-        .map(|s| s.trim().to_string())
+        .enumerate()
+        .find_map(|(i, l)| Some((i, l.strip_prefix("# Source:")?.trim().to_string())))?;
+    let line_count = text.lines().count() as u32;
+    let first = first_line + index as u32 + 1;
+    let last = (first_line + line_count).saturating_sub(1).max(first);
+    let next = next_template_line.entry(template.clone()).or_insert(1);
+    let template_line = *next;
+    // The next document of the template follows one `---` line.
+    *next = template_line + (last - first) + 2;
+    Some(HelmSection {
+        template,
+        first_line: first,
+        last_line: last,
+        template_line,
+    })
 }
 
 /// The first `{{` outside a comment, as a file position.

@@ -1,0 +1,129 @@
+//! The JSON format. Its field names are a stable interface (`version` 1): fields may be
+//! added, never renamed or removed.
+//!
+//! ```json
+//! {"version": 1,
+//!  "findings": [{"rule", "severity", "message", "file", "line", "column",
+//!                "object": {"apiVersion", "kind", "namespace", "name"}, "path", "fix"}],
+//!  "exempted": [{…finding…, "reason"}],
+//!  "summary": {"files", "objects", "errors", "warnings", "infos", "exempted", "skipped"}}
+//! ```
+//! `line`/`column` are null for findings without a position, `object` for documents that did
+//! not load, `namespace` when the object does not say; `fix` is null or
+//! `{"description", "patch": {"object", "operations"}}` (RFC 6902 operations on that object)
+//! or `{"description", "manifest"}` (an object to apply).
+
+use serde::Serialize;
+
+use super::{Item, Report};
+use crate::model::Object;
+use crate::rules::{FixEdit, PatchOp, Severity};
+
+#[derive(Serialize)]
+struct Document<'a> {
+    version: u32,
+    findings: Vec<JsonFinding<'a>>,
+    exempted: Vec<JsonExempted<'a>>,
+    summary: super::Summary,
+}
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    rule: &'a str,
+    severity: Severity,
+    message: &'a str,
+    file: &'a str,
+    line: Option<u32>,
+    column: Option<u32>,
+    object: Option<ObjectRef<'a>>,
+    path: &'a str,
+    fix: Option<JsonFix<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonExempted<'a> {
+    #[serde(flatten)]
+    finding: JsonFinding<'a>,
+    reason: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct ObjectRef<'a> {
+    api_version: &'a str,
+    kind: &'a str,
+    namespace: Option<&'a str>,
+    name: &'a str,
+}
+
+impl<'a> ObjectRef<'a> {
+    pub(super) fn of(o: &'a Object) -> ObjectRef<'a> {
+        ObjectRef {
+            api_version: &o.api_version,
+            kind: &o.kind,
+            namespace: o.namespace.as_deref(),
+            name: &o.name,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct JsonFix<'a> {
+    description: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    patch: Option<JsonPatch<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    manifest: Option<&'a serde_json::Value>,
+}
+
+#[derive(Serialize)]
+struct JsonPatch<'a> {
+    object: ObjectRef<'a>,
+    operations: &'a [PatchOp],
+}
+
+fn finding<'a>(report: &Report<'a>, item: &'a Item<'a>) -> JsonFinding<'a> {
+    JsonFinding {
+        rule: item.rule,
+        severity: item.severity,
+        message: item.message,
+        file: &item.file,
+        line: item.line,
+        column: item.column,
+        object: item.object.map(ObjectRef::of),
+        path: item.path,
+        fix: item.fix.map(|f| JsonFix {
+            description: &f.description,
+            patch: match &f.edit {
+                FixEdit::Patch { object, ops } => Some(JsonPatch {
+                    object: ObjectRef::of(report.object(*object)),
+                    operations: ops,
+                }),
+                FixEdit::Manifest(_) => None,
+            },
+            manifest: match &f.edit {
+                FixEdit::Manifest(m) => Some(m),
+                FixEdit::Patch { .. } => None,
+            },
+        }),
+    }
+}
+
+pub fn render(report: &Report) -> String {
+    let doc = Document {
+        version: 1,
+        findings: report.items.iter().map(|i| finding(report, i)).collect(),
+        exempted: report
+            .exempted
+            .iter()
+            .map(|e| JsonExempted {
+                finding: finding(report, &e.item),
+                reason: e.reason,
+            })
+            .collect(),
+        summary: report.summary,
+    };
+    let mut out = serde_json::to_string_pretty(&doc).expect("plain data serializes");
+    out.push('\n');
+    out
+}

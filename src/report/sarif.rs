@@ -1,0 +1,159 @@
+//! SARIF 2.1.0, for GitHub code scanning and other SARIF viewers: every rule with its help
+//! text (what `redline explain` prints), results with real `startLine`/`startColumn`,
+//! exempted findings as results with an in-source suppression, and a fingerprint that
+//! survives lines moving (rule, object, field), so a viewer tracks a finding across commits.
+
+use serde_json::{Value, json};
+
+use super::{Item, Report, subject};
+use crate::rules::{self, Severity};
+
+const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+fn level(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "note",
+    }
+}
+
+pub fn render(report: &Report) -> String {
+    let all = rules::all();
+    let rules: Vec<Value> = all
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.id(),
+                "name": r.id(),
+                "shortDescription": {"text": r.meta.summary},
+                "fullDescription": {"text": r.meta.rationale.trim()},
+                "help": {"text": r.doc, "markdown": r.doc},
+                "defaultConfiguration": {"level": level(r.meta.severity)},
+                "properties": {"sources": r.meta.sources},
+            })
+        })
+        .collect();
+    let index = |id: &str| all.iter().position(|r| r.id() == id);
+    let mut results: Vec<Value> = report
+        .items
+        .iter()
+        .map(|i| result(i, index(i.rule)))
+        .collect();
+    results.extend(report.exempted.iter().map(|e| {
+        let mut r = result(&e.item, index(e.item.rule));
+        let mut suppression = json!({"kind": "inSource", "status": "accepted"});
+        if let Some(reason) = e.reason {
+            suppression["justification"] = json!(reason);
+        }
+        r["suppressions"] = json!([suppression]);
+        r
+    }));
+    let sarif = json!({
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "redline",
+                "version": env!("CARGO_PKG_VERSION"),
+                "semanticVersion": env!("CARGO_PKG_VERSION"),
+                "rules": rules,
+            }},
+            // Our columns count characters, as a viewer of the file shows them.
+            "columnKind": "unicodeCodePoints",
+            "invocations": [{"executionSuccessful": true}],
+            "results": results,
+        }],
+    });
+    let mut out = serde_json::to_string_pretty(&sarif).expect("plain data serializes");
+    out.push('\n');
+    out
+}
+
+fn result(item: &Item, rule_index: Option<usize>) -> Value {
+    let mut text = item.message.to_string();
+    if let Some(fix) = item.fix {
+        text.push_str("\nFix: ");
+        text.push_str(&fix.description);
+    }
+    let mut physical = json!({"artifactLocation": {"uri": uri(&item.file)}});
+    if let (Some(line), Some(column)) = (item.line, item.column) {
+        let mut region = json!({"startLine": line, "startColumn": column});
+        if let Some(snippet) = item.snippet {
+            region["snippet"] = json!({"text": snippet});
+        }
+        physical["region"] = region;
+    }
+    let mut location = json!({"physicalLocation": physical});
+    if let Some(o) = item.object {
+        location["logicalLocations"] = json!([{
+            "name": o.name,
+            "fullyQualifiedName": format!("{}{}", subject(item), item.path),
+            "kind": "resource",
+        }]);
+    }
+    let mut r = json!({
+        "ruleId": item.rule,
+        "level": level(item.severity),
+        "message": {"text": text},
+        "locations": [location],
+        "partialFingerprints": {
+            "redlineFinding/v1": fingerprint(&[item.rule, &subject(item), item.path]),
+        },
+    });
+    if let Some(i) = rule_index {
+        r["ruleIndex"] = json!(i);
+    }
+    r
+}
+
+/// A relative path stays relative (resolved against the repository root by viewers); an
+/// absolute one becomes a `file://` URI. Characters outside RFC 3986's unreserved set and
+/// `/` are percent-encoded (`<stdin>` → `%3Cstdin%3E`).
+fn uri(path: &str) -> String {
+    let path = path.replace('\\', "/");
+    let mut out = String::with_capacity(path.len());
+    if path.starts_with('/') {
+        out.push_str("file://");
+    }
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// FNV-1a, 64 bits, hex: stable across builds and platforms (std's hasher is not
+/// guaranteed to be).
+fn fingerprint(parts: &[&str]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for b in part.bytes().chain([0]) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{h:016x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{fingerprint, uri};
+
+    #[test]
+    fn uris_are_encoded() {
+        assert_eq!(uri("examples/a b.yaml"), "examples/a%20b.yaml");
+        assert_eq!(uri("<stdin>"), "%3Cstdin%3E");
+        assert_eq!(uri("/abs/x.yaml"), "file:///abs/x.yaml");
+    }
+
+    #[test]
+    fn fingerprints_are_stable() {
+        // FNV-1a of "a\0" is fixed by the algorithm; a change here breaks viewers' tracking.
+        assert_eq!(fingerprint(&["a"]), "089be207b544f1e4");
+        assert_ne!(fingerprint(&["ab", "c"]), fingerprint(&["a", "bc"]));
+    }
+}

@@ -1,0 +1,475 @@
+//! `redline lint` as a user runs it: the binary, its exit codes, its formats (the JSON shape
+//! is a stable interface; SARIF is validated against the OASIS schema), directory walking
+//! with `.gitignore` and `--exclude`, Helm output on stdin, and output order.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_redline");
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Run redline in `cwd` with `stdin`.
+fn run_in(cwd: &Path, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("NO_COLOR")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("redline runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn run(args: &[&str]) -> Output {
+    run_in(root(), args, "")
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().expect("exited, not killed")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn json(o: &Output) -> Value {
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stdout)))
+}
+
+/// A fresh directory outside the repository (whose `.gitignore` would apply inside it).
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("redline-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn write(dir: &Path, rel: &str, text: &str) {
+    let path = dir.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+/// A ConfigMap whose maxmemory equals the limit of the StatefulSet mounting it: an error.
+fn bad_manifest(name: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}-conf\ndata:\n  redis.conf: |\n    \
+         maxmemory 1gb\n---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: {name}\nspec:\n  \
+         serviceName: {name}\n  selector:\n    matchLabels: {{app: {name}}}\n  template:\n    metadata:\n      \
+         labels: {{app: {name}}}\n    spec:\n      containers:\n        - name: redis\n          \
+         image: redis:7.2.4\n          command: [redis-server, /etc/redis/redis.conf]\n          \
+         resources:\n            limits: {{memory: 1Gi}}\n          volumeMounts:\n            \
+         - {{name: conf, mountPath: /etc/redis}}\n      volumes:\n        - name: conf\n          \
+         configMap: {{name: {name}-conf}}\n"
+    )
+}
+
+const CLEAN: &str =
+    "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  ports: [{port: 80}]\n";
+
+#[test]
+fn exit_codes_follow_fail_on() {
+    let dir = scratch("exit");
+    write(&dir, "bad.yaml", &bad_manifest("redis"));
+    write(&dir, "clean.yaml", CLEAN);
+    write(&dir, "broken.yaml", "kind: [unclosed\n");
+    let at = |args: &[&str]| code(&run_in(&dir, args, ""));
+    assert_eq!(at(&["lint", "clean.yaml"]), 0);
+    assert_eq!(at(&["lint", "bad.yaml"]), 1);
+    assert_eq!(at(&["lint", "bad.yaml", "--fail-on", "never"]), 0);
+    // The StatefulSet also has warnings only a lower threshold fails on.
+    let warnings_only = "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: r\nspec:\n  \
+        serviceName: r\n  selector: {matchLabels: {app: r}}\n  template:\n    metadata: {labels: {app: r}}\n    \
+        spec:\n      containers:\n        - name: redis\n          image: redis:7.2.4\n          \
+        args: [--maxmemory, 600mb, --requirepass, $(PW)]\n          \
+        resources: {requests: {memory: 1Gi}, limits: {memory: 1Gi}}\n";
+    write(&dir, "warn.yaml", warnings_only);
+    let o = run_in(&dir, &["lint", "warn.yaml", "--format", "json"], "");
+    let summary = &json(&o)["summary"];
+    assert_eq!(summary["errors"], 0, "{}", stdout(&o));
+    assert!(summary["warnings"].as_u64().unwrap() > 0, "{}", stdout(&o));
+    assert_eq!(code(&o), 0);
+    assert_eq!(at(&["lint", "warn.yaml", "--fail-on", "warning"]), 1);
+    // A document that does not load fails the run whatever the threshold.
+    assert_eq!(at(&["lint", "broken.yaml", "--fail-on", "never"]), 1);
+    // Usage and I/O errors.
+    assert_eq!(at(&["lint", "missing.yaml"]), 2);
+    assert_eq!(at(&["lint", ".", "--exclude", "a/**/[z"]), 2);
+    assert_eq!(at(&["lint", ".", "--format", "xml"]), 2);
+    assert_eq!(at(&["lint", ".", "--output", "no/such/dir/out.json"]), 2);
+}
+
+#[test]
+fn json_shape_is_stable() {
+    let o = run(&["lint", "examples/", "--format", "json"]);
+    assert_eq!(code(&o), 1);
+    let doc = json(&o);
+    assert_eq!(doc["version"], 1);
+    let keys = |v: &Value| -> Vec<String> { v.as_object().unwrap().keys().cloned().collect() };
+    let findings = doc["findings"].as_array().unwrap();
+    assert!(!findings.is_empty());
+    for f in findings {
+        assert_eq!(
+            keys(f),
+            [
+                "rule", "severity", "message", "file", "line", "column", "object", "path", "fix"
+            ]
+        );
+        assert_eq!(
+            keys(&f["object"]),
+            ["apiVersion", "kind", "namespace", "name"]
+        );
+        assert!(["error", "warning", "info"].contains(&f["severity"].as_str().unwrap()));
+        assert!(f["line"].as_u64().unwrap() >= 1 && f["column"].as_u64().unwrap() >= 1);
+        assert!(f["path"].as_str().unwrap().starts_with('/'));
+        if !f["fix"].is_null() {
+            let fix = keys(&f["fix"]);
+            assert!(
+                fix == ["description", "patch"] || fix == ["description", "manifest"],
+                "{fix:?}"
+            );
+        }
+    }
+    let summary = &doc["summary"];
+    for k in ["files", "objects", "errors", "warnings", "infos"] {
+        assert!(summary[k].is_u64(), "summary.{k}");
+    }
+    let count = |s: &str| findings.iter().filter(|f| f["severity"] == s).count() as u64;
+    assert_eq!(summary["errors"], count("error"));
+    assert_eq!(summary["warnings"], count("warning"));
+    assert_eq!(summary["infos"], count("info"));
+    assert_eq!(summary["files"], 2, "examples/ holds two YAML files");
+    // A patch names its object and carries RFC 6902 operations.
+    let patch = findings
+        .iter()
+        .find_map(|f| f["fix"].get("patch"))
+        .expect("examples/ has a patchable finding");
+    assert!(patch["object"]["kind"].is_string());
+    assert!(patch["operations"][0]["op"].is_string());
+}
+
+fn sarif_validator() -> jsonschema::Validator {
+    let path = root().join("../shared/schemas/sarif-schema-2.1.0.json");
+    let schema: Value = serde_json::from_slice(
+        &std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+    )
+    .unwrap();
+    jsonschema::validator_for(&schema).expect("the SARIF schema compiles")
+}
+
+fn schema_errors(validator: &jsonschema::Validator, sarif: &Value) -> Vec<String> {
+    validator
+        .iter_errors(sarif)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
+}
+
+#[test]
+fn sarif_validates_against_the_schema() {
+    let dir = scratch("sarif");
+    write(&dir, "a b.yaml", &bad_manifest("redis"));
+    write(&dir, "broken.yaml", "kind: [unclosed\n");
+    // An exempted finding becomes a suppressed result.
+    let exempt = bad_manifest("cache").replace(
+        "kind: StatefulSet\nmetadata:\n",
+        "kind: StatefulSet\nmetadata:\n  annotations:\n    redline.dev/ignore: \"redis-readiness-probe-missing: single node\"\n",
+    );
+    write(&dir, "exempt.yaml", &exempt);
+    let o = run_in(&dir, &["lint", ".", "--format", "sarif"], "");
+    assert_eq!(code(&o), 1);
+    let sarif = json(&o);
+    let validator = sarif_validator();
+    let errors = schema_errors(&validator, &sarif);
+    assert!(errors.is_empty(), "{errors:#?}");
+
+    let run = &sarif["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), redline::rules::all().len());
+    assert!(
+        rules
+            .iter()
+            .all(|r| r["help"]["text"].as_str().unwrap().len() > 100)
+    );
+    let results = run["results"].as_array().unwrap();
+    let headroom = results
+        .iter()
+        .find(|r| r["ruleId"] == "redis-maxmemory-headroom")
+        .unwrap();
+    let region = &headroom["locations"][0]["physicalLocation"]["region"];
+    // `    maxmemory 1gb` is line 7; the value starts at column 15.
+    assert_eq!(
+        (region["startLine"].as_u64(), region["startColumn"].as_u64()),
+        (Some(7), Some(15))
+    );
+    assert_eq!(
+        headroom["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "./a%20b.yaml"
+    );
+    let rule_index = headroom["ruleIndex"].as_u64().unwrap() as usize;
+    assert_eq!(rules[rule_index]["id"], "redis-maxmemory-headroom");
+    assert!(
+        results
+            .iter()
+            .any(|r| r["ruleId"] == "yaml-invalid" && r["level"] == "error")
+    );
+    let suppressed = results
+        .iter()
+        .find(|r| r.get("suppressions").is_some())
+        .expect("the exempted finding is a suppressed result");
+    assert_eq!(
+        suppressed["suppressions"][0]["justification"],
+        "single node"
+    );
+
+    // The validation can fail: a region starting at line 0 is not SARIF.
+    let mut broken = sarif.clone();
+    broken["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] =
+        0.into();
+    assert!(!schema_errors(&validator, &broken).is_empty());
+}
+
+#[test]
+fn junit_and_github_formats() {
+    let o = run(&["lint", "examples/", "--format", "junit"]);
+    let xml = stdout(&o);
+    let report = json(&run(&["lint", "examples/", "--format", "json"]));
+    let findings = report["findings"].as_array().unwrap().len();
+    let errors = report["summary"]["errors"].as_u64().unwrap() as usize;
+    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites"));
+    assert_eq!(xml.matches("<testcase ").count(), findings);
+    assert_eq!(
+        xml.matches("<failure ").count(),
+        errors,
+        "default --fail-on error"
+    );
+    assert!(xml.contains(&format!(
+        "<testsuites name=\"redline\" tests=\"{findings}\" failures=\"{errors}\""
+    )));
+    assert_eq!(
+        xml.matches("<testsuite ").count(),
+        xml.matches("</testsuite>").count()
+    );
+    let xml = stdout(&run(&[
+        "lint",
+        "examples/",
+        "--format",
+        "junit",
+        "--fail-on",
+        "info",
+    ]));
+    assert_eq!(xml.matches("<failure ").count(), findings);
+
+    let gh = stdout(&run(&["lint", "examples/", "--format", "github"]));
+    let annotations: Vec<&str> = gh.lines().filter(|l| l.starts_with("::")).collect();
+    assert_eq!(annotations.len(), findings);
+    assert!(
+        annotations.iter().any(|l| l.starts_with(
+            "::error file=examples/statefulset-configmap.yaml,line=12,col=15,title=redline redis-maxmemory-headroom::"
+        )),
+        "{gh}"
+    );
+    // One line each: newlines and `%` are escaped.
+    assert!(annotations.iter().all(|l| !l.contains("% ")));
+}
+
+#[test]
+fn human_format_has_carets_and_colour_only_when_asked() {
+    let o = run(&["lint", "examples/"]);
+    let text = stdout(&o);
+    assert!(
+        text.contains(
+            "error[redis-maxmemory-headroom]: maxmemory 1073741824 B (1.0 GiB) is 100% of the memory limit"
+        ),
+        "{text}"
+    );
+    assert!(text.contains(
+        "  --> examples/statefulset-configmap.yaml:12:15 (ConfigMap cache/redis-config, /data/redis.conf)\n   |\n12 |     maxmemory 1gb\n   |               ^\n"
+    ), "{text}");
+    assert!(!text.contains('\u{1b}'), "no colour when not a terminal");
+    assert!(text.lines().last().unwrap().starts_with("2 file(s), "));
+    let coloured = stdout(&run(&["lint", "examples/", "--color", "always"]));
+    assert!(coloured.contains("\u{1b}[1m\u{1b}[31merror"), "{coloured}");
+}
+
+#[test]
+fn output_file() {
+    let dir = scratch("output");
+    let out = dir.join("report.sarif");
+    let o = run(&[
+        "lint",
+        "examples/",
+        "--format",
+        "sarif",
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 1);
+    assert!(o.stdout.is_empty());
+    let written: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(written["version"], "2.1.0");
+}
+
+fn files_linted(dir: &Path, args: &[&str]) -> Vec<String> {
+    let mut all = vec!["lint", "--format", "json", "--fail-on", "never"];
+    all.extend_from_slice(args);
+    let o = run_in(dir, &all, "");
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    let mut files: Vec<String> = json(&o)["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["file"].as_str().unwrap().to_string())
+        .collect();
+    files.dedup();
+    files
+}
+
+#[test]
+fn directories_honour_gitignore_and_exclude() {
+    let dir = scratch("walk");
+    write(&dir, ".gitignore", "rendered/\n*.bak.yaml\n");
+    write(&dir, "a.yaml", &bad_manifest("a"));
+    write(&dir, "old.bak.yaml", &bad_manifest("old"));
+    write(&dir, "rendered/b.yaml", &bad_manifest("b"));
+    write(&dir, "vendor/c.yml", &bad_manifest("c"));
+    write(&dir, "vendor/deep/d.json", &serde_json::to_string(&serde_json::json!({
+        "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "d", "annotations": {"redline.dev/ignore": "no-such-rule"}}
+    })).unwrap());
+    write(&dir, ".hidden/e.yaml", &bad_manifest("e"));
+    write(&dir, "notes.txt", "not yaml: [");
+    assert_eq!(
+        files_linted(&dir, &["."]),
+        ["./a.yaml", "./vendor/c.yml", "./vendor/deep/d.json"]
+    );
+    assert_eq!(
+        files_linted(&dir, &[".", "--exclude", "vendor/**"]),
+        ["./a.yaml"]
+    );
+    assert_eq!(
+        files_linted(&dir, &[".", "--exclude", "*.json"]),
+        ["./a.yaml", "./vendor/c.yml"]
+    );
+    assert_eq!(
+        files_linted(&dir, &[".", "--no-ignore"]),
+        [
+            "./a.yaml",
+            "./old.bak.yaml",
+            "./rendered/b.yaml",
+            "./vendor/c.yml",
+            "./vendor/deep/d.json"
+        ]
+    );
+    // A file named on the command line is read even if ignored, but --exclude applies
+    // (pre-commit passes file names).
+    assert_eq!(
+        files_linted(&dir, &["rendered/b.yaml"]),
+        ["rendered/b.yaml"]
+    );
+    assert!(files_linted(&dir, &["vendor/c.yml", "--exclude", "vendor/**"]).is_empty());
+}
+
+#[test]
+fn helm_output_on_stdin_points_at_templates() {
+    let rendered = format!(
+        "---\n# Source: redis/templates/configmap.yaml\n{}",
+        bad_manifest("redis").replace("---\n", "---\n# Source: redis/templates/statefulset.yaml\n")
+    );
+    let o = run_in(root(), &["lint", "-", "--format", "json"], &rendered);
+    let doc = json(&o);
+    let headroom = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "redis-maxmemory-headroom")
+        .unwrap();
+    // `maxmemory 1gb` is line 9 of the stream and line 7 of the rendered configmap.yaml.
+    assert_eq!(headroom["file"], "redis/templates/configmap.yaml");
+    assert_eq!(
+        (headroom["line"].as_u64(), headroom["column"].as_u64()),
+        (Some(7), Some(15))
+    );
+    assert!(
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["file"] == "redis/templates/statefulset.yaml")
+    );
+    let human = stdout(&run_in(root(), &["lint", "-"], &rendered));
+    assert!(
+        human.contains("--> redis/templates/configmap.yaml:7:15"),
+        "{human}"
+    );
+    assert!(human.contains("7 |     maxmemory 1gb"), "{human}");
+}
+
+#[test]
+fn parallel_reading_keeps_a_stable_order() {
+    let dir = scratch("order");
+    for i in 0..40 {
+        write(
+            &dir,
+            &format!("m{:02}.yaml", 39 - i),
+            &bad_manifest(&format!("r{i}")),
+        );
+    }
+    let first = stdout(&run_in(&dir, &["lint", "."], ""));
+    for _ in 0..3 {
+        assert_eq!(stdout(&run_in(&dir, &["lint", "."], "")), first);
+    }
+    let files = files_linted(&dir, &["."]);
+    let mut sorted = files.clone();
+    sorted.sort();
+    assert_eq!(files, sorted);
+    assert_eq!(files.len(), 40);
+}
+
+#[test]
+fn bad_bytes_are_findings_and_closed_pipes_are_quiet() {
+    let dir = scratch("bytes");
+    std::fs::write(dir.join("latin1.yaml"), b"kind: ConfigMap\nname: caf\xe9\n").unwrap();
+    let o = run_in(&dir, &["lint", "latin1.yaml", "--format", "json"], "");
+    assert_eq!(code(&o), 1);
+    let f = &json(&o)["findings"][0];
+    assert_eq!(f["rule"], "yaml-invalid");
+    assert_eq!(
+        (f["line"].as_u64(), f["column"].as_u64()),
+        (Some(2), Some(10))
+    );
+
+    // Far more output than a pipe holds, read by nobody.
+    for i in 0..200 {
+        write(
+            &dir,
+            &format!("m{i:03}.yaml"),
+            &bad_manifest(&format!("r{i}")),
+        );
+    }
+    let mut child = Command::new(BIN)
+        .args(["lint", "."])
+        .current_dir(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(code(&o), 1, "the exit code still tells the findings");
+}
