@@ -77,8 +77,8 @@ fn load_findings(sources: &[SourceFile], settings: &Settings) -> Vec<LoadFinding
 
 /// Lint loaded sources as one input (so that a StatefulSet finds its ConfigMap and an
 /// OpsRequest its Cluster across files).
-pub fn lint(sources: Vec<SourceFile>, opts: &Options, settings: &Settings) -> Linted {
-    let (objects, skipped) = extract::objects_of(&sources);
+pub fn lint(mut sources: Vec<SourceFile>, opts: &Options, settings: &Settings) -> Linted {
+    let (objects, skipped) = extract::objects_of(&mut sources);
     let inventory = extract::extract(objects, opts);
     let outcome = engine::run(&inventory, settings, &Offline);
     Linted {

@@ -414,6 +414,11 @@ pub struct Inventory {
     pub deployments: Vec<Deployment>,
     /// Problems with the input documents themselves, by object (or file).
     pub problems: Vec<Problem>,
+    /// Indices into `deployments` of the projections of operations, by the objects they
+    /// relate to (an OpsRequest's Cluster): rules ask "is this Cluster changed by an
+    /// operation?" per deployment, and a scan of every deployment each time would make a
+    /// large repository quadratic.
+    pub operations_on: std::collections::HashMap<ObjectId, Vec<usize>>,
 }
 
 /// A problem reading an object (not a rule finding): an invalid quantity, a field of the
@@ -425,7 +430,34 @@ pub struct Problem {
 }
 
 impl Inventory {
+    pub fn new(objects: Vec<Object>, deployments: Vec<Deployment>, problems: Vec<Problem>) -> Self {
+        let mut operations_on: std::collections::HashMap<ObjectId, Vec<usize>> =
+            std::collections::HashMap::new();
+        for (i, d) in deployments.iter().enumerate() {
+            if d.operation.is_some() {
+                for &related in &d.related {
+                    operations_on.entry(related).or_default().push(i);
+                }
+            }
+        }
+        Inventory {
+            objects,
+            deployments,
+            problems,
+            operations_on,
+        }
+    }
+
     pub fn object(&self, id: ObjectId) -> &Object {
         &self.objects[id.0]
+    }
+
+    /// The projections of operations on `object`.
+    pub fn operations_on(&self, object: ObjectId) -> impl Iterator<Item = &Deployment> {
+        self.operations_on
+            .get(&object)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.deployments[i])
     }
 }

@@ -45,13 +45,13 @@ fn corpus_files(dir: &Path) -> Vec<PathBuf> {
 fn model_of(dir: &Path, path: &Path) -> String {
     let name = path.strip_prefix(dir).unwrap().display().to_string();
     let text = std::fs::read_to_string(path).unwrap();
-    let file = redline::source::load_yaml(&name, text, &Limits::default());
+    let mut file = redline::source::load_yaml(&name, text, &Limits::default());
     let diagnostics: Vec<_> = file
         .diagnostics
         .iter()
         .map(|d| (name.clone(), d.clone()))
         .collect();
-    let (objects, skipped) = objects_of(std::slice::from_ref(&file));
+    let (objects, skipped) = objects_of(std::slice::from_mut(&mut file));
     let inventory = extract(objects, &Options::default());
     redline::dump::dump(&inventory, &diagnostics, &skipped)
 }

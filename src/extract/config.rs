@@ -205,7 +205,12 @@ impl Assembly {
                 } else {
                     Origin::File { path: path.clone() }
                 };
-                match self.sources.get(&normalize(path)) {
+                // Paths from the reader are normalized already; normalize only on a miss.
+                let source = self
+                    .sources
+                    .get(path.as_str())
+                    .or_else(|| self.sources.get(&normalize(path)));
+                match source {
                     Some(FileSource::Synthetic(lines)) => match lines.get(*line as usize - 1) {
                         Some(l) => LineSource {
                             origin: l.origin.clone(),

@@ -17,7 +17,7 @@ mod tests;
 use std::collections::HashMap;
 
 use crate::model::{Deployment, Inventory, Loc, Object, ObjectId, Pdb, Problem};
-use crate::source::{Cursor, Node, SourceFile};
+use crate::source::{Cursor, Node, NodeKind, SourceFile};
 
 use common::{loc, located_str, string_map};
 
@@ -76,26 +76,29 @@ pub struct Ctx<'a> {
     pub objects: &'a [Object],
     pub opts: &'a Options,
     pub problems: Vec<Problem>,
+    /// Indexes, so that linking n objects stays O(n) on a repository of thousands.
     by_name: HashMap<(&'a str, &'a str, &'a str), ObjectId>,
+    by_kind: HashMap<(&'a str, &'a str), Vec<ObjectId>>,
 }
 
 impl<'a> Ctx<'a> {
     fn new(objects: &'a [Object], opts: &'a Options) -> Self {
-        let by_name = objects
-            .iter()
-            .enumerate()
-            .map(|(i, o)| {
-                (
-                    (o.kind.as_str(), o.namespace_or_default(), o.name.as_str()),
-                    ObjectId(i),
-                )
-            })
-            .collect();
+        let mut by_name = HashMap::new();
+        let mut by_kind: HashMap<_, Vec<ObjectId>> = HashMap::new();
+        for (i, o) in objects.iter().enumerate() {
+            let (kind, namespace) = (o.kind.as_str(), o.namespace_or_default());
+            by_name.insert((kind, namespace, o.name.as_str()), ObjectId(i));
+            by_kind
+                .entry((kind, namespace))
+                .or_default()
+                .push(ObjectId(i));
+        }
         Ctx {
             objects,
             opts,
             problems: Vec::new(),
             by_name,
+            by_kind,
         }
     }
 
@@ -122,43 +125,50 @@ impl<'a> Ctx<'a> {
         kind: &'s str,
         namespace: &'s str,
     ) -> impl Iterator<Item = ObjectId> + 's {
-        self.objects
-            .iter()
-            .enumerate()
-            .filter(move |(_, o)| o.kind == kind && o.namespace_or_default() == namespace)
-            .map(|(i, _)| ObjectId(i))
+        self.by_kind
+            .get(&(kind, namespace))
+            .into_iter()
+            .flatten()
+            .copied()
     }
 }
 
 /// Turn loaded files into objects (expanding `kind: List`), noting documents that are not
-/// objects.
-pub fn objects_of(files: &[SourceFile]) -> (Vec<Object>, Vec<NotAnObject>) {
+/// objects. The documents' trees move into the objects (`files` keep their text, Helm
+/// sections and diagnostics, which is what reports need): copying every tree cost as much
+/// as building the model.
+pub fn objects_of(files: &mut [SourceFile]) -> (Vec<Object>, Vec<NotAnObject>) {
     let mut objects = Vec::new();
     let mut skipped = Vec::new();
     for file in files {
-        for doc in &file.documents {
-            let name = file.name.clone();
+        for doc in std::mem::take(&mut file.documents) {
             let line = doc.root.start().map_or(1, |p| p.line);
-            collect_objects(&doc.root, &name, doc.index, &mut objects, &mut |reason| {
-                skipped.push(NotAnObject {
-                    file: name.clone(),
-                    line,
-                    reason,
-                })
-            });
+            collect_objects(
+                doc.root,
+                &file.name,
+                doc.index,
+                &mut objects,
+                &mut |reason| {
+                    skipped.push(NotAnObject {
+                        file: file.name.clone(),
+                        line,
+                        reason,
+                    })
+                },
+            );
         }
     }
     (objects, skipped)
 }
 
 fn collect_objects(
-    root: &Node,
+    root: Node,
     file: &str,
     document: usize,
     out: &mut Vec<Object>,
     skip: &mut dyn FnMut(String),
 ) {
-    let c = Cursor::root(root);
+    let c = Cursor::root(&root);
     let (Some(api_version), Some(kind)) = (c.str_at(&["apiVersion"]), c.str_at(&["kind"])) else {
         skip(if root.is_map() {
             "no apiVersion/kind: not a Kubernetes object".to_string()
@@ -168,24 +178,40 @@ fn collect_objects(
         return;
     };
     if kind == "List" || kind.ends_with("List") && c.get("items").is_some() {
-        for item in root.get("items").map(Node::items).unwrap_or_default() {
-            collect_objects(item, file, document, out, skip);
+        let NodeKind::Map(entries) = root.kind else {
+            return;
+        };
+        let items = entries
+            .into_iter()
+            .find(|e| e.key.as_str() == Some("items"))
+            .map(|e| e.value);
+        if let Some(Node {
+            kind: NodeKind::Seq(items),
+            ..
+        }) = items
+        {
+            for item in items {
+                collect_objects(item, file, document, out, skip);
+            }
         }
         return;
     }
     let name = c
         .str_at(&["metadata", "name"])
         .or_else(|| c.str_at(&["metadata", "generateName"]))
-        .unwrap_or("");
+        .unwrap_or("")
+        .to_string();
+    let namespace = c.str_at(&["metadata", "namespace"]).map(str::to_string);
+    let (api_version, kind) = (api_version.to_string(), kind.to_string());
     out.push(Object {
-        api_version: api_version.to_string(),
-        kind: kind.to_string(),
-        namespace: c.str_at(&["metadata", "namespace"]).map(str::to_string),
-        name: name.to_string(),
+        api_version,
+        kind,
+        namespace,
+        name,
         file: Some(file.to_string()),
         document: Some(document),
         pos: root.start(),
-        root: root.clone(),
+        root,
     });
 }
 
@@ -224,11 +250,7 @@ pub fn extract(objects: Vec<Object>, opts: &Options) -> Inventory {
         }
         (deployments, ctx.problems)
     };
-    Inventory {
-        objects,
-        deployments,
-        problems,
-    }
+    Inventory::new(objects, deployments, problems)
 }
 
 /// Directives that mark a text as a redis.conf (a ConfigMap key holding one).
@@ -257,7 +279,7 @@ fn looks_like_redis_conf(key: &str, text: &str) -> bool {
 /// ConfigMaps carrying a redis.conf that no workload of the input mounts: still judged for
 /// what the file alone says (its resources are unknown).
 fn orphan_config_maps(ctx: &Ctx, deployments: &[Deployment]) -> Vec<Deployment> {
-    let used: Vec<ObjectId> = deployments
+    let used: std::collections::HashSet<ObjectId> = deployments
         .iter()
         .flat_map(|d| d.related.iter().copied().chain([d.object]))
         .collect();

@@ -15,7 +15,7 @@ fn model_with(text: &str, opts: &Options) -> Inventory {
         "{:?}",
         file.diagnostics
     );
-    let (objects, _) = objects_of(&[file]);
+    let (objects, _) = objects_of(&mut [file]);
     extract(objects, opts)
 }
 
@@ -391,7 +391,7 @@ fn list_kind_and_non_objects() {
         "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: p}\n  spec:\n    containers: [{name: r, image: redis}]\n---\nreplicas: 2\n".into(),
         &Limits::default(),
     );
-    let (objects, skipped) = objects_of(&[file]);
+    let (objects, skipped) = objects_of(&mut [file]);
     assert_eq!(objects.len(), 1);
     assert_eq!(skipped.len(), 1);
     assert_eq!(skipped[0].line, 10);

@@ -89,7 +89,11 @@ pub fn lookup(name: &str) -> Option<&'static Directive> {
         }
         map
     });
-    index.get(name.to_ascii_lowercase().as_str()).copied()
+    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        index.get(name.to_ascii_lowercase().as_str()).copied()
+    } else {
+        index.get(name).copied()
+    }
 }
 
 /// True when `name` is a top-level command of this Redis version (for `rename-command`).

@@ -4,22 +4,32 @@
 //! failing. A file without findings is one passed test case, so the report lists every file
 //! that was checked.
 
-use std::collections::BTreeMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
 
 use super::{Item, Report, subject};
 use crate::rules::Severity;
 
 pub fn render(report: &Report, fail_on: Option<Severity>) -> String {
-    // Files in input order; every input appears, findings or not.
-    let mut files: Vec<String> = Vec::new();
-    let mut by_file: BTreeMap<&str, Vec<&Item>> = BTreeMap::new();
-    for s in &report.linted.sources {
-        files.push(s.name.clone());
-    }
+    // Files in input order, every input whether it has findings or not, then the files only
+    // findings name (Helm templates of stdin).
+    let inputs: HashSet<&str> = report
+        .linted
+        .sources
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
+    let mut files: Vec<&str> = report
+        .linted
+        .sources
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
+    let mut seen = inputs.clone();
+    let mut by_file: HashMap<&str, Vec<&Item>> = HashMap::new();
     for i in &report.items {
-        if !files.contains(&i.file) {
-            files.push(i.file.clone());
+        if seen.insert(&i.file) {
+            files.push(&i.file);
         }
         by_file.entry(&i.file).or_default().push(i);
     }
@@ -27,12 +37,11 @@ pub fn render(report: &Report, fail_on: Option<Severity>) -> String {
     let total_failures = report.items.iter().filter(|i| fails(i)).count();
     let mut total_tests = 0;
     let mut suites = String::new();
-    for file in &files {
-        let items = by_file.get(file.as_str()).map_or(&[][..], Vec::as_slice);
-        if items.is_empty() && !report.linted.sources.iter().any(|s| &s.name == file) {
-            continue;
-        }
-        // A stdin whose documents all map to Helm templates has no finding of its own.
+    for &file in &files {
+        let items = by_file.get(file).map_or(&[][..], Vec::as_slice);
+        // An input without findings is one passed test case (so is a stdin whose findings
+        // all name Helm templates).
+        debug_assert!(!items.is_empty() || inputs.contains(file));
         let tests = items.len().max(1);
         total_tests += tests;
         let failures = items.iter().filter(|i| fails(i)).count();

@@ -222,11 +222,10 @@ pub fn loc_of(inv: &Inventory, object: crate::model::ObjectId, pointer: &str) ->
 /// folded into its Cluster's deployment.)
 pub fn superseded(inv: &Inventory, d: &Deployment, name: &str) -> bool {
     d.operation.is_none()
-        && inv.deployments.iter().any(|p| {
+        && inv.operations_on(d.object).any(|p| {
             p.operation.as_ref().is_some_and(|op| {
                 op.cluster_found
                     && matches!(op.kind.as_str(), "Reconfiguring" | "Parameter")
-                    && p.related.contains(&d.object)
                     && p.component == d.component
                     && p.config
                         .source_of(name)

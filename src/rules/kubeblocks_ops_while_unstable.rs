@@ -35,6 +35,13 @@ const GUARDED: [&str; 6] = [
 impl Rule for Check {
     fn inventory(&self, cx: &Context, out: &mut Vec<Violation>) {
         let inv = cx.inventory;
+        // Clusters by namespace and name, once: a repository may hold many OpsRequests.
+        let clusters: std::collections::HashMap<(&str, &str), &crate::model::Object> = inv
+            .objects
+            .iter()
+            .filter(|c| c.kind == "Cluster" && c.group() == "apps.kubeblocks.io")
+            .map(|c| ((c.namespace_or_default(), c.name.as_str()), c))
+            .collect();
         for (i, o) in inv.objects.iter().enumerate() {
             if o.kind != "OpsRequest" || !o.group().ends_with("kubeblocks.io") {
                 continue;
@@ -56,15 +63,8 @@ impl Rule for Check {
                 continue;
             };
             let namespace = o.namespace_or_default();
-            let phase = inv
-                .objects
-                .iter()
-                .find(|c| {
-                    c.kind == "Cluster"
-                        && c.group() == "apps.kubeblocks.io"
-                        && c.name == cluster
-                        && c.namespace_or_default() == namespace
-                })
+            let phase = clusters
+                .get(&(namespace, cluster))
                 .and_then(|c| c.root.pointer("/status/phase")?.as_str().map(str::to_string))
                 .or_else(|| cx.lookups.cluster_phase(namespace, cluster));
             let at = loc_of(inv, id, &cluster_pointer);

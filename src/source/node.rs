@@ -259,8 +259,22 @@ fn plain_float(text: &str) -> Option<f64> {
 }
 
 /// Escape one JSON-pointer reference token (RFC 6901: `~` → `~0`, `/` → `~1`).
-pub fn escape_token(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
+pub fn escape_token(token: &str) -> std::borrow::Cow<'_, str> {
+    if token.contains(['~', '/']) {
+        token.replace('~', "~0").replace('/', "~1").into()
+    } else {
+        token.into()
+    }
+}
+
+/// `parent` + `/` + the escaped token, in one allocation.
+fn child(parent: &str, token: &str) -> String {
+    let token = escape_token(token);
+    let mut out = String::with_capacity(parent.len() + 1 + token.len());
+    out.push_str(parent);
+    out.push('/');
+    out.push_str(&token);
+    out
 }
 
 /// A node together with its JSON pointer from the document root, and the key it was reached
@@ -290,23 +304,40 @@ impl<'a> Cursor<'a> {
         }
         Some(Cursor {
             node: &entry.value,
-            pointer: format!("{}/{}", self.pointer, escape_token(key)),
+            pointer: child(&self.pointer, key),
             key: Some(&entry.key),
         })
     }
 
-    /// `get` along a path of keys.
+    /// `get` along a path of keys. The pointer is built once, at the end.
     pub fn at(&self, path: &[&str]) -> Option<Cursor<'a>> {
-        let mut c = self.clone();
-        for k in path {
-            c = c.get(k)?;
+        let (last, init) = match path.split_last() {
+            Some(split) => split,
+            None => return Some(self.clone()),
+        };
+        let mut node = self.node;
+        for k in init {
+            node = node_get(node, k)?;
         }
-        Some(c)
+        let entry = node.entry(last)?;
+        if entry.value.is_null() {
+            return None;
+        }
+        let mut pointer = self.pointer.clone();
+        for k in path {
+            pointer.push('/');
+            pointer.push_str(&escape_token(k));
+        }
+        Some(Cursor {
+            node: &entry.value,
+            pointer,
+            key: Some(&entry.key),
+        })
     }
 
     /// The pointer a child `key` would have (for fields that are absent).
     pub fn child_pointer(&self, key: &str) -> String {
-        format!("{}/{}", self.pointer, escape_token(key))
+        child(&self.pointer, key)
     }
 
     pub fn items(&self) -> Vec<Cursor<'a>> {
@@ -332,7 +363,7 @@ impl<'a> Cursor<'a> {
                     k,
                     Cursor {
                         node: &e.value,
-                        pointer: format!("{}/{}", self.pointer, escape_token(k)),
+                        pointer: child(&self.pointer, k),
                         key: Some(&e.key),
                     },
                 ))
@@ -361,7 +392,18 @@ impl<'a> Cursor<'a> {
         self.key.and_then(Node::start).or_else(|| self.node.start())
     }
 
+    /// The string at a path of keys (no pointer is built).
     pub fn str_at(&self, path: &[&str]) -> Option<&'a str> {
-        self.at(path)?.str()
+        let mut node = self.node;
+        for k in path {
+            node = node_get(node, k)?;
+        }
+        node.as_str()
     }
+}
+
+/// What `Cursor::get` walks to, without the pointer: a child that is present and not null.
+fn node_get<'a>(node: &'a Node, key: &str) -> Option<&'a Node> {
+    let entry = node.entry(key)?;
+    (!entry.value.is_null()).then_some(&entry.value)
 }
