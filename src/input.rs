@@ -61,9 +61,16 @@ pub fn expand_paths(paths: &[PathBuf], walk: &Walk) -> Result<Vec<PathBuf>, Inpu
         glob: walk.exclude.join(" "),
         message: e.to_string(),
     })?;
-    let excluded = |p: &Path, is_dir: bool| {
+    // A file named on the command line is excluded by a glob matching it or one of its
+    // directories (`--exclude charts/` leaves out `charts/x/templates/a.yaml`).
+    let excluded = |p: &Path| {
         let absolute = cwd.join(p);
-        overrides.matched(&absolute, is_dir).is_ignore()
+        overrides.matched(&absolute, false).is_ignore()
+            || absolute
+                .ancestors()
+                .skip(1)
+                .take_while(|a| a.starts_with(&cwd) && *a != cwd)
+                .any(|a| overrides.matched(a, true).is_ignore())
     };
 
     let mut out = Vec::new();
@@ -73,7 +80,7 @@ pub fn expand_paths(paths: &[PathBuf], walk: &Walk) -> Result<Vec<PathBuf>, Inpu
             continue;
         }
         if !p.is_dir() {
-            if !excluded(p, false) {
+            if !excluded(p) {
                 out.push(p.clone());
             }
             continue;

@@ -31,11 +31,6 @@ pub struct LoadFinding {
 }
 
 impl Linted {
-    /// The source an object's file name names.
-    pub fn source_named(&self, name: &str) -> Option<&SourceFile> {
-        self.sources.iter().find(|s| s.name == name)
-    }
-
     /// Whether anything did not load: such a run fails whatever `--fail-on` says, since
     /// nothing judged that document.
     pub fn has_load_errors(&self) -> bool {

@@ -259,6 +259,19 @@ fn lint(
         Ok(s) => s,
         Err(code) => return code,
     };
+    if sources.is_empty() {
+        // Not an error (a directory may legitimately hold no manifests yet), but never
+        // silent: an --exclude or .gitignore that leaves out everything looks like success.
+        eprintln!(
+            "redline: warning: no YAML or JSON files to lint under {} (hidden, .gitignore'd \
+             and --exclude'd paths are skipped; --no-ignore reads ignored ones)",
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     let linted = redline::lint::lint(sources, opts, &config.settings);
     let report = Report::new(&linted);
     let fail_on = match out.fail_on {
@@ -274,12 +287,13 @@ fn lint(
         OutputFormat::Junit => Format::Junit,
         OutputFormat::Github => Format::Github,
     };
-    // https://no-color.org: a non-empty NO_COLOR turns colour off.
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let color = match out.color {
         ColorWhen::Always => true,
         ColorWhen::Never => false,
-        ColorWhen::Auto => out.file.is_none() && !no_color && std::io::stdout().is_terminal(),
+        ColorWhen::Auto => report::auto_color(
+            out.file.is_none() && std::io::stdout().is_terminal(),
+            std::env::var_os("NO_COLOR").as_deref(),
+        ),
     };
     let text = report::render(&report, format, report::Style { color, fail_on });
     match &out.file {

@@ -381,6 +381,14 @@ fn directories_honour_gitignore_and_exclude() {
         ["rendered/b.yaml"]
     );
     assert!(files_linted(&dir, &["vendor/c.yml", "--exclude", "vendor/**"]).is_empty());
+    assert!(files_linted(&dir, &["vendor/deep/d.json", "--exclude", "vendor/"]).is_empty());
+    assert!(files_linted(&dir, &["vendor/deep/d.json", "--exclude", "deep"]).is_empty());
+    // Nothing left to lint: exit 0, but said on stderr.
+    let o = run_in(&dir, &["lint", "vendor", "--exclude", "vendor/**"], "");
+    assert_eq!(code(&o), 0);
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("no YAML or JSON files to lint under vendor")
+    );
 }
 
 #[test]

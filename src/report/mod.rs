@@ -36,6 +36,12 @@ pub struct Style {
     pub fail_on: Option<Severity>,
 }
 
+/// `--color auto`: colour when writing to a terminal, unless `NO_COLOR` is set to anything
+/// but the empty string (https://no-color.org).
+pub fn auto_color(terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    terminal && no_color.is_none_or(|v| v.is_empty())
+}
+
 /// Render a report in one format.
 pub fn render(report: &Report, format: Format, style: Style) -> String {
     match format {
@@ -248,4 +254,21 @@ fn place<'a>(
 pub fn subject(item: &Item) -> String {
     item.object
         .map_or_else(|| item.file.clone(), |o| o.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::auto_color;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn no_color_is_honoured() {
+        assert!(auto_color(true, None));
+        assert!(
+            auto_color(true, Some(OsStr::new(""))),
+            "empty NO_COLOR is unset"
+        );
+        assert!(!auto_color(true, Some(OsStr::new("1"))));
+        assert!(!auto_color(false, None), "pipes and files get no colour");
+    }
 }
