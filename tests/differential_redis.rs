@@ -1,10 +1,11 @@
 //! Differential test: our redis.conf reader against the real redis-server.
 //!
 //! Each generated case (a config file, maybe included files, maybe command-line options) is
-//! given to `redis-server` on a free loopback port and to `RedisConfig::from_argv`. When the
-//! server starts, `CONFIG GET` answers for maxmemory, save, appendonly, maxmemory-policy and
-//! client-output-buffer-limit must equal ours; when it refuses to start, the line number, the
-//! echoed line and the message it prints must equal our first error.
+//! given to `redis-server` (listening on a Unix socket of its own, TCP off) and to
+//! `RedisConfig::from_argv`. When the server starts, `CONFIG GET` answers for maxmemory,
+//! save, appendonly, maxmemory-policy and client-output-buffer-limit must equal ours; when it
+//! refuses to start, the line number, the echoed line and the message it prints must equal
+//! our first error.
 //!
 //! redis-server must be installed (Debian: `apt-get install -y redis-server`; `.ci/run` does
 //! it). Without it this test fails, loudly: a differential test that silently passes proves
@@ -12,7 +13,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
@@ -567,13 +568,6 @@ fn redis_binary() -> PathBuf {
     PathBuf::from(name)
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
-}
-
 fn resp_command(parts: &[&str]) -> Vec<u8> {
     let mut out = format!("*{}\r\n", parts.len()).into_bytes();
     for p in parts {
@@ -598,7 +592,7 @@ fn read_line(reader: &mut impl BufRead) -> io::Result<String> {
 
 /// Sends a command and returns the reply: a simple or error line, or the last bulk string of
 /// an array (the value of `CONFIG GET name`).
-fn request(stream: &mut TcpStream, parts: &[&str]) -> io::Result<Result<String, String>> {
+fn request(stream: &mut UnixStream, parts: &[&str]) -> io::Result<Result<String, String>> {
     stream.write_all(&resp_command(parts))?;
     let mut reader = BufReader::new(stream.try_clone()?);
     let header = read_line(&mut reader)?;
@@ -627,7 +621,7 @@ fn request(stream: &mut TcpStream, parts: &[&str]) -> io::Result<Result<String, 
 /// The compared settings of a running server. `password` and `config` (the CONFIG command's
 /// name after `rename-command`) are what our reader found: a wrong one shows as a failure.
 fn query(
-    stream: &mut TcpStream,
+    stream: &mut UnixStream,
     password: Option<&str>,
     config: &str,
 ) -> io::Result<BTreeMap<String, String>> {
@@ -707,60 +701,54 @@ fn run_redis(
     password: Option<&str>,
     config: &str,
 ) -> (Outcome, Vec<String>) {
-    for _attempt in 0..3 {
-        let port = free_port();
-        let mut full = argv.to_vec();
-        full.extend(
-            [
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--daemonize",
-                "no",
-            ]
-            .iter()
-            .map(|s| s.to_string()),
-        );
-        let mut child = Command::new(binary)
-            .args(&full)
-            .current_dir(dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn redis-server");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let outcome = loop {
-            if let Some(_status) = child.try_wait().expect("wait redis-server") {
-                let mut out = String::new();
-                child.stdout.take().map(|mut s| s.read_to_string(&mut out));
-                child.stderr.take().map(|mut s| s.read_to_string(&mut out));
-                break Some(out);
-            }
-            if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) {
-                let values = query(&mut stream, password, config);
-                let _ = child.kill();
-                let _ = child.wait();
-                match values {
-                    Ok(values) => return (Outcome::Started(values), full),
-                    // Another case's server took the port between our probe and its start.
-                    Err(_) => break None,
-                }
-            }
-            assert!(
-                Instant::now() < deadline,
-                "redis-server neither started nor exited"
-            );
-            std::thread::sleep(Duration::from_millis(5));
-        };
-        let Some(out) = outcome else { continue };
-        if out.contains("Address already in use") {
-            continue; // lost the port race; try another
+    // Each case's server listens on a Unix socket in the case's own directory, with TCP
+    // off: with TCP ports, two cases running at once could pick the same free port and one
+    // would read the other's server.
+    let socket = dir.join("redis.sock");
+    let mut full = argv.to_vec();
+    full.extend(
+        [
+            "--port",
+            "0",
+            "--unixsocket",
+            &socket.to_string_lossy(),
+            "--unixsocketperm",
+            "700",
+            "--daemonize",
+            "no",
+        ]
+        .iter()
+        .map(|s| s.to_string()),
+    );
+    let mut child = Command::new(binary)
+        .args(&full)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn redis-server");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(_status) = child.try_wait().expect("wait redis-server") {
+            let mut out = String::new();
+            child.stdout.take().map(|mut s| s.read_to_string(&mut out));
+            child.stderr.take().map(|mut s| s.read_to_string(&mut out));
+            return (parse_refusal(&out), full);
         }
-        return (parse_refusal(&out), full);
+        if let Ok(mut stream) = UnixStream::connect(&socket) {
+            let values = query(&mut stream, password, config);
+            let _ = child.kill();
+            let _ = child.wait();
+            let values = values.unwrap_or_else(|e| panic!("querying redis-server: {e}"));
+            return (Outcome::Started(values), full);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "redis-server neither started nor exited"
+        );
+        std::thread::sleep(Duration::from_millis(5));
     }
-    panic!("could not find a free port in three attempts");
 }
 
 /// Our reader's outcome for exactly the argv redis-server was started with.
