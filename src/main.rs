@@ -46,7 +46,7 @@ enum Command {
         fail_on: FailOn,
         /// Output format.
         #[arg(long, default_value = "human", value_name = "FORMAT")]
-        format: OutputFormat,
+        format: redline::report::Format,
         /// Write the report to FILE instead of standard output.
         #[arg(long, short = 'o', value_name = "FILE")]
         output: Option<PathBuf>,
@@ -108,15 +108,6 @@ struct WalkArgs {
     /// Read files that `.gitignore`/`.ignore` files leave out.
     #[arg(long)]
     no_ignore: bool,
-}
-
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum OutputFormat {
-    Human,
-    Json,
-    Sarif,
-    Junit,
-    Github,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -238,7 +229,7 @@ fn read_sources(
 
 /// How `lint` reports.
 struct Output {
-    format: OutputFormat,
+    format: redline::report::Format,
     file: Option<PathBuf>,
     color: ColorWhen,
     fail_on: FailOn,
@@ -251,7 +242,7 @@ fn lint(
     config: &redline::config::UserConfig,
     out: &Output,
 ) -> ExitCode {
-    use redline::report::{self, Format, Report};
+    use redline::report::{self, Report};
     use redline::rules::Severity;
     use std::io::IsTerminal;
 
@@ -280,13 +271,6 @@ fn lint(
         FailOn::Info => Some(Severity::Info),
         FailOn::Never => None,
     };
-    let format = match out.format {
-        OutputFormat::Human => Format::Human,
-        OutputFormat::Json => Format::Json,
-        OutputFormat::Sarif => Format::Sarif,
-        OutputFormat::Junit => Format::Junit,
-        OutputFormat::Github => Format::Github,
-    };
     let color = match out.color {
         ColorWhen::Always => true,
         ColorWhen::Never => false,
@@ -295,7 +279,7 @@ fn lint(
             std::env::var_os("NO_COLOR").as_deref(),
         ),
     };
-    let text = report::render(&report, format, report::Style { color, fail_on });
+    let text = report::render(&report, out.format, report::Style { color, fail_on });
     match &out.file {
         Some(path) => {
             if let Err(e) = std::fs::write(path, &text) {

@@ -17,8 +17,8 @@ use crate::model::Object;
 use crate::rules::{Fix, Severity};
 use crate::source::{Pos, SourceFile};
 
-/// The output formats of `redline lint`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The output formats of `redline lint` (`--format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     Human,
     Json,
