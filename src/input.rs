@@ -104,7 +104,9 @@ pub fn expand_paths(paths: &[PathBuf], walk: &Walk) -> Result<Vec<PathBuf>, Inpu
                     .extension()
                     .is_some_and(|x| EXTENSIONS.contains(&x.to_string_lossy().as_ref()))
             {
-                out.push(path.to_path_buf());
+                // `redline lint .` reports `k8s/x.yaml`, not `./k8s/x.yaml`: the form code
+                // scanning and annotations match against the repository.
+                out.push(path.strip_prefix(".").unwrap_or(path).to_path_buf());
             }
         }
     }

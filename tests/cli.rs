@@ -218,7 +218,7 @@ fn sarif_validates_against_the_schema() {
     );
     assert_eq!(
         headroom["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
-        "./a%20b.yaml"
+        "a%20b.yaml"
     );
     let rule_index = headroom["ruleIndex"].as_u64().unwrap() as usize;
     assert_eq!(rules[rule_index]["id"], "redis-maxmemory-headroom");
@@ -354,24 +354,24 @@ fn directories_honour_gitignore_and_exclude() {
     write(&dir, "notes.txt", "not yaml: [");
     assert_eq!(
         files_linted(&dir, &["."]),
-        ["./a.yaml", "./vendor/c.yml", "./vendor/deep/d.json"]
+        ["a.yaml", "vendor/c.yml", "vendor/deep/d.json"]
     );
     assert_eq!(
         files_linted(&dir, &[".", "--exclude", "vendor/**"]),
-        ["./a.yaml"]
+        ["a.yaml"]
     );
     assert_eq!(
         files_linted(&dir, &[".", "--exclude", "*.json"]),
-        ["./a.yaml", "./vendor/c.yml"]
+        ["a.yaml", "vendor/c.yml"]
     );
     assert_eq!(
         files_linted(&dir, &[".", "--no-ignore"]),
         [
-            "./a.yaml",
-            "./old.bak.yaml",
-            "./rendered/b.yaml",
-            "./vendor/c.yml",
-            "./vendor/deep/d.json"
+            "a.yaml",
+            "old.bak.yaml",
+            "rendered/b.yaml",
+            "vendor/c.yml",
+            "vendor/deep/d.json"
         ]
     );
     // A file named on the command line is read even if ignored, but --exclude applies
