@@ -84,3 +84,39 @@ pub fn lint(mut sources: Vec<SourceFile>, opts: &Options, settings: &Settings) -
         outcome,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{LOAD_RULE, lint};
+    use crate::engine::Settings;
+    use crate::extract::Options;
+    use crate::rules::Severity;
+    use crate::source::{Limits, load_yaml};
+
+    fn severities(text: &str, settings: &Settings) -> Vec<Severity> {
+        let source = load_yaml("x.yaml", text.to_string(), &Limits::default());
+        lint(vec![source], &Options::default(), settings)
+            .load_findings
+            .iter()
+            .map(|f| f.severity)
+            .collect()
+    }
+
+    #[test]
+    fn configuration_governs_caveats_but_not_documents_that_did_not_load() {
+        let repeated = "kind: ConfigMap\nkind: ConfigMap\n";
+        let broken = "kind: [unclosed\n";
+        let default = Settings::default();
+        assert_eq!(severities(repeated, &default), [Severity::Warning]);
+        assert_eq!(severities(broken, &default), [Severity::Error]);
+
+        let mut off = Settings::default();
+        off.rules.get_mut(LOAD_RULE).unwrap().enabled = false;
+        assert_eq!(severities(repeated, &off), []);
+        assert_eq!(severities(broken, &off), [Severity::Error]);
+
+        let mut strict = Settings::default();
+        strict.rules.get_mut(LOAD_RULE).unwrap().severity = Some(Severity::Error);
+        assert_eq!(severities(repeated, &strict), [Severity::Error]);
+    }
+}

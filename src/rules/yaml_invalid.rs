@@ -2,7 +2,7 @@
 //!
 //! **What it does.** Reports documents that do not load: YAML syntax errors (with the line
 //! and column the parser stopped at), Helm template syntax in a file that was not rendered,
-//! inputs above the size limit, alias expansion or nesting beyond the limits that protect
+//! bytes that are not UTF-8, inputs above the size limit, alias expansion or nesting beyond the limits that protect
 //! redline from YAML bombs. Keys repeated in one mapping are warnings: the document is read,
 //! with the last value.
 //!
