@@ -730,18 +730,31 @@ fn run_redis(
         .expect("spawn redis-server");
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        if let Some(_status) = child.try_wait().expect("wait redis-server") {
-            let mut out = String::new();
-            child.stdout.take().map(|mut s| s.read_to_string(&mut out));
-            child.stderr.take().map(|mut s| s.read_to_string(&mut out));
-            return (parse_refusal(&out), full);
+        if child.try_wait().expect("wait redis-server").is_some() {
+            return (parse_refusal(&output_of(&mut child)), full);
         }
         if let Ok(mut stream) = UnixStream::connect(&socket) {
-            let values = query(&mut stream, password, config);
-            let _ = child.kill();
-            let _ = child.wait();
-            let values = values.unwrap_or_else(|e| panic!("querying redis-server: {e}"));
-            return (Outcome::Started(values), full);
+            match query(&mut stream, password, config) {
+                Ok(values) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return (Outcome::Started(values), full);
+                }
+                // A server can listen and then stop on a later start-up error (the socket
+                // is bound before everything is checked): its output says why.
+                Err(e) => {
+                    let exit_by = Instant::now() + Duration::from_secs(5);
+                    while child.try_wait().expect("wait redis-server").is_none() {
+                        if Instant::now() > exit_by {
+                            let _ = child.kill();
+                            let _ = child.wait();
+                            panic!("querying redis-server failed ({e}) and it kept running");
+                        }
+                        std::thread::sleep(Duration::from_millis(5));
+                    }
+                    return (parse_refusal(&output_of(&mut child)), full);
+                }
+            }
         }
         assert!(
             Instant::now() < deadline,
@@ -749,6 +762,14 @@ fn run_redis(
         );
         std::thread::sleep(Duration::from_millis(5));
     }
+}
+
+/// Everything an exited redis-server printed.
+fn output_of(child: &mut std::process::Child) -> String {
+    let mut out = String::new();
+    child.stdout.take().map(|mut s| s.read_to_string(&mut out));
+    child.stderr.take().map(|mut s| s.read_to_string(&mut out));
+    out
 }
 
 /// Our reader's outcome for exactly the argv redis-server was started with.
