@@ -7,6 +7,7 @@ pub mod config;
 pub mod dump;
 pub mod engine;
 pub mod extract;
+pub mod fix;
 pub mod input;
 pub mod lint;
 pub mod model;

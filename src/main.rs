@@ -54,10 +54,33 @@ enum Command {
         #[arg(long, default_value = "auto", value_name = "WHEN")]
         color: ColorWhen,
     },
-    /// Write the fixes of fixable findings back into the files, changing only what must change.
+    /// Write the fixes of fixable findings back into the files, changing only what must
+    /// change; print the manifests of fixes that belong in objects the files do not hold.
+    ///
+    /// Exit status: 0 nothing left to do; 1 something is (with --check or --diff: a file
+    /// would change; always: a manifest to apply, a fix that could not be written in place,
+    /// a file that does not load); 2 usage, configuration or I/O error.
     Fix {
+        /// Files or directories to fix; `-` reads standard input and writes the fixed text
+        /// to standard output.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// Print a unified diff of what would change; write nothing.
+        #[arg(long)]
+        diff: bool,
+        /// Write nothing; list the files that would change and exit 1 if any would.
+        #[arg(long, conflicts_with = "diff")]
+        check: bool,
+        /// Apply only the fixes of this rule (repeatable).
+        #[arg(long = "rule", value_name = "ID")]
+        rules: Vec<String>,
+        /// As for `lint`.
+        #[arg(long, value_name = "RULE")]
+        kubeblocks_maxmemory: Option<redline::extract::KubeBlocksMaxmemory>,
+        #[command(flatten)]
+        config: ConfigArgs,
+        #[command(flatten)]
+        walk: WalkArgs,
     },
     /// Run the HTTPS admission webhook (validating and mutating).
     Serve,
@@ -110,6 +133,27 @@ struct WalkArgs {
     no_ignore: bool,
 }
 
+impl From<WalkArgs> for redline::input::Walk {
+    fn from(w: WalkArgs) -> Self {
+        redline::input::Walk {
+            exclude: w.exclude,
+            no_ignore: w.no_ignore,
+        }
+    }
+}
+
+/// The command line's `--kubeblocks-maxmemory` over the configuration file's.
+fn extract_options(
+    kubeblocks_maxmemory: Option<redline::extract::KubeBlocksMaxmemory>,
+    config: &redline::config::UserConfig,
+) -> redline::extract::Options {
+    redline::extract::Options {
+        kubeblocks_maxmemory: kubeblocks_maxmemory
+            .or(config.kubeblocks_maxmemory)
+            .unwrap_or(redline::extract::Options::default().kubeblocks_maxmemory),
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum ColorWhen {
     Auto,
@@ -137,7 +181,7 @@ const EXIT_USAGE: u8 = 2;
 fn not_built(name: &str) -> ExitCode {
     eprintln!(
         "redline {name}: not implemented in this version yet. \
-         Working now: `redline lint`, `rules`, `explain`, `check-conf`."
+         Working now: `redline lint`, `fix`, `rules`, `explain`, `check-conf`."
     );
     ExitCode::from(EXIT_USAGE)
 }
@@ -160,15 +204,8 @@ fn main() -> ExitCode {
                 Ok(c) => c,
                 Err(code) => return code,
             };
-            let opts = redline::extract::Options {
-                kubeblocks_maxmemory: kubeblocks_maxmemory
-                    .or(config.kubeblocks_maxmemory)
-                    .unwrap_or(redline::extract::Options::default().kubeblocks_maxmemory),
-            };
-            let walk = redline::input::Walk {
-                exclude: walk.exclude,
-                no_ignore: walk.no_ignore,
-            };
+            let opts = extract_options(kubeblocks_maxmemory, &config);
+            let walk = walk.into();
             if dump_model {
                 dump_model_of(&paths, &walk, &opts)
             } else {
@@ -181,7 +218,27 @@ fn main() -> ExitCode {
                 lint(&paths, &walk, &opts, &config, &out)
             }
         }
-        Command::Fix { .. } => not_built("fix"),
+        Command::Fix {
+            paths,
+            diff,
+            check,
+            rules,
+            kubeblocks_maxmemory,
+            config,
+            walk,
+        } => {
+            let mode = match (diff, check) {
+                (true, _) => redline::fix::report::Mode::Diff,
+                (_, true) => redline::fix::report::Mode::Check,
+                _ => redline::fix::report::Mode::Write,
+            };
+            let config = match load_config(&config) {
+                Ok(c) => c,
+                Err(code) => return code,
+            };
+            let opts = extract_options(kubeblocks_maxmemory, &config);
+            fix(&paths, &walk.into(), &opts, &config, &rules, mode)
+        }
         Command::Serve => not_built("serve"),
         Command::Rules { format } => list_rules(format),
         Command::Explain { rule } => explain(&rule),
@@ -294,6 +351,61 @@ fn lint(
         }
     }
     if report.fails(fail_on) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn fix(
+    paths: &[PathBuf],
+    walk: &redline::input::Walk,
+    opts: &redline::extract::Options,
+    config: &redline::config::UserConfig,
+    rules: &[String],
+    mode: redline::fix::report::Mode,
+) -> ExitCode {
+    use redline::fix::report::Mode;
+    let known: Vec<&str> = redline::rules::all().iter().map(|r| r.id()).collect();
+    if let Some(bad) = rules.iter().find(|r| !known.contains(&r.as_str())) {
+        eprintln!("redline: unknown rule `{bad}` (`redline rules` lists them)");
+        return ExitCode::from(EXIT_USAGE);
+    }
+    let sources = match read_sources(paths, walk) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let run = redline::fix::fix(
+        sources,
+        opts,
+        &config.settings,
+        &redline::fix::FixOptions::new(rules),
+        &redline::source::Limits::default(),
+    );
+    let printed = redline::fix::report::render(&run, mode);
+    let mut failed_writes = false;
+    if mode == Mode::Write {
+        for f in run.files.iter().filter(|f| f.changed()) {
+            if f.name == redline::input::STDIN {
+                continue;
+            }
+            if let Err(e) = redline::fix::write_atomic(std::path::Path::new(&f.name), &f.fixed) {
+                eprintln!(
+                    "redline: cannot write {}: {e} (the file is unchanged)",
+                    f.name
+                );
+                failed_writes = true;
+            }
+        }
+    }
+    eprint!("{}", printed.stderr);
+    if let Err(code) = emit(&printed.stdout) {
+        return code;
+    }
+    let would_change = mode != Mode::Write && run.files.iter().any(|f| f.changed());
+    if failed_writes {
+        ExitCode::from(EXIT_USAGE)
+    } else if would_change || run.needs_attention() {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

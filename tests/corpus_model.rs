@@ -10,35 +10,8 @@ use std::path::{Path, PathBuf};
 use redline::extract::{Options, extract, objects_of};
 use redline::source::Limits;
 
-fn corpus_dir() -> PathBuf {
-    let dir = std::env::var_os("REDLINE_CORPUS").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"),
-        PathBuf::from,
-    );
-    assert!(
-        dir.join("SOURCES.md").is_file(),
-        "corpus not found at {} (set REDLINE_CORPUS)",
-        dir.display()
-    );
-    dir
-}
-
-fn corpus_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.file_name().is_some_and(|n| n != "SOURCES.md") {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
-}
+mod common;
+use common::{corpus_dir, corpus_files};
 
 /// The model of one file, as `lint --dump-model` prints it, with the file's corpus-relative
 /// name.

@@ -86,6 +86,43 @@ pub fn set_limit(inv: &Inventory, c: &Container, bytes_value: u64) -> Option<Fix
     }
 }
 
+/// Where maxmemory is a percentage of the limit (OT's `maxMemoryPercentOfLimit`): one fix
+/// that raises the limit to `limit_bytes` and sets the percentage so that maxmemory becomes
+/// `maxmemory_bytes` under the new limit. (Two separate fixes would undo each other: the
+/// percentage computed against the old limit grows with the new one.) `None` elsewhere.
+pub fn pin_percent_and_raise_limit(
+    inv: &Inventory,
+    d: &Deployment,
+    c: &Container,
+    maxmemory_bytes: u64,
+    limit_bytes: u64,
+) -> Option<Fix> {
+    let (_, src) = d.config.source_of("maxmemory")?;
+    let at = src
+        .at
+        .as_ref()
+        .filter(|at| at.pointer.ends_with("/maxMemoryPercentOfLimit"))?;
+    let percent =
+        (u128::from(maxmemory_bytes) * 100 / u128::from(limit_bytes.max(1))).clamp(1, 100) as u64;
+    let mut fix = set_limit(inv, c, limit_bytes)?;
+    let FixEdit::Patch { object, ops } = &mut fix.edit else {
+        return None;
+    };
+    if *object != at.object {
+        return None;
+    }
+    ops.push(PatchOp::Replace {
+        path: at.pointer.clone(),
+        value: json!(percent),
+    });
+    fix.description = format!(
+        "{} and maxMemoryPercentOfLimit to {percent} (maxmemory {})",
+        fix.description,
+        super::facts::bytes(maxmemory_bytes)
+    );
+    Some(fix)
+}
+
 /// The last two pointer tokens, for descriptions: `limits/memory`.
 pub fn short(pointer: &str) -> String {
     let tokens: Vec<&str> = pointer.rsplitn(3, '/').collect();
@@ -108,8 +145,17 @@ pub fn set_directive(inv: &Inventory, d: &Deployment, name: &str, text: &str) ->
         _ => format!("set {name} to {text}"),
     };
     let Some((line, src)) = d.config.source_of(name) else {
-        return add_directive(inv, d, name, text, description);
+        let text = redis_units(name, text);
+        return add_directive(inv, d, name, &text, description);
     };
+    // Redis reads units; KubeBlocks parameters before addons#2509 take only integers.
+    let text = match src.origin {
+        Origin::File { .. } | Origin::Include { .. } | Origin::Args | Origin::CustomConfig => {
+            redis_units(name, text)
+        }
+        _ => text.to_string(),
+    };
+    let text = text.as_str();
     if let Origin::OperatorDefault { .. } = src.origin {
         let at = src.at.as_ref()?;
         if at.pointer.ends_with("/maxMemoryPercentOfLimit") {
@@ -170,6 +216,24 @@ pub fn set_directive(inv: &Inventory, d: &Deployment, name: &str, text: &str) ->
         }],
         description,
     ))
+}
+
+/// A byte count for a memory directive as a person writes it in redis.conf: `768mb`, `24gb`
+/// (Redis' `memtoull`: `kb`/`mb`/`gb` are powers of 1024, `k`/`m`/`g` of 1000), when the unit
+/// is exact; any other value as it is.
+fn redis_units(name: &str, text: &str) -> String {
+    use crate::redisconf::directives::{Kind, lookup};
+    let memory = lookup(name).is_some_and(|d| matches!(d.kind, Kind::Numeric { memory: true, .. }));
+    match text.parse::<u64>() {
+        Ok(n) if memory && n > 0 => [("gb", 1u64 << 30), ("mb", 1 << 20), ("kb", 1 << 10)]
+            .iter()
+            .find(|(_, unit)| n % unit == 0)
+            .map_or_else(
+                || text.to_string(),
+                |(suffix, unit)| format!("{}{suffix}", n / unit),
+            ),
+        _ => text.to_string(),
+    }
 }
 
 fn patch(object: ObjectId, ops: Vec<PatchOp>, description: String) -> Fix {

@@ -16,12 +16,13 @@
 //! derived from the limit (KubeBlocks' 0.8 × limit default, OT's
 //! `maxMemoryPercentOfLimit`), raising the limit raises maxmemory with it and fixes
 //! nothing: the fix then pins maxmemory to the request instead — a Reconfiguring
-//! OpsRequest to apply for KubeBlocks, `maxMemoryPercentOfLimit` for OT — and the mutating
+//! OpsRequest to apply for KubeBlocks; for OT, the raised limit together with the
+//! `maxMemoryPercentOfLimit` that makes maxmemory the request under it — and the mutating
 //! webhook leaves such a limit alone. `mode: off` reports without a fix.
 use crate::model::Deployment;
 
 use super::facts::{self, bytes};
-use super::fixes::{set_directive, set_limit};
+use super::fixes::{pin_percent_and_raise_limit, set_directive, set_limit};
 use super::{Context, Rule, Violation};
 
 pub struct Check;
@@ -48,19 +49,26 @@ impl Rule for Check {
             return;
         }
         let from_limit = facts::maxmemory_from_limit(d);
+        let new_limit = facts::ceil_mib(request, ratio);
         let fix = match cx.params.str("mode") {
             "off" => None,
+            _ if from_limit
+                && let Some(fix) =
+                    pin_percent_and_raise_limit(cx.inventory, d, c, request, new_limit) =>
+            {
+                Some(fix)
+            }
             _ if from_limit => set_directive(cx.inventory, d, "maxmemory", &request.to_string())
                 .map(|mut f| {
                     f.description = format!(
                         "pin maxmemory to the request {} ({}); then raise the limit to {}",
                         bytes(request),
                         f.description,
-                        crate::units::quantity::canonical_bytes(facts::ceil_mib(request, ratio))
+                        crate::units::quantity::canonical_bytes(new_limit)
                     );
                     f
                 }),
-            _ => set_limit(cx.inventory, c, facts::ceil_mib(request, ratio)),
+            _ => set_limit(cx.inventory, c, new_limit),
         };
         let request_text = c
             .memory_request

@@ -1,0 +1,565 @@
+//! `redline fix`: the patches of fixable findings written back into the text they came from.
+//!
+//! The same findings and RFC 6902 patches as `lint` and the mutating webhook, applied as byte
+//! edits ([`edit`]): only the edited spans change. Every edit is checked before it is kept:
+//! the edited file must load without error and its objects must equal, as data, the old
+//! objects with the same patches applied (the `json-patch` crate). An edit that fails the
+//! check is refused and reported with its patch, never written.
+//!
+//! Fixes are applied in passes, as ruff does: a pass lints, applies every fix that does not
+//! overlap an earlier one of the same pass, and the next pass lints the result, until nothing
+//! fixable is left (or [`MAX_PASSES`]). Fixing a fixed file therefore changes nothing.
+//!
+//! Files do no I/O here but [`write_atomic`]; the CLI reads, and decides what to write.
+
+pub mod edit;
+pub mod render;
+pub mod report;
+
+use std::collections::{HashMap, HashSet};
+use std::io::Write as _;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::engine::{Finding, Settings};
+use crate::extract::{self, Options};
+use crate::lint::{Linted, lint};
+use crate::model::ObjectId;
+use crate::rules::{FixEdit, PatchOp};
+use crate::source::{Limits, Pos, SourceFile, load_yaml};
+
+use edit::{Editor, TextEdit};
+
+/// Passes before giving up on fixes that keep producing new fixes.
+pub const MAX_PASSES: usize = 8;
+
+/// One input file and what fixing made of it.
+#[derive(Debug, Clone)]
+pub struct FileResult {
+    pub name: String,
+    pub original: String,
+    pub fixed: String,
+    /// The first error of a file that does not load: it is left as it is.
+    pub unparseable: Option<(Pos, String)>,
+}
+
+impl FileResult {
+    pub fn changed(&self) -> bool {
+        self.original != self.fixed
+    }
+}
+
+/// A fix written into a file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Applied {
+    pub rule: &'static str,
+    /// Where the finding was, in the text of the pass that fixed it.
+    pub file: String,
+    pub pos: Option<Pos>,
+    pub description: String,
+}
+
+/// A fixable finding that `fix` leaves to the user.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Manual {
+    pub rule: &'static str,
+    pub file: Option<String>,
+    pub pos: Option<Pos>,
+    pub message: String,
+    pub description: String,
+    pub action: Action,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// The change belongs in an object the input does not hold: apply this manifest.
+    Manifest(Value),
+    /// The patch could not be written into the file: why, and the patch, on `object`.
+    Refused {
+        reason: String,
+        object: String,
+        ops: Vec<PatchOp>,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct FixRun {
+    pub files: Vec<FileResult>,
+    pub applied: Vec<Applied>,
+    pub manual: Vec<Manual>,
+    /// Findings left with no automatic fix at all (`redline lint` lists them).
+    pub without_fix: usize,
+    pub passes: usize,
+}
+
+impl FixRun {
+    /// Whether something is left for the user: a manifest to apply, a refused fix, a file
+    /// that does not load.
+    pub fn needs_attention(&self) -> bool {
+        !self.manual.is_empty() || self.files.iter().any(|f| f.unparseable.is_some())
+    }
+}
+
+/// Which findings' fixes apply, and how many passes may apply them.
+pub struct FixOptions<'a> {
+    /// Rule IDs (`--rule`); empty: every rule.
+    pub rules: &'a [String],
+    pub max_passes: usize,
+}
+
+impl<'a> FixOptions<'a> {
+    pub fn new(rules: &'a [String]) -> Self {
+        FixOptions {
+            rules,
+            max_passes: MAX_PASSES,
+        }
+    }
+
+    fn wants(&self, rule: &str) -> bool {
+        self.rules.is_empty() || self.rules.iter().any(|r| r == rule)
+    }
+}
+
+/// Identifies a fix across passes (positions move as files change).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct FixKey {
+    rule: &'static str,
+    object: String,
+    pointer: String,
+}
+
+/// Fix `sources` (as loaded by `input`) in memory.
+pub fn fix(
+    sources: Vec<SourceFile>,
+    opts: &Options,
+    settings: &Settings,
+    options: &FixOptions,
+    limits: &Limits,
+) -> FixRun {
+    let mut files: Vec<FileResult> = sources
+        .iter()
+        .map(|s| FileResult {
+            name: s.name.clone(),
+            original: s.text.clone(),
+            fixed: s.text.clone(),
+            unparseable: s
+                .diagnostics
+                .iter()
+                .find(|d| d.error)
+                .map(|d| (d.pos, d.message.clone())),
+        })
+        .collect();
+    let index: HashMap<String, usize> = files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.name.clone(), i))
+        .collect();
+    let mut refused: HashMap<FixKey, String> = HashMap::new();
+    let mut applied = Vec::new();
+    let mut sources = Some(sources);
+    let mut passes = 0;
+    let linted = loop {
+        let current = sources.take().unwrap_or_else(|| {
+            files
+                .iter()
+                .map(|f| load_yaml(&f.name, f.fixed.clone(), limits))
+                .collect()
+        });
+        let linted = lint(current, opts, settings);
+        passes += 1;
+        let candidates = candidates(&linted, options, &files, &index, &refused);
+        if candidates.is_empty() || passes > options.max_passes {
+            break linted;
+        }
+        let mut by_file: HashMap<usize, Vec<&Finding>> = HashMap::new();
+        for f in candidates {
+            let Some(FixEdit::Patch { object, .. }) = f.fix.as_ref().map(|x| &x.edit) else {
+                continue;
+            };
+            let file = linted.inventory.object(*object).file.as_deref();
+            if let Some(&i) = file.and_then(|n| index.get(n)) {
+                by_file.entry(i).or_default().push(f);
+            }
+        }
+        let mut progress = false;
+        let refused_before = refused.len();
+        let mut order: Vec<usize> = by_file.keys().copied().collect();
+        order.sort_unstable();
+        for i in order {
+            let outcome = fix_file(&linted, &files[i], &by_file[&i], limits);
+            for (key, reason) in outcome.refused {
+                refused.insert(key, reason);
+            }
+            if let Some(text) = outcome.text {
+                files[i].fixed = text;
+                applied.extend(outcome.applied);
+                progress = true;
+            }
+        }
+        if !progress && refused.len() == refused_before {
+            break linted;
+        }
+    };
+    let (manual, without_fix) = leftovers(&linted, options, &files, &index, &refused);
+    FixRun {
+        files,
+        applied,
+        manual,
+        without_fix,
+        passes,
+    }
+}
+
+fn key_of(linted: &Linted, f: &Finding) -> FixKey {
+    let o = linted.inventory.object(f.object);
+    FixKey {
+        rule: f.rule,
+        object: format!("{}/{}", o.kind, o.namespaced_name()),
+        pointer: f.pointer.clone(),
+    }
+}
+
+/// Findings of this pass whose patch can be tried.
+fn candidates<'l>(
+    linted: &'l Linted,
+    options: &FixOptions,
+    files: &[FileResult],
+    index: &HashMap<String, usize>,
+    refused: &HashMap<FixKey, String>,
+) -> Vec<&'l Finding> {
+    linted
+        .outcome
+        .findings
+        .iter()
+        .filter(|f| options.wants(f.rule))
+        .filter(|f| match f.fix.as_ref().map(|x| &x.edit) {
+            Some(FixEdit::Patch { object, .. }) => {
+                editable(linted, *object, files, index).is_ok()
+                    && !refused.contains_key(&key_of(linted, f))
+            }
+            _ => false,
+        })
+        .collect()
+}
+
+/// Whether the object's file can be edited, or why not.
+fn editable(
+    linted: &Linted,
+    object: ObjectId,
+    files: &[FileResult],
+    index: &HashMap<String, usize>,
+) -> Result<(), String> {
+    let Some(name) = linted.inventory.object(object).file.as_deref() else {
+        return Err("the object was not read from a file".into());
+    };
+    match index.get(name).map(|&i| &files[i]) {
+        None => Err(format!("{name} was not given to `fix`")),
+        Some(f) => match &f.unparseable {
+            Some((pos, message)) => Err(format!(
+                "{name} is left untouched: it does not load ({}:{pos}: {message})",
+                f.name
+            )),
+            None => Ok(()),
+        },
+    }
+}
+
+struct FileOutcome {
+    text: Option<String>,
+    applied: Vec<Applied>,
+    refused: Vec<(FixKey, String)>,
+}
+
+/// A fix of this pass, with the edits it makes.
+struct Planned<'l> {
+    finding: &'l Finding,
+    object: ObjectId,
+    ops: &'l [PatchOp],
+    edits: Vec<TextEdit>,
+    /// Other findings with the very same patch (a ConfigMap shared by two StatefulSets).
+    same: Vec<&'l Finding>,
+}
+
+/// Apply the fixes of one file that do not overlap; check the result; refuse what fails.
+fn fix_file(
+    linted: &Linted,
+    file: &FileResult,
+    found: &[&Finding],
+    limits: &Limits,
+) -> FileOutcome {
+    let mut refused = Vec::new();
+    let mut planned: Vec<Planned> = Vec::new();
+    for &f in found {
+        let Some(FixEdit::Patch { object, ops }) = f.fix.as_ref().map(|x| &x.edit) else {
+            continue;
+        };
+        if let Some(p) = planned
+            .iter_mut()
+            .find(|p| p.object == *object && p.ops == ops.as_slice())
+        {
+            p.same.push(f);
+            continue;
+        }
+        // A fix touching what an earlier fix of this pass touches waits for the next pass,
+        // which judges the changed object afresh.
+        let conflicts = planned
+            .iter()
+            .any(|p| p.object == *object && paths_overlap(p.ops, ops));
+        if conflicts {
+            continue;
+        }
+        let root = &linted.inventory.object(*object).root;
+        match Editor::new(&file.fixed, root).edits(ops) {
+            Err(reason) => refused.push((key_of(linted, f), reason)),
+            Ok(edits) => {
+                let overlaps = planned.iter().any(|p| {
+                    p.edits
+                        .iter()
+                        .any(|a| edits.iter().any(|b| edit::overlap(a, b)))
+                });
+                if !overlaps {
+                    planned.push(Planned {
+                        finding: f,
+                        object: *object,
+                        ops,
+                        edits,
+                        same: Vec::new(),
+                    });
+                }
+            }
+        }
+    }
+    if planned.is_empty() {
+        return FileOutcome {
+            text: None,
+            applied: Vec::new(),
+            refused,
+        };
+    }
+    let mut chosen: Vec<&Planned> = planned.iter().collect();
+    let text = match check(linted, file, &chosen, limits) {
+        Ok(text) => text,
+        Err(_) => {
+            // Find the fixes that fail on their own; keep the others.
+            let mut good = Vec::new();
+            for p in &planned {
+                match check(linted, file, &[p], limits) {
+                    Ok(_) => good.push(p),
+                    Err(reason) => refused.push((key_of(linted, p.finding), reason)),
+                }
+            }
+            chosen = good;
+            match check(linted, file, &chosen, limits) {
+                Ok(text) => text,
+                Err(_) => {
+                    // Fine alone, not together: one per pass.
+                    chosen.truncate(1);
+                    match chosen.first().map(|p| check(linted, file, &[p], limits)) {
+                        Some(Ok(text)) => text,
+                        _ => {
+                            return FileOutcome {
+                                text: None,
+                                applied: Vec::new(),
+                                refused,
+                            };
+                        }
+                    }
+                }
+            }
+        }
+    };
+    let applied = chosen
+        .iter()
+        .flat_map(|p| std::iter::once(p.finding).chain(p.same.iter().copied()))
+        .map(|f| Applied {
+            rule: f.rule,
+            file: linted
+                .inventory
+                .object(f.object)
+                .file
+                .clone()
+                .unwrap_or_default(),
+            pos: f.pos,
+            description: f
+                .fix
+                .as_ref()
+                .map(|x| x.description.clone())
+                .unwrap_or_default(),
+        })
+        .collect();
+    FileOutcome {
+        text: Some(text),
+        applied,
+        refused,
+    }
+}
+
+/// Whether two patches touch the same field or one contains the other.
+fn paths_overlap(a: &[PatchOp], b: &[PatchOp]) -> bool {
+    let path = |op: &PatchOp| match op {
+        PatchOp::Add { path, .. } | PatchOp::Replace { path, .. } | PatchOp::Test { path, .. } => {
+            path.clone()
+        }
+    };
+    let within = |x: &str, y: &str| x == y || x.starts_with(&format!("{y}/"));
+    a.iter()
+        .map(path)
+        .any(|p| b.iter().map(path).any(|q| within(&p, &q) || within(&q, &p)))
+}
+
+/// The text with `fixes` applied, if it loads and its objects equal the patched objects.
+fn check(
+    linted: &Linted,
+    file: &FileResult,
+    fixes: &[&Planned],
+    limits: &Limits,
+) -> Result<String, String> {
+    let edits: Vec<TextEdit> = fixes.iter().flat_map(|p| p.edits.iter().cloned()).collect();
+    let text = edit::apply(&file.fixed, &edits);
+    if text == file.fixed {
+        // The finding would come back on every pass: a fix that fixes nothing.
+        return Err("applying it changes nothing, yet the rule still reports it".into());
+    }
+    // What the objects must become: the same patches on the data.
+    let ids: Vec<ObjectId> = linted
+        .inventory
+        .objects
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| o.file.as_deref() == Some(file.name.as_str()))
+        .map(|(i, _)| ObjectId(i))
+        .collect();
+    let mut expected: Vec<Value> = ids
+        .iter()
+        .map(|&id| linted.inventory.object(id).root.to_json())
+        .collect();
+    for p in fixes {
+        let i = ids
+            .iter()
+            .position(|&id| id == p.object)
+            .ok_or("the patched object is not in this file")?;
+        let patch: json_patch::Patch = serde_json::to_value(p.ops)
+            .and_then(serde_json::from_value)
+            .map_err(|e| format!("the patch is not RFC 6902: {e}"))?;
+        json_patch::patch(&mut expected[i], &patch)
+            .map_err(|e| format!("the patch does not apply to the object: {e}"))?;
+    }
+    let mut reloaded = [load_yaml(&file.name, text.clone(), limits)];
+    if let Some(d) = reloaded[0].diagnostics.iter().find(|d| d.error) {
+        return Err(format!(
+            "the edited text would not load ({}: {})",
+            d.pos, d.message
+        ));
+    }
+    let (objects, _) = extract::objects_of(&mut reloaded);
+    if objects.len() != expected.len() {
+        return Err("the edited text would hold a different number of objects".into());
+    }
+    for (o, want) in objects.iter().zip(&expected) {
+        if &o.root.to_json() != want {
+            return Err(format!(
+                "the edited text would not read back as the patched {} {}",
+                o.kind,
+                o.namespaced_name()
+            ));
+        }
+    }
+    Ok(text)
+}
+
+/// What the last pass leaves for the user, and the count of findings with no fix.
+fn leftovers(
+    linted: &Linted,
+    options: &FixOptions,
+    files: &[FileResult],
+    index: &HashMap<String, usize>,
+    refused: &HashMap<FixKey, String>,
+) -> (Vec<Manual>, usize) {
+    let mut manual = Vec::new();
+    let mut without_fix = 0;
+    let mut seen = HashSet::new();
+    for f in &linted.outcome.findings {
+        let Some(fix) = &f.fix else {
+            without_fix += 1;
+            continue;
+        };
+        if !options.wants(f.rule) {
+            continue;
+        }
+        let action = match &fix.edit {
+            FixEdit::Manifest(m) => Action::Manifest(m.clone()),
+            FixEdit::Patch { object, ops } => {
+                let reason = match editable(linted, *object, files, index) {
+                    Err(why) => why,
+                    Ok(()) => refused.get(&key_of(linted, f)).cloned().unwrap_or_else(|| {
+                        format!(
+                            "still pending after {} passes (fixes that undo each other?)",
+                            options.max_passes
+                        )
+                    }),
+                };
+                let o = linted.inventory.object(*object);
+                Action::Refused {
+                    reason,
+                    object: format!("{} {}", o.kind, o.namespaced_name()),
+                    ops: ops.clone(),
+                }
+            }
+        };
+        if !seen.insert((f.rule, format!("{action:?}"))) {
+            continue;
+        }
+        manual.push(Manual {
+            rule: f.rule,
+            file: linted.inventory.object(f.object).file.clone(),
+            pos: f.pos,
+            message: f.message.clone(),
+            description: fix.description.clone(),
+            action,
+        });
+    }
+    (manual, without_fix)
+}
+
+/// A unified diff of one file (`a/NAME`, `b/NAME`, three lines of context).
+/// An absolute path keeps its name on both sides, as `diff -u` writes it.
+pub fn unified_diff(name: &str, old: &str, new: &str) -> String {
+    let (a, b) = if name.starts_with('/') {
+        (name.to_string(), name.to_string())
+    } else {
+        (format!("a/{name}"), format!("b/{name}"))
+    };
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(&a, &b)
+        .to_string()
+}
+
+/// Replace `path`'s contents atomically: a temporary file in the same directory, flushed to
+/// disk, given the old file's permissions (and owner, where allowed), then renamed over it.
+/// A symbolic link is followed: the file it points to is replaced, the link kept.
+pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
+    let target = std::fs::canonicalize(path)?;
+    let meta = std::fs::metadata(&target)?;
+    let dir = target.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".redline-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    tmp.write_all(text.as_bytes())?;
+    tmp.as_file().sync_all()?;
+    std::fs::set_permissions(tmp.path(), meta.permissions())?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        // Only root may give a file away; an ordinary user's own files keep their owner.
+        let _ = std::os::unix::fs::chown(tmp.path(), Some(meta.uid()), Some(meta.gid()));
+    }
+    tmp.persist(&target).map_err(|e| e.error)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;
