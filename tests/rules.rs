@@ -1,12 +1,12 @@
 //! Per rule, Polaris-style fixtures in `tests/fixtures/rules/<id>/`:
 //! - `fail.yaml` gives at least one finding of the rule;
 //! - `pass.yaml` gives none;
-//! - `fixed.yaml`, for a rule whose findings in `fail.yaml` carry patches: the objects of
-//!   `fail.yaml` with those RFC 6902 patches applied, compared as data; linting it gives no
-//!   finding of the rule.
+//! - `fixed.yaml`, for a rule whose findings in `fail.yaml` carry patches: byte for byte what
+//!   `redline fix --rule ID fail.yaml` writes, equal as data to the objects of `fail.yaml`
+//!   with those RFC 6902 patches applied; linting it gives no finding of the rule.
 //!
-//! `REDLINE_BLESS=1 cargo test --test rules` writes a missing `fixed.yaml` from the patches,
-//! for review; the test still fails until it is reviewed and committed.
+//! `REDLINE_BLESS=1 cargo test --test rules` writes a missing `fixed.yaml` with `fix`, for
+//! review; the test still fails until it is reviewed and committed.
 
 use std::path::{Path, PathBuf};
 
@@ -69,6 +69,21 @@ fn patched(linted: &Linted, id: &str) -> Option<Vec<serde_json::Value>> {
     any.then_some(objects)
 }
 
+/// What `redline fix --rule id` makes of a file.
+fn fixed_text(path: &Path, id: &str) -> String {
+    let text = std::fs::read_to_string(path).unwrap();
+    let source = load_yaml("fail.yaml", text, &Limits::default());
+    let rules = [id.to_string()];
+    let run = redline::fix::fix(
+        vec![source],
+        &Options::default(),
+        &Settings::default(),
+        &redline::fix::FixOptions::new(&rules),
+        &Limits::default(),
+    );
+    run.files[0].fixed.clone()
+}
+
 #[test]
 fn every_rule_has_fixtures_that_fail_pass_and_fix() {
     let mut failures = Vec::new();
@@ -103,17 +118,22 @@ fn every_rule_has_fixtures_that_fail_pass_and_fix() {
         match (patched(&fail, id), fixed_path.is_file()) {
             (None, false) => {}
             (None, true) => failures.push(format!("{id}: fixed.yaml but no patch in fail.yaml")),
-            (Some(objects), false) => {
+            (Some(_), false) => {
                 if std::env::var_os("REDLINE_BLESS").is_some() {
-                    let docs: Vec<String> = objects
-                        .iter()
-                        .map(|o| yaml_serde::to_string(o).unwrap())
-                        .collect();
-                    std::fs::write(&fixed_path, docs.join("---\n")).unwrap();
+                    std::fs::write(&fixed_path, fixed_text(&dir.join("fail.yaml"), id)).unwrap();
                 }
                 failures.push(format!("{id}: fail.yaml has patches but no fixed.yaml"));
             }
             (Some(objects), true) => {
+                // Byte for byte what `redline fix --rule ID fail.yaml` writes.
+                let want = std::fs::read_to_string(&fixed_path).unwrap();
+                let got = fixed_text(&dir.join("fail.yaml"), id);
+                if got != want {
+                    failures.push(format!(
+                        "{id}: `fix --rule {id}` of fail.yaml differs from fixed.yaml:\n{}",
+                        redline::fix::unified_diff("fixed.yaml", &want, &got)
+                    ));
+                }
                 let fixed = lint_file(&fixed_path);
                 let expected: Vec<serde_json::Value> = fixed
                     .inventory

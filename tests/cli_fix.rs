@@ -1,0 +1,192 @@
+//! `redline fix` as a user runs it: in place, `--diff`, `--check`, `--rule`, standard input,
+//! atomic writes that keep permissions and symbolic links, a file that does not load left
+//! untouched, KubeBlocks manifests printed, exit codes.
+
+mod common;
+
+use std::path::Path;
+
+use common::{code, root, run_in, scratch, stdout};
+
+fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// `examples/statefulset-configmap.yaml` in a fresh directory: every finding there with a
+/// fix is fixable in place.
+fn workspace(name: &str) -> (std::path::PathBuf, String) {
+    let dir = scratch(name);
+    let text = std::fs::read_to_string(root().join("examples/statefulset-configmap.yaml")).unwrap();
+    std::fs::write(dir.join("redis.yaml"), &text).unwrap();
+    (dir, text)
+}
+
+fn read(dir: &Path, name: &str) -> String {
+    std::fs::read_to_string(dir.join(name)).unwrap()
+}
+
+#[test]
+fn diff_and_check_write_nothing_and_exit_1() {
+    let (dir, original) = workspace("diff");
+    let diff = run_in(&dir, &["fix", "--diff", "redis.yaml"], "");
+    assert_eq!(code(&diff), 1, "{}", stderr(&diff));
+    let text = stdout(&diff);
+    assert!(
+        text.starts_with("--- a/redis.yaml\n+++ b/redis.yaml\n@@ "),
+        "{text}"
+    );
+    assert!(
+        text.contains("\n-    maxmemory 1gb\n+    maxmemory 768mb\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\n-              memory: 512m\n+              memory: 512Mi\n"),
+        "{text}"
+    );
+    assert_eq!(read(&dir, "redis.yaml"), original);
+
+    let check = run_in(&dir, &["fix", "--check", "redis.yaml"], "");
+    assert_eq!(code(&check), 1);
+    assert_eq!(stdout(&check), "would fix: redis.yaml\n");
+    assert!(stderr(&check).contains("would fix redis.yaml:12:15: redis-maxmemory-headroom"));
+    assert_eq!(read(&dir, "redis.yaml"), original);
+
+    // The diff applies with patch(1) and gives what `fix` writes.
+    let applied = scratch("diff-applied");
+    std::fs::write(applied.join("redis.yaml"), &original).unwrap();
+    let mut child = std::process::Command::new("patch")
+        .args(["-p1", "--quiet"])
+        .current_dir(&applied)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("patch(1) is installed");
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let fixed = run_in(&dir, &["fix", "redis.yaml"], "");
+    assert_eq!(code(&fixed), 0, "{}", stderr(&fixed));
+    assert_eq!(read(&applied, "redis.yaml"), read(&dir, "redis.yaml"));
+}
+
+#[test]
+fn fix_in_place_keeps_permissions_and_links_and_is_idempotent() {
+    use std::os::unix::fs::PermissionsExt;
+    let (dir, original) = workspace("write");
+    let path = dir.join("redis.yaml");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+    std::os::unix::fs::symlink("redis.yaml", dir.join("link.yaml")).unwrap();
+
+    let out = run_in(&dir, &["fix", "link.yaml"], "");
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("redline fix: fixed 6 findings in 1 file"),
+        "{}",
+        stderr(&out)
+    );
+    let fixed = read(&dir, "redis.yaml");
+    assert_ne!(fixed, original);
+    let meta = std::fs::symlink_metadata(dir.join("link.yaml")).unwrap();
+    assert!(meta.file_type().is_symlink(), "the link is kept");
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o640);
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 2, "no temporary file left: {names:?}");
+
+    // Linting the result finds nothing fixable; fixing again changes nothing.
+    let lint = run_in(&dir, &["lint", "--format", "json", "redis.yaml"], "");
+    let report: serde_json::Value = serde_json::from_slice(&lint.stdout).unwrap();
+    let fixable: Vec<_> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| !f["fix"].is_null())
+        .collect();
+    assert!(fixable.is_empty(), "{fixable:?}");
+    let again = run_in(&dir, &["fix", "redis.yaml"], "");
+    assert_eq!(code(&again), 0);
+    assert!(stderr(&again).contains("fixed 0 findings in 0 files"));
+    assert_eq!(read(&dir, "redis.yaml"), fixed);
+}
+
+#[test]
+fn rule_limits_the_fixes() {
+    let (dir, original) = workspace("rule");
+    let out = run_in(
+        &dir,
+        &["fix", "--rule", "k8s-memory-milli", "redis.yaml"],
+        "",
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(
+        read(&dir, "redis.yaml"),
+        original.replace("memory: 512m\n", "memory: 512Mi\n")
+    );
+    let bad = run_in(&dir, &["fix", "--rule", "no-such-rule", "redis.yaml"], "");
+    assert_eq!(code(&bad), 2);
+    assert!(stderr(&bad).contains("unknown rule `no-such-rule`"));
+}
+
+#[test]
+fn a_file_that_does_not_load_is_left_untouched() {
+    let (dir, original) = workspace("broken");
+    let broken = format!("{original}---\nkind: [unclosed\n");
+    std::fs::write(dir.join("redis.yaml"), &broken).unwrap();
+    let out = run_in(&dir, &["fix", "redis.yaml"], "");
+    assert_eq!(code(&out), 1);
+    assert!(
+        stderr(&out).contains("redis.yaml:") && stderr(&out).contains("the file does not load"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(read(&dir, "redis.yaml"), broken);
+}
+
+#[test]
+fn standard_input_is_a_filter() {
+    let original =
+        std::fs::read_to_string(root().join("examples/statefulset-configmap.yaml")).unwrap();
+    let out = run_in(root(), &["fix", "-"], &original);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let fixed = stdout(&out);
+    assert!(fixed.contains("    maxmemory 768mb\n"), "{fixed}");
+    let (dir, _) = workspace("stdin");
+    run_in(&dir, &["fix", "redis.yaml"], "");
+    assert_eq!(fixed, read(&dir, "redis.yaml"));
+}
+
+#[test]
+fn kubeblocks_maxmemory_in_a_derived_config_is_a_manifest() {
+    let dir = scratch("manifest");
+    let original =
+        std::fs::read_to_string(root().join("examples/kubeblocks-seed-incident.yaml")).unwrap();
+    std::fs::write(dir.join("kb.yaml"), &original).unwrap();
+    let out = run_in(&dir, &["fix", "kb.yaml"], "");
+    assert_eq!(
+        code(&out),
+        1,
+        "a manifest is left to apply: {}",
+        stderr(&out)
+    );
+    let manifests = stdout(&out);
+    let docs: Vec<serde_json::Value> = manifests
+        .split("---\n")
+        .filter(|d| !d.trim().is_empty())
+        .map(|d| yaml_serde::from_str(d).unwrap())
+        .collect();
+    assert_eq!(docs.len(), 1, "{manifests}");
+    assert_eq!(docs[0]["kind"], "OpsRequest");
+    assert_eq!(docs[0]["spec"]["type"], "Reconfiguring");
+    assert!(stderr(&out).contains("not a file edit"));
+    // The OpsRequest already in the file was fixed in place.
+    let fixed = read(&dir, "kb.yaml");
+    assert!(fixed.contains("value: \"25769803776\""), "{fixed}");
+}
