@@ -284,6 +284,22 @@ fn read_sources(
     })
 }
 
+/// Nothing to read is not an error (a directory may legitimately hold no manifests yet), but
+/// never silent: an --exclude or .gitignore that leaves out everything looks like success.
+fn warn_if_empty(paths: &[PathBuf], sources: &[redline::source::SourceFile], verb: &str) {
+    if sources.is_empty() {
+        eprintln!(
+            "redline: warning: no YAML or JSON files to {verb} under {} (hidden, .gitignore'd \
+             and --exclude'd paths are skipped; --no-ignore reads ignored ones)",
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+}
+
 /// How `lint` reports.
 struct Output {
     format: redline::report::Format,
@@ -307,19 +323,7 @@ fn lint(
         Ok(s) => s,
         Err(code) => return code,
     };
-    if sources.is_empty() {
-        // Not an error (a directory may legitimately hold no manifests yet), but never
-        // silent: an --exclude or .gitignore that leaves out everything looks like success.
-        eprintln!(
-            "redline: warning: no YAML or JSON files to lint under {} (hidden, .gitignore'd \
-             and --exclude'd paths are skipped; --no-ignore reads ignored ones)",
-            paths
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-    }
+    warn_if_empty(paths, &sources, "lint");
     let linted = redline::lint::lint(sources, opts, &config.settings);
     let report = Report::new(&linted);
     let fail_on = match out.fail_on {
@@ -375,6 +379,7 @@ fn fix(
         Ok(s) => s,
         Err(code) => return code,
     };
+    warn_if_empty(paths, &sources, "fix");
     let run = redline::fix::fix(
         sources,
         opts,

@@ -296,3 +296,203 @@ fn every_rule_fixture_and_the_examples() {
     check(read(&examples, root), &mut failures);
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
+
+/// Every node of a tree with its pointer (document order).
+fn pointers(node: &Node, here: String, out: &mut Vec<(String, &'static str)>) {
+    let kind = match &node.kind {
+        NodeKind::Map(_) => "map",
+        NodeKind::Seq(_) => "seq",
+        NodeKind::Scalar(_) => "scalar",
+    };
+    out.push((here.clone(), kind));
+    match &node.kind {
+        NodeKind::Map(entries) => {
+            for e in entries {
+                if let Some(k) = e.key.as_str() {
+                    let token = k.replace('~', "~0").replace('/', "~1");
+                    pointers(&e.value, format!("{here}/{token}"), out);
+                }
+            }
+        }
+        NodeKind::Seq(items) => {
+            for (i, item) in items.iter().enumerate() {
+                pointers(item, format!("{here}/{i}"), out);
+            }
+        }
+        NodeKind::Scalar(_) => {}
+    }
+}
+
+/// Values that stress quoting and layout: YAML-significant characters, numbers written as
+/// strings, line breaks, empty and nested collections.
+fn value_strategy() -> impl proptest::strategy::Strategy<Value = Value> {
+    use proptest::prelude::*;
+    let scalar = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i32>().prop_map(Value::from),
+        prop::sample::select(vec![
+            "2560Mi",
+            "1500",
+            "yes",
+            "no",
+            "~",
+            "",
+            " lead",
+            "trail ",
+            "a: b",
+            "a #b",
+            "#x",
+            "- x",
+            "-x",
+            "x,y",
+            "[x]",
+            "{x}",
+            "'q'",
+            "\"q\"",
+            "it's",
+            "a\nb",
+            "a\nb\n",
+            "\tx",
+            "é ü",
+            "--maxmemory",
+            "*alias",
+            "&anchor",
+            "!tag",
+            "%x",
+            "@x",
+            "`x",
+            "1:20",
+            "0x1F",
+            "maxmemory 1gb\nsave \"\"\n",
+        ])
+        .prop_map(|s| Value::String(s.to_string())),
+    ];
+    scalar.prop_recursive(2, 8, 3, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..3).prop_map(Value::Array),
+            prop::collection::vec(
+                (
+                    prop::sample::select(vec!["a", "b c", "x:y", "#k", "-", "yes", "1"]),
+                    inner
+                ),
+                0..3
+            )
+            .prop_map(|kv| Value::Object(
+                kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+            )),
+        ]
+    })
+}
+
+/// The editor on its own, over random operations on the fixtures and examples: whatever it
+/// does not refuse reads back as the patched data (the check `fix` makes before writing is
+/// then never what saves a file).
+#[test]
+fn random_edits_read_back_as_the_patched_data() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut docs: Vec<(String, String, usize)> = Vec::new();
+    for rule in redline::rules::all() {
+        let path = root
+            .join("tests/fixtures/rules")
+            .join(rule.id())
+            .join("fail.yaml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let file = load_yaml("f.yaml", text.clone(), &Limits::default());
+        if file.diagnostics.iter().any(|d| d.error) {
+            continue; // fix leaves such files alone
+        }
+        for i in 0..file.documents.len() {
+            docs.push((rule.id().to_string(), text.clone(), i));
+        }
+    }
+    // Documents in the styles the fixtures do not use: JSON, flow, CRLF, anchors, comments.
+    let extra = [
+        "{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"ConfigMap\",\n  \"data\": {\"redis.conf\": \"maxmemory 1gb\\n\", \"e\": {}},\n  \"l\": [1, {\"a\": []}]\n}\n",
+        "a: {b: [1, 2], c: {}}   # trailing\nd: [ ]\ne: !!str 5\nf: >-\n  folded\n  text\n",
+        "a:\r\n  b: 'x'\r\n  c:\r\n  - 1\r\n  d: |\r\n    l1\r\n    l2\r\n",
+        "base: &b\n  m: 1\nuse: *b\nmerged:\n  <<: *b\n  n: 2\n",
+        "# lead\nlist:\n- a: 1\n  # inner\n  b: |+\n    kept\n\n- \"q\"\nlast: ~\n",
+        "k:\n    deep:\n        - x\n        - y: z\n    literal: |2\n       indented\n      less\n",
+    ];
+    for (i, text) in extra.iter().enumerate() {
+        let file = load_yaml("f.yaml", text.to_string(), &Limits::default());
+        assert!(file.diagnostics.iter().all(|d| !d.error), "{text}");
+        docs.push((format!("extra {i}"), text.to_string(), 0));
+    }
+    let cases: u32 = std::env::var("REDLINE_FIX_CASES")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(3000);
+    let mut runner = TestRunner::new(Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let strategy = (
+        0..docs.len(),
+        any::<prop::sample::Index>(),
+        0..3u8,
+        value_strategy(),
+    );
+    let refused = std::cell::Cell::new(0usize);
+    let result = runner.run(&strategy, |(d, pick, kind, value)| {
+        let (label, text, index) = &docs[d];
+        let file = load_yaml("f.yaml", text.clone(), &Limits::default());
+        let doc = &file.documents[*index].root;
+        let mut all = Vec::new();
+        pointers(doc, String::new(), &mut all);
+        let (pointer, node_kind) = all[pick.index(all.len())].clone();
+        let op = match (kind, node_kind) {
+            (1, "map") => PatchOp::Add {
+                path: format!("{pointer}/new~1key"),
+                value,
+            },
+            (2, "seq") => PatchOp::Add {
+                path: format!("{pointer}/-"),
+                value,
+            },
+            _ if pointer.is_empty() => return Ok(()),
+            _ => PatchOp::Replace {
+                path: pointer.clone(),
+                value,
+            },
+        };
+        let edits =
+            match redline::fix::edit::Editor::new(text, doc).edits(std::slice::from_ref(&op)) {
+                Ok(e) => e,
+                Err(_) => {
+                    refused.set(refused.get() + 1);
+                    return Ok(());
+                }
+            };
+        let out = redline::fix::edit::apply(text, &edits);
+        let mut want = doc.to_json();
+        let patch: json_patch::Patch =
+            serde_json::from_value(serde_json::to_value([&op]).unwrap()).unwrap();
+        json_patch::patch(&mut want, &patch).unwrap();
+        let back = load_yaml("f.yaml", out.clone(), &Limits::default());
+        let loaded = back.diagnostics.iter().all(|d| !d.error);
+        prop_assert!(
+            loaded,
+            "{label}: {op:?} gives text that does not load:\n{out}\n{:?}",
+            back.diagnostics
+        );
+        let got = back.documents[*index].root.to_json();
+        prop_assert_eq!(got, want, "{}: {:?}:\n{}", label, op, out);
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+    // Refusals are the safe answer, but an editor that refuses everything passes trivially.
+    println!("random edits: {} of {cases} refused", refused.get());
+    assert!(
+        refused.get() < cases as usize / 10,
+        "{} of {cases} random edits refused",
+        refused.get()
+    );
+}

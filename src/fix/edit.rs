@@ -181,6 +181,7 @@ impl<'a> Editor<'a> {
         let parent = *frames.last().expect("starts with the root");
         let in_flow = parent.in_flow || self.is_flow(parent.node);
         let layout = self.layout_near(&frames);
+        self.check_anchors(&frames, None)?;
         match &parent.node.kind {
             NodeKind::Map(entries) => {
                 if entries
@@ -259,9 +260,23 @@ impl<'a> Editor<'a> {
 
     fn replace(&self, frames: &[Frame<'a>], value: &Value) -> Result<Vec<TextEdit>> {
         let Frame { node, key, in_flow } = *frames.last().expect("starts with the root");
-        let start = self.start(node)?;
         let layout = self.layout_near(&frames[..frames.len() - 1]);
         let colon = key.map(|k| self.colon_after(k)).transpose()?;
+        // A block scalar's header (`|`, `>-`) sits between the colon and its first line, and
+        // a block collection under a key starts on a line of its own: a new value replaces
+        // everything from the colon.
+        let block = match &node.kind {
+            NodeKind::Scalar(s) => matches!(s.style, Style::Literal | Style::Folded),
+            _ => !self.is_flow(node),
+        };
+        let (start, lead) = match colon {
+            Some(colon) if block => (colon + 1, " "),
+            None if node.scalar().is_some() && block => {
+                return Err("a block scalar in a list cannot be rewritten in place".into());
+            }
+            _ => (self.start(node)?, ""),
+        };
+        self.check_anchors(frames, Some((start, self.content_end(node)?)))?;
         if let (NodeKind::Scalar(s), Some(text)) = (
             &node.kind,
             render::scalar(value, self.quote(node), in_flow || self.json),
@@ -271,27 +286,17 @@ impl<'a> Editor<'a> {
                 let colon = colon.ok_or("an empty list item cannot be edited in place")?;
                 return Ok(vec![insert(colon + 1, format!(" {text}"))]);
             }
-            if let (Style::Literal | Style::Folded, Value::String(new)) = (s.style, value) {
-                if s.style == Style::Literal
-                    && let Some(edit) = self.literal_lines(node, &s.text, new)
-                {
-                    return Ok(vec![edit]);
-                }
-                let colon = colon.ok_or("a block scalar in a list cannot be rewritten in place")?;
-                let indent = self.column(self.start(key.expect("a colon has a key"))?);
-                let literal = render::literal(new, indent + layout.step);
-                return Ok(vec![TextEdit {
-                    start: colon + 1,
-                    end: self.content_end(node)?,
-                    text: format!(" {}", literal.trim_end_matches('\n')),
-                }]);
+            if let (Style::Literal, Value::String(new)) = (s.style, value)
+                && let Some(edit) = self.literal_lines(node, &s.text, new)
+            {
+                return Ok(vec![edit]);
             }
-            if let (Value::String(new), Some(colon)) = (value, colon)
+            if let (Value::String(new), Some(colon), Some(key)) = (value, colon, key)
                 && new.contains('\n')
                 && !in_flow
                 && !self.json
             {
-                let indent = self.column(self.start(key.expect("a colon has a key"))?);
+                let indent = self.column(self.start(key)?);
                 let literal = render::literal(new, indent + layout.step);
                 return Ok(vec![TextEdit {
                     start: colon + 1,
@@ -302,7 +307,7 @@ impl<'a> Editor<'a> {
             return Ok(vec![TextEdit {
                 start,
                 end: self.content_end(node)?,
-                text,
+                text: format!("{lead}{text}"),
             }]);
         }
         let end = self.content_end(node)?.max(start);
@@ -342,7 +347,11 @@ impl<'a> Editor<'a> {
                 } else {
                     render::flow(value, in_flow || self.json)
                 };
-                Ok(vec![TextEdit { start, end, text }])
+                Ok(vec![TextEdit {
+                    start,
+                    end,
+                    text: format!("{lead}{text}"),
+                }])
             }
         }
     }
@@ -428,6 +437,39 @@ impl<'a> Editor<'a> {
         })
     }
 
+    /// An anchored node (`&name`) is shared by its aliases and merge keys: changing it, or
+    /// anything inside it, changes them too, and replacing it removes the anchor. Refused
+    /// when any node on the path is anchored or the replaced text holds an anchor.
+    fn check_anchors(&self, frames: &[Frame], replaced: Option<(usize, usize)>) -> Result<()> {
+        let mut regions = Vec::new();
+        for pair in frames.windows(2) {
+            let (parent, f) = (pair[0], pair[1]);
+            let start = self.start(f.node)?;
+            let before = match f.key {
+                Some(k) => self.colon_after(k)? + 1,
+                None if !self.is_flow(parent.node) => self.dash_before(start)? + 1,
+                None => continue,
+            };
+            // An anchored collection starts at its `&name`.
+            regions.push((before.min(start), (start + 2).min(self.text.len())));
+        }
+        regions.extend(replaced);
+        let anchored = regions.iter().any(|&(a, b)| {
+            let bytes = &self.text.as_bytes()[a..b.max(a)];
+            bytes.iter().enumerate().any(|(i, &c)| {
+                c == b'&'
+                    && (i == 0 && a > 0 || i > 0 && b" \t\r\n[{,".contains(&bytes[i - 1]))
+                    && bytes.get(i + 1).is_some_and(|n| !n.is_ascii_whitespace())
+            })
+        });
+        if anchored {
+            return Err(
+                "the value is a YAML anchor (`&name`) that aliases share; change it by hand".into(),
+            );
+        }
+        Ok(())
+    }
+
     fn quote(&self, node: &Node) -> Quote {
         if self.json {
             return Quote::Json;
@@ -478,7 +520,14 @@ impl<'a> Editor<'a> {
         match &node.kind {
             NodeKind::Scalar(s) if matches!(s.style, Style::Literal | Style::Folded) => {
                 let before = &self.text[..span.end.offset];
-                Ok(before.trim_end().len().max(span.start.offset))
+                let mut end = before.trim_end().len().max(span.start.offset);
+                // `|+` keeps trailing blank lines: they are content, and what follows the
+                // scalar goes after them.
+                let trailing = s.text.len() - s.text.trim_end_matches('\n').len();
+                for _ in 1..trailing {
+                    end = self.line_end(self.after_line(end));
+                }
+                Ok(end)
             }
             // The parser's end of a quoted scalar or a flow collection can run past a
             // comment that follows it on the line: find the closing quote or bracket.
@@ -491,7 +540,20 @@ impl<'a> Editor<'a> {
             NodeKind::Scalar(_) => Ok(span.end.offset),
             _ if self.is_flow(node) => closing(self.text, span.start.offset)
                 .ok_or_else(|| "cannot find the end of a flow collection".into()),
-            NodeKind::Map(entries) => self.content_end(&entries.last().ok_or("empty")?.value),
+            // The last child written here: entries a merge key (`<<: *base`) brings in sit
+            // at their anchor.
+            NodeKind::Map(entries) => {
+                let last = entries
+                    .iter()
+                    .rev()
+                    .find(|e| {
+                        e.key
+                            .span
+                            .is_some_and(|k| k.start.offset >= span.start.offset)
+                    })
+                    .ok_or("a mapping made only of merged keys")?;
+                self.content_end(&last.value)
+            }
             NodeKind::Seq(items) => self.content_end(items.last().ok_or("empty")?),
         }
     }
