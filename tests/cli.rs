@@ -192,6 +192,48 @@ fn sarif_validates_against_the_schema() {
         "single node"
     );
 
+    // The headroom fix as SARIF replacements gives what `fix --rule` writes.
+    let text = std::fs::read_to_string(dir.join("a b.yaml")).unwrap();
+    let change = &headroom["fixes"][0]["artifactChanges"][0];
+    assert_eq!(change["artifactLocation"]["uri"], "a%20b.yaml");
+    let chars: Vec<char> = text.chars().collect();
+    let mut edited = String::new();
+    let mut at = 0;
+    for r in change["replacements"].as_array().unwrap() {
+        let offset = r["deletedRegion"]["charOffset"].as_u64().unwrap() as usize;
+        let length = r["deletedRegion"]["charLength"].as_u64().unwrap() as usize;
+        edited.extend(&chars[at..offset]);
+        edited.push_str(r["insertedContent"]["text"].as_str().unwrap());
+        at = offset + length;
+    }
+    edited.extend(&chars[at..]);
+    let fixed = run_in(
+        &dir,
+        &[
+            "fix",
+            "--rule",
+            "redis-maxmemory-headroom",
+            "--diff",
+            "a b.yaml",
+        ],
+        "",
+    );
+    assert!(
+        stdout(&fixed).contains("+    maxmemory "),
+        "{}",
+        stdout(&fixed)
+    );
+    run_in(
+        &dir,
+        &["fix", "--rule", "redis-maxmemory-headroom", "a b.yaml"],
+        "",
+    );
+    assert_eq!(
+        edited,
+        std::fs::read_to_string(dir.join("a b.yaml")).unwrap()
+    );
+    assert_ne!(edited, text);
+
     // The validation can fail: a region starting at line 0 is not SARIF.
     let mut broken = sarif.clone();
     broken["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] =

@@ -338,24 +338,27 @@ fn fix_file(
         };
     }
     let mut chosen: Vec<&Planned> = planned.iter().collect();
-    let text = match check(linted, file, &chosen, limits) {
+    let text = match check_planned(linted, file, &chosen, limits) {
         Ok(text) => text,
         Err(_) => {
             // Find the fixes that fail on their own; keep the others.
             let mut good = Vec::new();
             for p in &planned {
-                match check(linted, file, &[p], limits) {
+                match check_planned(linted, file, &[p], limits) {
                     Ok(_) => good.push(p),
                     Err(reason) => refused.push((key_of(linted, p.finding), reason)),
                 }
             }
             chosen = good;
-            match check(linted, file, &chosen, limits) {
+            match check_planned(linted, file, &chosen, limits) {
                 Ok(text) => text,
                 Err(_) => {
                     // Fine alone, not together: one per pass.
                     chosen.truncate(1);
-                    match chosen.first().map(|p| check(linted, file, &[p], limits)) {
+                    match chosen
+                        .first()
+                        .map(|p| check_planned(linted, file, &[p], limits))
+                    {
                         Some(Ok(text)) => text,
                         _ => {
                             return FileOutcome {
@@ -408,16 +411,31 @@ fn paths_overlap(a: &[PatchOp], b: &[PatchOp]) -> bool {
         .any(|p| b.iter().map(path).any(|q| within(&p, &q) || within(&q, &p)))
 }
 
-/// The text with `fixes` applied, if it loads and its objects equal the patched objects.
-fn check(
+fn check_planned(
     linted: &Linted,
     file: &FileResult,
     fixes: &[&Planned],
     limits: &Limits,
 ) -> Result<String, String> {
-    let edits: Vec<TextEdit> = fixes.iter().flat_map(|p| p.edits.iter().cloned()).collect();
-    let text = edit::apply(&file.fixed, &edits);
-    if text == file.fixed {
+    let fixes: Vec<(ObjectId, &[PatchOp], &[TextEdit])> = fixes
+        .iter()
+        .map(|p| (p.object, p.ops, p.edits.as_slice()))
+        .collect();
+    check(linted, &file.name, &file.fixed, &fixes, limits)
+}
+
+/// The text with `fixes` (object, patch, its edits) applied, if it loads and its objects
+/// equal the patched objects.
+fn check(
+    linted: &Linted,
+    name: &str,
+    old: &str,
+    fixes: &[(ObjectId, &[PatchOp], &[TextEdit])],
+    limits: &Limits,
+) -> Result<String, String> {
+    let edits: Vec<TextEdit> = fixes.iter().flat_map(|f| f.2.iter().cloned()).collect();
+    let text = edit::apply(old, &edits);
+    if text == old {
         // The finding would come back on every pass: a fix that fixes nothing.
         return Err("applying it changes nothing, yet the rule still reports it".into());
     }
@@ -427,25 +445,25 @@ fn check(
         .objects
         .iter()
         .enumerate()
-        .filter(|(_, o)| o.file.as_deref() == Some(file.name.as_str()))
+        .filter(|(_, o)| o.file.as_deref() == Some(name))
         .map(|(i, _)| ObjectId(i))
         .collect();
     let mut expected: Vec<Value> = ids
         .iter()
         .map(|&id| linted.inventory.object(id).root.to_json())
         .collect();
-    for p in fixes {
+    for &(object, ops, _) in fixes {
         let i = ids
             .iter()
-            .position(|&id| id == p.object)
+            .position(|&id| id == object)
             .ok_or("the patched object is not in this file")?;
-        let patch: json_patch::Patch = serde_json::to_value(p.ops)
+        let patch: json_patch::Patch = serde_json::to_value(ops)
             .and_then(serde_json::from_value)
             .map_err(|e| format!("the patch is not RFC 6902: {e}"))?;
         json_patch::patch(&mut expected[i], &patch)
             .map_err(|e| format!("the patch does not apply to the object: {e}"))?;
     }
-    let mut reloaded = [load_yaml(&file.name, text.clone(), limits)];
+    let mut reloaded = [load_yaml(name, text.clone(), limits)];
     if let Some(d) = reloaded[0].diagnostics.iter().find(|d| d.error) {
         return Err(format!(
             "the edited text would not load ({}: {})",
@@ -466,6 +484,34 @@ fn check(
         }
     }
     Ok(text)
+}
+
+/// The byte edits one fix makes in the text its object came from, checked as `fix` checks
+/// them (for SARIF `fixes`); `None` when `fix` would not write it in place.
+pub fn edits_of(
+    linted: &Linted,
+    fix: &crate::rules::Fix,
+    limits: &Limits,
+) -> Option<(String, Vec<TextEdit>)> {
+    let FixEdit::Patch { object, ops } = &fix.edit else {
+        return None;
+    };
+    let name = linted.inventory.object(*object).file.as_deref()?;
+    let source = linted.sources.iter().find(|s| s.name == name)?;
+    if source.diagnostics.iter().any(|d| d.error) {
+        return None;
+    }
+    let root = &linted.inventory.object(*object).root;
+    let edits = Editor::new(&source.text, root).edits(ops).ok()?;
+    check(
+        linted,
+        name,
+        &source.text,
+        &[(*object, ops, &edits)],
+        limits,
+    )
+    .ok()?;
+    Some((name.to_string(), edits))
 }
 
 /// What the last pass leaves for the user, and the count of findings with no fix.

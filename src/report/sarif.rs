@@ -2,6 +2,8 @@
 //! text (what `redline explain` prints), results with real `startLine`/`startColumn`,
 //! exempted findings as results with an in-source suppression, and a fingerprint that
 //! survives lines moving (rule, object, field), so a viewer tracks a finding across commits.
+//! A fix that `redline fix` would write in place is also a SARIF `fix`: the byte edits as
+//! replacements (character offsets, like our columns), checked as `fix` checks them.
 
 use serde_json::{Value, json};
 
@@ -38,10 +40,10 @@ pub fn render(report: &Report) -> String {
     let mut results: Vec<Value> = report
         .items
         .iter()
-        .map(|i| result(i, index(i.rule)))
+        .map(|i| result(report, i, index(i.rule)))
         .collect();
     results.extend(report.exempted.iter().map(|e| {
-        let mut r = result(&e.item, index(e.item.rule));
+        let mut r = result(report, &e.item, index(e.item.rule));
         let mut suppression = json!({"kind": "inSource", "status": "accepted"});
         if let Some(reason) = e.reason {
             suppression["justification"] = json!(reason);
@@ -70,7 +72,7 @@ pub fn render(report: &Report) -> String {
     out
 }
 
-fn result(item: &Item, rule_index: Option<usize>) -> Value {
+fn result(report: &Report, item: &Item, rule_index: Option<usize>) -> Value {
     let mut text = item.message.to_string();
     if let Some(fix) = item.fix {
         text.push_str("\nFix: ");
@@ -104,7 +106,53 @@ fn result(item: &Item, rule_index: Option<usize>) -> Value {
     if let Some(i) = rule_index {
         r["ruleIndex"] = json!(i);
     }
+    if let Some(fix) = item.fix.and_then(|f| sarif_fix(report, f)) {
+        r["fixes"] = json!([fix]);
+    }
     r
+}
+
+/// Each SARIF fix is checked by re-reading its whole file; beyond this size (a bundle of
+/// rendered charts) that costs more than the lint itself, and results carry the fix's
+/// description only (`redline fix --diff` shows the edits).
+const FIX_CHECK_MAX_BYTES: usize = 4 << 20;
+
+/// The fix as SARIF `artifactChanges`, when it is an edit of a file (not of standard input,
+/// not a manifest) that `fix` would write.
+fn sarif_fix(report: &Report, fix: &rules::Fix) -> Option<Value> {
+    if let rules::FixEdit::Patch { object, .. } = &fix.edit {
+        let name = report.linted.inventory.object(*object).file.as_deref()?;
+        let source = report.linted.sources.iter().find(|s| s.name == name)?;
+        if source.text.len() > FIX_CHECK_MAX_BYTES {
+            return None;
+        }
+    }
+    let limits = crate::source::Limits::default();
+    let (file, edits) = crate::fix::edits_of(report.linted, fix, &limits)?;
+    if file == crate::input::STDIN {
+        return None;
+    }
+    let text = &report.linted.sources.iter().find(|s| s.name == file)?.text;
+    let chars = |a: usize, b: usize| text.get(a..b).map(|t| t.chars().count());
+    let replacements: Option<Vec<Value>> = edits
+        .iter()
+        .map(|e| {
+            Some(json!({
+                "deletedRegion": {
+                    "charOffset": chars(0, e.start)?,
+                    "charLength": chars(e.start, e.end)?,
+                },
+                "insertedContent": {"text": e.text},
+            }))
+        })
+        .collect();
+    Some(json!({
+        "description": {"text": fix.description},
+        "artifactChanges": [{
+            "artifactLocation": {"uri": uri(&file)},
+            "replacements": replacements?,
+        }],
+    }))
 }
 
 /// A relative path stays relative (resolved against the repository root by viewers); an
