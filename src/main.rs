@@ -31,15 +31,8 @@ enum Command {
         /// and origin) instead of findings.
         #[arg(long)]
         dump_model: bool,
-        /// How KubeBlocks computes maxmemory when nothing sets it: `limit:0.8` (redis addon
-        /// 1.0.2+ and 0.9.5+), `request` (addons 0.5 to 1.0.1) or `none`. Overrides the
-        /// configuration file.
-        #[arg(long, value_name = "RULE")]
-        kubeblocks_maxmemory: Option<redline::extract::KubeBlocksMaxmemory>,
         #[command(flatten)]
-        config: ConfigArgs,
-        #[command(flatten)]
-        walk: WalkArgs,
+        input: InputArgs,
         /// Exit with 1 when a finding is at or above this severity (`never`: only documents
         /// that do not load fail the run).
         #[arg(long, default_value = "error", value_name = "SEVERITY")]
@@ -74,13 +67,8 @@ enum Command {
         /// Apply only the fixes of this rule (repeatable).
         #[arg(long = "rule", value_name = "ID")]
         rules: Vec<String>,
-        /// As for `lint`.
-        #[arg(long, value_name = "RULE")]
-        kubeblocks_maxmemory: Option<redline::extract::KubeBlocksMaxmemory>,
         #[command(flatten)]
-        config: ConfigArgs,
-        #[command(flatten)]
-        walk: WalkArgs,
+        input: InputArgs,
     },
     /// Run the HTTPS admission webhook (validating and mutating).
     Serve,
@@ -107,6 +95,27 @@ enum Command {
         #[arg(last = true)]
         args: Vec<String>,
     },
+}
+
+/// What is read and how: shared by `lint` and `fix`.
+#[derive(clap::Args)]
+struct InputArgs {
+    #[command(flatten)]
+    model: ModelArgs,
+    #[command(flatten)]
+    config: ConfigArgs,
+    #[command(flatten)]
+    walk: WalkArgs,
+}
+
+/// How the model is built where the input does not say.
+#[derive(clap::Args)]
+struct ModelArgs {
+    /// How KubeBlocks computes maxmemory when nothing sets it: `limit:0.8` (redis addon
+    /// 1.0.2+ and 0.9.5+), `request` (addons 0.5 to 1.0.1) or `none`. Overrides the
+    /// configuration file.
+    #[arg(long, value_name = "RULE")]
+    kubeblocks_maxmemory: Option<redline::extract::KubeBlocksMaxmemory>,
 }
 
 /// Where the configuration comes from.
@@ -144,11 +153,12 @@ impl From<WalkArgs> for redline::input::Walk {
 
 /// The command line's `--kubeblocks-maxmemory` over the configuration file's.
 fn extract_options(
-    kubeblocks_maxmemory: Option<redline::extract::KubeBlocksMaxmemory>,
+    model: &ModelArgs,
     config: &redline::config::UserConfig,
 ) -> redline::extract::Options {
     redline::extract::Options {
-        kubeblocks_maxmemory: kubeblocks_maxmemory
+        kubeblocks_maxmemory: model
+            .kubeblocks_maxmemory
             .or(config.kubeblocks_maxmemory)
             .unwrap_or(redline::extract::Options::default().kubeblocks_maxmemory),
     }
@@ -192,9 +202,12 @@ fn main() -> ExitCode {
         Command::Lint {
             paths,
             dump_model,
-            kubeblocks_maxmemory,
-            config,
-            walk,
+            input:
+                InputArgs {
+                    model,
+                    config,
+                    walk,
+                },
             fail_on,
             format,
             output,
@@ -204,7 +217,7 @@ fn main() -> ExitCode {
                 Ok(c) => c,
                 Err(code) => return code,
             };
-            let opts = extract_options(kubeblocks_maxmemory, &config);
+            let opts = extract_options(&model, &config);
             let walk = walk.into();
             if dump_model {
                 dump_model_of(&paths, &walk, &opts)
@@ -223,9 +236,12 @@ fn main() -> ExitCode {
             diff,
             check,
             rules,
-            kubeblocks_maxmemory,
-            config,
-            walk,
+            input:
+                InputArgs {
+                    model,
+                    config,
+                    walk,
+                },
         } => {
             let mode = match (diff, check) {
                 (true, _) => redline::fix::report::Mode::Diff,
@@ -236,7 +252,7 @@ fn main() -> ExitCode {
                 Ok(c) => c,
                 Err(code) => return code,
             };
-            let opts = extract_options(kubeblocks_maxmemory, &config);
+            let opts = extract_options(&model, &config);
             fix(&paths, &walk.into(), &opts, &config, &rules, mode)
         }
         Command::Serve => not_built("serve"),

@@ -199,21 +199,14 @@ impl<'a> Editor<'a> {
                 }
                 if in_flow {
                     let last = &entries[entries.len() - 1];
-                    let at = self.content_end(&last.value)?;
                     let key = render::key(&token, self.json);
-                    let multi_line = self.line_of(at) != self.line_of(self.start(parent.node)?);
-                    let text = if multi_line {
-                        let col = self.column(self.start(&last.key)?);
-                        let v = if self.json {
-                            render::json_pretty(value, col)
-                        } else {
-                            render::flow(value, false)
-                        };
-                        format!(",\n{}{key}: {v}", " ".repeat(col))
-                    } else {
-                        format!(", {key}: {}", render::flow(value, self.json))
-                    };
-                    return Ok(vec![insert(at, text)]);
+                    return Ok(vec![self.flow_append(
+                        parent.node,
+                        self.start(&last.key)?,
+                        self.content_end(&last.value)?,
+                        &format!("{key}: "),
+                        value,
+                    )?]);
                 }
                 let indent = self.column(self.start(&entries[0].key)?);
                 let at = self.after_line(self.content_end(parent.node)?);
@@ -234,19 +227,13 @@ impl<'a> Editor<'a> {
                 let last = &items[items.len() - 1];
                 let at = self.content_end(last)?;
                 if in_flow {
-                    let multi_line = self.line_of(at) != self.line_of(self.start(parent.node)?);
-                    let text = if multi_line {
-                        let col = self.column(self.start(last)?);
-                        let v = if self.json {
-                            render::json_pretty(value, col)
-                        } else {
-                            render::flow(value, false)
-                        };
-                        format!(",\n{}{v}", " ".repeat(col))
-                    } else {
-                        format!(", {}", render::flow(value, self.json))
-                    };
-                    return Ok(vec![insert(at, text)]);
+                    return Ok(vec![self.flow_append(
+                        parent.node,
+                        self.start(last)?,
+                        at,
+                        "",
+                        value,
+                    )?]);
                 }
                 let dash = self.dash_before(self.start(&items[0])?)?;
                 Ok(vec![self.insert_lines(
@@ -256,6 +243,32 @@ impl<'a> Editor<'a> {
             }
             NodeKind::Scalar(_) => Err(format!("`{path}`: the parent is a scalar")),
         }
+    }
+
+    /// A new member after the last one of a flow collection: `, key: value` on the same line,
+    /// or on a line of its own at the last member's column when the collection spans lines
+    /// (pretty JSON).
+    fn flow_append(
+        &self,
+        collection: &Node,
+        last_start: usize,
+        at: usize,
+        lead: &str,
+        value: &Value,
+    ) -> Result<TextEdit> {
+        let multi_line = self.line_of(at) != self.line_of(self.start(collection)?);
+        let text = if multi_line {
+            let col = self.column(last_start);
+            let v = if self.json {
+                render::json_pretty(value, col)
+            } else {
+                render::flow(value, false)
+            };
+            format!(",\n{}{lead}{v}", " ".repeat(col))
+        } else {
+            format!(", {lead}{}", render::flow(value, self.json))
+        };
+        Ok(insert(at, text))
     }
 
     fn replace(&self, frames: &[Frame<'a>], value: &Value) -> Result<Vec<TextEdit>> {
