@@ -81,7 +81,7 @@ pub fn expand_paths(paths: &[PathBuf], walk: &Walk) -> Result<Vec<PathBuf>, Inpu
         }
         if !p.is_dir() {
             if !excluded(p) {
-                out.push(p.clone());
+                out.push(p.strip_prefix(".").unwrap_or(p).to_path_buf());
             }
             continue;
         }
@@ -110,8 +110,10 @@ pub fn expand_paths(paths: &[PathBuf], walk: &Walk) -> Result<Vec<PathBuf>, Inpu
             }
         }
     }
+    // One file named twice (`a.yaml ./a.yaml k8s/`, a symlink) is read once: its objects
+    // would otherwise be judged twice, and `fix` would write it twice.
     let mut seen = std::collections::HashSet::new();
-    out.retain(|p| seen.insert(p.clone()));
+    out.retain(|p| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())));
     Ok(out)
 }
 

@@ -190,3 +190,21 @@ fn kubeblocks_maxmemory_in_a_derived_config_is_a_manifest() {
     let fixed = read(&dir, "kb.yaml");
     assert!(fixed.contains("value: \"25769803776\""), "{fixed}");
 }
+
+#[test]
+fn a_file_named_twice_is_fixed_once() {
+    let (dir, _) = workspace("twice");
+    std::os::unix::fs::symlink("redis.yaml", dir.join("alias.yaml")).unwrap();
+    let out = run_in(
+        &dir,
+        &["fix", "redis.yaml", "./redis.yaml", ".", "alias.yaml"],
+        "",
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("fixed 6 findings in 1 file;"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stderr(&out).contains("./redis.yaml"), "{}", stderr(&out));
+}
