@@ -329,11 +329,11 @@ impl<'a> Editor<'a> {
             Value::Array(a) => !a.is_empty(),
             _ => false,
         };
-        match colon {
+        match colon.zip(key) {
             // A block value under a key: the new lines go below the key, after anything
             // (a comment) left on the line where the old value ended.
-            Some(colon) if !in_flow && !self.json && non_empty => {
-                let indent = self.column(self.start(key.expect("a colon has a key"))?);
+            Some((colon, key)) if !in_flow && !self.json && non_empty => {
+                let indent = self.column(self.start(key)?);
                 let lines = if let Value::Array(items) = value {
                     let dash = if layout.indent_sequences {
                         indent + layout.step
