@@ -161,6 +161,36 @@ pub fn objects_of(files: &mut [SourceFile]) -> (Vec<Object>, Vec<NotAnObject>) {
     (objects, skipped)
 }
 
+/// The object of an AdmissionReview (JSON, no positions). `namespace` is the request's: the
+/// API server fills `metadata.namespace` in only after admission. `None` when it is not an
+/// object (no apiVersion or kind).
+pub fn object_from_json(value: &serde_json::Value, namespace: Option<&str>) -> Option<Object> {
+    let root = Node::from_json(value);
+    let c = Cursor::root(&root);
+    let api_version = c.str_at(&["apiVersion"])?.to_string();
+    let kind = c.str_at(&["kind"])?.to_string();
+    let name = c
+        .str_at(&["metadata", "name"])
+        .or_else(|| c.str_at(&["metadata", "generateName"]))
+        .unwrap_or("")
+        .to_string();
+    let namespace = c
+        .str_at(&["metadata", "namespace"])
+        .or(namespace)
+        .filter(|n| !n.is_empty())
+        .map(str::to_string);
+    Some(Object {
+        api_version,
+        kind,
+        namespace,
+        name,
+        file: None,
+        document: None,
+        pos: None,
+        root,
+    })
+}
+
 fn collect_objects(
     root: Node,
     file: &str,

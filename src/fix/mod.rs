@@ -399,7 +399,7 @@ fn fix_file(
 }
 
 /// Whether two patches touch the same field or one contains the other.
-fn paths_overlap(a: &[PatchOp], b: &[PatchOp]) -> bool {
+pub(crate) fn paths_overlap(a: &[PatchOp], b: &[PatchOp]) -> bool {
     let path = |op: &PatchOp| match op {
         PatchOp::Add { path, .. } | PatchOp::Replace { path, .. } | PatchOp::Test { path, .. } => {
             path.clone()

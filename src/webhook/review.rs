@@ -1,0 +1,304 @@
+//! One AdmissionReview in, one out: the engine behind `POST /validate` and `POST /mutate`,
+//! with no HTTP in it (the server is a thin adapter, as in kube-rs' admission example).
+//!
+//! - Validate: error findings deny, naming rule, field, message and fix; warning findings
+//!   become `response.warnings` (kubectl prints them). DELETE and CONNECT are allowed
+//!   unread. With `allow_legacy_updates`, an UPDATE is denied only for errors the old object
+//!   did not already have (a legacy object can still be scaled).
+//! - Mutate: the fixes of rules marked `mutate: true`, as one RFC 6902 patch built against the
+//!   object the API server holds (never an `add` under a missing parent: `rules::fixes`
+//!   builds every patch that way), plus the annotation `redline.dev/mutated: <rule ids>`. A
+//!   patched object gets no patch (idempotent). The patch is a base64 string on the wire, as
+//!   the API documents it (kube serializes it as an array of numbers: kube-rs#1781).
+//!
+//! Whatever the request holds, the answer is a review or a [`BadReview`] message for a 400:
+//! never a panic.
+
+use std::collections::HashSet;
+
+use base64::Engine as _;
+use kube::core::DynamicObject;
+use kube::core::admission::{AdmissionRequest, AdmissionResponse, AdmissionReview, Operation};
+use serde_json::{Value, json};
+
+use crate::engine::{self, Finding, Outcome, Settings};
+use crate::extract::{self, Options};
+use crate::rules::{FixEdit, Lookups, PatchOp, Severity};
+
+/// The annotation that records which rules changed an object.
+pub const MUTATED_ANNOTATION: &str = "redline.dev/mutated";
+
+/// Kubernetes truncates longer warnings; it asks for 120 characters where possible.
+const WARNING_MAX_CHARS: usize = 256;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hook {
+    Validate,
+    Mutate,
+}
+
+/// How reviews are judged.
+#[derive(Debug, Clone, Default)]
+pub struct Policy {
+    pub settings: Settings,
+    pub options: Options,
+    /// Deny an UPDATE only for errors its old object did not have.
+    pub allow_legacy_updates: bool,
+}
+
+/// Why a body is not a review we can answer (HTTP 400).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct BadReview(pub String);
+
+/// What a review decided, for logs and metrics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub uid: String,
+    pub kind: String,
+    pub operation: String,
+    /// `allowed`, `denied`, `warned`, `patched`.
+    pub outcome: &'static str,
+}
+
+/// Answer one AdmissionReview body: the response review as JSON, and what was decided.
+pub fn review(
+    body: &[u8],
+    hook: Hook,
+    policy: &Policy,
+    lookups: &dyn Lookups,
+) -> Result<(Value, Decision), BadReview> {
+    let raw: Value = serde_json::from_slice(body)
+        .map_err(|e| BadReview(format!("the body is not JSON: {e}")))?;
+    if raw.get("apiVersion").and_then(Value::as_str) != Some("admission.k8s.io/v1")
+        || raw.get("kind").and_then(Value::as_str) != Some("AdmissionReview")
+    {
+        return Err(BadReview(
+            "expected an AdmissionReview of apiVersion admission.k8s.io/v1 \
+             (admissionReviewVersions: [v1])"
+                .into(),
+        ));
+    }
+    if raw.get("request").is_none_or(Value::is_null) {
+        return Err(BadReview("the AdmissionReview has no `request`".into()));
+    }
+    let parsed: AdmissionReview<DynamicObject> = serde_json::from_value(raw)
+        .map_err(|e| BadReview(format!("not a valid AdmissionReview: {e}")))?;
+    let req: AdmissionRequest<DynamicObject> = parsed
+        .try_into()
+        .map_err(|e| BadReview(format!("not a valid AdmissionReview: {e}")))?;
+    let mut decision = Decision {
+        uid: req.uid.clone(),
+        kind: req.kind.kind.clone(),
+        operation: format!("{:?}", req.operation).to_uppercase(),
+        outcome: "allowed",
+    };
+    let allow = AdmissionResponse::from(&req);
+    if matches!(req.operation, Operation::Delete | Operation::Connect) {
+        return Ok((to_wire(allow)?, decision));
+    }
+    let object = req
+        .object
+        .as_ref()
+        .ok_or_else(|| BadReview(format!("a {:?} request without `object`", req.operation)))?;
+    let object = serde_json::to_value(object)
+        .map_err(|e| BadReview(format!("the object does not serialize: {e}")))?;
+    let Some(outcome) = judge(&object, req.namespace.as_deref(), policy, lookups) else {
+        return Err(BadReview("the object has no apiVersion or kind".into()));
+    };
+    let response = match hook {
+        Hook::Validate => {
+            let old_errors = match (&req.operation, &req.old_object) {
+                (Operation::Update, Some(old)) if policy.allow_legacy_updates => {
+                    let old = serde_json::to_value(old)
+                        .map_err(|e| BadReview(format!("oldObject does not serialize: {e}")))?;
+                    judge(&old, req.namespace.as_deref(), policy, lookups)
+                        .map(|o| errors(&o).map(|f| (f.rule, f.pointer.clone())).collect())
+                        .unwrap_or_default()
+                }
+                _ => HashSet::new(),
+            };
+            validate(allow, &outcome, &old_errors, &mut decision)
+        }
+        Hook::Mutate => mutate(allow, &object, &outcome, &mut decision)?,
+    };
+    Ok((to_wire(response)?, decision))
+}
+
+/// The engine on one object (no other objects: lookups answer for the cluster).
+fn judge(
+    object: &Value,
+    namespace: Option<&str>,
+    policy: &Policy,
+    lookups: &dyn Lookups,
+) -> Option<Outcome> {
+    let object = extract::object_from_json(object, namespace)?;
+    let inventory = extract::extract(vec![object], &policy.options);
+    Some(engine::run(&inventory, &policy.settings, lookups))
+}
+
+fn errors(outcome: &Outcome) -> impl Iterator<Item = &Finding> {
+    outcome
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+}
+
+fn field(f: &Finding) -> String {
+    if f.pointer.is_empty() {
+        "the object".to_string()
+    } else {
+        f.pointer.clone()
+    }
+}
+
+fn validate(
+    allow: AdmissionResponse,
+    outcome: &Outcome,
+    old_errors: &HashSet<(&'static str, String)>,
+    decision: &mut Decision,
+) -> AdmissionResponse {
+    let denied: Vec<String> = errors(outcome)
+        .filter(|f| !old_errors.contains(&(f.rule, f.pointer.clone())))
+        .map(|f| {
+            let fix = f
+                .fix
+                .as_ref()
+                .map(|x| format!(" Fix: {}.", x.description))
+                .unwrap_or_default();
+            format!("[{}] {}: {}.{fix}", f.rule, field(f), f.message)
+        })
+        .collect();
+    let warnings: Vec<String> = outcome
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Warning)
+        .map(|f| truncate(&format!("redline {}: {}: {}", f.rule, field(f), f.message)))
+        .collect();
+    let mut response = if denied.is_empty() {
+        allow
+    } else {
+        decision.outcome = "denied";
+        allow.deny(format!("redline: {}", denied.join(" ")))
+    };
+    if !warnings.is_empty() {
+        if decision.outcome == "allowed" {
+            decision.outcome = "warned";
+        }
+        response.warnings = Some(warnings);
+    }
+    response
+}
+
+fn truncate(s: &str) -> String {
+    if s.chars().count() <= WARNING_MAX_CHARS {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(WARNING_MAX_CHARS - 1).collect();
+    out.push('…');
+    out
+}
+
+/// The mutating rules' fixes on the reviewed object, as one patch that applies to it.
+fn mutate(
+    allow: AdmissionResponse,
+    object: &Value,
+    outcome: &Outcome,
+    decision: &mut Decision,
+) -> Result<AdmissionResponse, BadReview> {
+    let mut patched = object.clone();
+    let mut ops: Vec<PatchOp> = Vec::new();
+    let mut rules: Vec<&str> = Vec::new();
+    for f in outcome.findings.iter().filter(|f| f.mutate) {
+        let Some(FixEdit::Patch {
+            object: id,
+            ops: fix_ops,
+        }) = f.fix.as_ref().map(|x| &x.edit)
+        else {
+            continue;
+        };
+        // Only the reviewed object can be patched; a fix touching a field an earlier fix
+        // changed waits for the API server's reinvocation (`reinvocationPolicy: IfNeeded`).
+        if id.0 != 0 || crate::fix::paths_overlap(&ops, fix_ops) {
+            continue;
+        }
+        let Ok(patch) = to_patch(fix_ops) else {
+            continue;
+        };
+        let mut next = patched.clone();
+        if json_patch::patch(&mut next, &patch).is_ok() {
+            patched = next;
+            ops.extend(fix_ops.iter().cloned());
+            if !rules.contains(&f.rule) {
+                rules.push(f.rule);
+            }
+        }
+    }
+    if ops.is_empty() {
+        return Ok(allow);
+    }
+    ops.push(annotation(&patched, &rules));
+    let patch = to_patch(&ops).map_err(|e| BadReview(format!("internal patch error: {e}")))?;
+    decision.outcome = "patched";
+    allow
+        .with_patch(patch)
+        .map_err(|e| BadReview(format!("internal patch error: {e}")))
+}
+
+/// `redline.dev/mutated: rule,rule` added to the patched object (rules an earlier mutation
+/// recorded are kept).
+fn annotation(patched: &Value, rules: &[&str]) -> PatchOp {
+    let existing = patched
+        .pointer("/metadata/annotations")
+        .and_then(Value::as_object);
+    let mut ids: Vec<String> = existing
+        .and_then(|a| a.get(MUTATED_ANNOTATION))
+        .and_then(Value::as_str)
+        .map(|s| s.split(',').map(str::to_string).collect())
+        .unwrap_or_default();
+    for r in rules {
+        if !ids.iter().any(|i| i == r) {
+            ids.push((*r).to_string());
+        }
+    }
+    let value = ids.join(",");
+    let escaped = MUTATED_ANNOTATION.replace('~', "~0").replace('/', "~1");
+    match (existing, patched.get("metadata")) {
+        (Some(_), _) => PatchOp::Add {
+            path: format!("/metadata/annotations/{escaped}"),
+            value: json!(value),
+        },
+        (None, Some(_)) => PatchOp::Add {
+            path: "/metadata/annotations".into(),
+            value: json!({ MUTATED_ANNOTATION: value }),
+        },
+        (None, None) => PatchOp::Add {
+            path: "/metadata".into(),
+            value: json!({"annotations": { MUTATED_ANNOTATION: value }}),
+        },
+    }
+}
+
+fn to_patch(ops: &[PatchOp]) -> Result<json_patch::Patch, serde_json::Error> {
+    serde_json::to_value(ops).and_then(serde_json::from_value)
+}
+
+/// The review as the API server reads it: `response.patch` a base64 string.
+fn to_wire(response: AdmissionResponse) -> Result<Value, BadReview> {
+    let review = response.into_review();
+    let mut value = serde_json::to_value(&review)
+        .map_err(|e| BadReview(format!("internal error serializing the review: {e}")))?;
+    if let Some(bytes) = value.pointer("/response/patch").and_then(Value::as_array) {
+        let bytes: Option<Vec<u8>> = bytes
+            .iter()
+            .map(|b| b.as_u64().and_then(|b| u8::try_from(b).ok()))
+            .collect();
+        let bytes = bytes.ok_or_else(|| BadReview("internal error: patch bytes".into()))?;
+        value["response"]["patch"] =
+            Value::String(base64::engine::general_purpose::STANDARD.encode(bytes));
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,264 @@
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+use super::{BadReview, Hook, MUTATED_ANNOTATION, Policy, review};
+use crate::rules::Offline;
+
+/// A StatefulSet running redis-server (password from a Secret) with the given maxmemory
+/// under a 1Gi limit, no readiness or startup probe (mutating rules' fixes) and a 1 s
+/// liveness timeout.
+fn statefulset(maxmemory: &str) -> Value {
+    json!({
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": "cache", "namespace": "web"},
+        "spec": {
+            "serviceName": "cache",
+            "replicas": 1,
+            "selector": {"matchLabels": {"app": "cache"}},
+            "template": {
+                "metadata": {"labels": {"app": "cache"}},
+                "spec": {"containers": [{
+                    "name": "redis",
+                    "image": "redis:7.2",
+                    "args": ["--maxmemory", maxmemory, "--save", "", "--appendonly", "no",
+                             "--requirepass", "$(REDIS_PASSWORD)"],
+                    "env": [{"name": "REDIS_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "cache", "key": "password"}}}],
+                    "resources": {
+                        "requests": {"memory": "1Gi"},
+                        "limits": {"memory": "1Gi"}
+                    },
+                    "livenessProbe": {"tcpSocket": {"port": 6379}}
+                }]}
+            }
+        }
+    })
+}
+
+fn request(operation: &str, object: &Value, old: Option<&Value>) -> Vec<u8> {
+    let mut req = json!({
+        "uid": "705ab4f5-6393-11e8-b7cc-42010a800002",
+        "kind": {"group": "apps", "version": "v1", "kind": "StatefulSet"},
+        "resource": {"group": "apps", "version": "v1", "resource": "statefulsets"},
+        "name": "cache",
+        "namespace": "web",
+        "operation": operation,
+        "userInfo": {"username": "admin"},
+        "object": object,
+        "oldObject": old,
+        "dryRun": false
+    });
+    if operation == "DELETE" {
+        req["object"] = Value::Null;
+    }
+    serde_json::to_vec(&json!({
+        "apiVersion": "admission.k8s.io/v1",
+        "kind": "AdmissionReview",
+        "request": req
+    }))
+    .unwrap()
+}
+
+fn answer(body: &[u8], hook: Hook, policy: &Policy) -> Value {
+    review(body, hook, policy, &Offline).unwrap().0
+}
+
+#[test]
+fn an_error_denies_naming_rule_field_and_fix_and_echoes_the_uid() {
+    let out = answer(
+        &request("CREATE", &statefulset("1gb"), None),
+        Hook::Validate,
+        &Policy::default(),
+    );
+    assert_eq!(out["apiVersion"], "admission.k8s.io/v1");
+    assert_eq!(out["kind"], "AdmissionReview");
+    let r = &out["response"];
+    assert_eq!(r["uid"], "705ab4f5-6393-11e8-b7cc-42010a800002");
+    assert_eq!(r["allowed"], false);
+    let message = r["status"]["message"].as_str().unwrap();
+    assert!(message.contains("[redis-maxmemory-headroom]"), "{message}");
+    assert!(
+        message.contains("/spec/template/spec/containers/0/args/1"),
+        "{message}"
+    );
+    assert!(message.contains("Fix: set maxmemory"), "{message}");
+}
+
+#[test]
+fn warnings_allow_and_are_listed() {
+    let out = answer(
+        &request("CREATE", &statefulset("600mb"), None),
+        Hook::Validate,
+        &Policy::default(),
+    );
+    let r = &out["response"];
+    assert_eq!(r["allowed"], true, "{r}");
+    let warnings = r["warnings"].as_array().unwrap();
+    assert!(
+        warnings.iter().any(|w| w
+            .as_str()
+            .unwrap()
+            .starts_with("redline redis-readiness-probe-missing")),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings
+            .iter()
+            .all(|w| w.as_str().unwrap().chars().count() <= 256)
+    );
+}
+
+#[test]
+fn delete_is_allowed_unread() {
+    let out = answer(
+        &request("DELETE", &statefulset("1gb"), None),
+        Hook::Validate,
+        &Policy::default(),
+    );
+    assert_eq!(out["response"]["allowed"], true);
+}
+
+#[test]
+fn legacy_updates_may_keep_their_errors_but_not_add_new_ones() {
+    let old = statefulset("1gb");
+    let mut scaled = old.clone();
+    scaled["spec"]["replicas"] = json!(3);
+    let strict = Policy::default();
+    let lenient = Policy {
+        allow_legacy_updates: true,
+        ..Policy::default()
+    };
+    let body = request("UPDATE", &scaled, Some(&old));
+    assert_eq!(
+        answer(&body, Hook::Validate, &strict)["response"]["allowed"],
+        false
+    );
+    assert_eq!(
+        answer(&body, Hook::Validate, &lenient)["response"]["allowed"],
+        true
+    );
+    // A new error is still denied.
+    let mut worse = scaled.clone();
+    worse["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]["memory"] =
+        json!("512m");
+    let body = request("UPDATE", &worse, Some(&old));
+    assert_eq!(
+        answer(&body, Hook::Validate, &lenient)["response"]["allowed"],
+        false
+    );
+}
+
+/// The patch on the wire, decoded.
+fn patch_of(out: &Value) -> Option<json_patch::Patch> {
+    let r = &out["response"];
+    let encoded = r
+        .get("patch")?
+        .as_str()
+        .expect("the patch is a base64 string (kube-rs#1781)");
+    assert_eq!(r["patchType"], "JSONPatch");
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .unwrap();
+    Some(serde_json::from_slice(&bytes).unwrap())
+}
+
+#[test]
+fn mutate_patches_once_and_records_the_rules() {
+    let object = statefulset("600mb");
+    let out = answer(
+        &request("CREATE", &object, None),
+        Hook::Mutate,
+        &Policy::default(),
+    );
+    assert_eq!(out["response"]["allowed"], true);
+    let patch = patch_of(&out).expect("a patch");
+    let mut patched = object.clone();
+    json_patch::patch(&mut patched, &patch).unwrap();
+    let container = &patched["spec"]["template"]["spec"]["containers"][0];
+    assert!(container.get("readinessProbe").is_some(), "{container}");
+    assert!(
+        container.get("startupProbe").is_none(),
+        "no persistence, no startup probe"
+    );
+    let recorded = patched["metadata"]["annotations"][MUTATED_ANNOTATION]
+        .as_str()
+        .unwrap();
+    assert!(
+        recorded.contains("redis-readiness-probe-missing"),
+        "{recorded}"
+    );
+    // Nothing the user wrote is removed.
+    assert_eq!(
+        container["args"],
+        object["spec"]["template"]["spec"]["containers"][0]["args"]
+    );
+    // Idempotent: the patched object gets no patch.
+    let again = answer(
+        &request("CREATE", &patched, None),
+        Hook::Mutate,
+        &Policy::default(),
+    );
+    assert!(patch_of(&again).is_none(), "{again}");
+}
+
+#[test]
+fn the_annotation_key_is_escaped_where_annotations_exist() {
+    let mut object = statefulset("600mb");
+    object["metadata"]["annotations"] = json!({"team": "cache"});
+    let out = answer(
+        &request("CREATE", &object, None),
+        Hook::Mutate,
+        &Policy::default(),
+    );
+    let patch = serde_json::to_value(patch_of(&out).unwrap()).unwrap();
+    let paths: Vec<&str> = patch
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|op| op["path"].as_str().unwrap())
+        .collect();
+    assert!(
+        paths.contains(&"/metadata/annotations/redline.dev~1mutated"),
+        "{paths:?}"
+    );
+    let mut patched = object.clone();
+    let patch: json_patch::Patch = serde_json::from_value(patch).unwrap();
+    json_patch::patch(&mut patched, &patch).unwrap();
+    assert_eq!(patched["metadata"]["annotations"]["team"], "cache");
+}
+
+#[test]
+fn bad_bodies_are_400_messages_not_panics() {
+    let policy = Policy::default();
+    let cases: Vec<(&[u8], &str)> = vec![
+        (b"", "not JSON"),
+        (b"{", "not JSON"),
+        (b"[1,2]", "admission.k8s.io/v1"),
+        (br#"{"apiVersion":"admission.k8s.io/v1beta1","kind":"AdmissionReview","request":{}}"#, "admission.k8s.io/v1"),
+        (br#"{"apiVersion":"v1","kind":"Pod"}"#, "admission.k8s.io/v1"),
+        (br#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}"#, "no `request`"),
+        (br#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"x"}}"#, "AdmissionReview"),
+    ];
+    for (body, expected) in cases {
+        for hook in [Hook::Validate, Hook::Mutate] {
+            let err: BadReview = review(body, hook, &policy, &Offline).unwrap_err();
+            assert!(
+                err.0.contains(expected),
+                "{:?}: {}",
+                String::from_utf8_lossy(body),
+                err.0
+            );
+        }
+    }
+    // A request with an object that is not a Kubernetes object.
+    let mut body: Value =
+        serde_json::from_slice(&request("CREATE", &json!({"a": 1}), None)).unwrap();
+    body["request"]["object"] = json!({"metadata": {"name": "x"}});
+    let err = review(
+        &serde_json::to_vec(&body).unwrap(),
+        Hook::Validate,
+        &policy,
+        &Offline,
+    );
+    assert!(err.is_err(), "{err:?}");
+}
