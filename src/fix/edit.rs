@@ -117,7 +117,7 @@ impl<'a> Editor<'a> {
         };
         for token in rest.split('/') {
             let token = token.replace("~1", "/").replace("~0", "~");
-            let parent = *frames.last().expect("starts with the root");
+            let parent = deepest(&frames)?;
             let in_flow = parent.in_flow || self.is_flow(parent.node);
             let (node, key) = match &parent.node.kind {
                 NodeKind::Map(entries) => {
@@ -178,7 +178,7 @@ impl<'a> Editor<'a> {
             .ok_or_else(|| format!("`{path}` is not a JSON pointer"))?;
         let token = last.replace("~1", "/").replace("~0", "~");
         let frames = self.resolve(parent_path)?;
-        let parent = *frames.last().expect("starts with the root");
+        let parent = deepest(&frames)?;
         let in_flow = parent.in_flow || self.is_flow(parent.node);
         let layout = self.layout_near(&frames);
         self.check_anchors(&frames, None)?;
@@ -272,7 +272,7 @@ impl<'a> Editor<'a> {
     }
 
     fn replace(&self, frames: &[Frame<'a>], value: &Value) -> Result<Vec<TextEdit>> {
-        let Frame { node, key, in_flow } = *frames.last().expect("starts with the root");
+        let Frame { node, key, in_flow } = deepest(frames)?;
         let layout = self.layout_near(&frames[..frames.len() - 1]);
         let colon = key.map(|k| self.colon_after(k)).transpose()?;
         // A block scalar's header (`|`, `>-`) sits between the colon and its first line, and
@@ -737,6 +737,14 @@ fn closing(text: &str, start: usize) -> Option<usize> {
             return Some(i);
         }
     }
+}
+
+/// The deepest frame (a walk always holds the root; an error, not a panic, if it did not).
+fn deepest<'a>(frames: &[Frame<'a>]) -> Result<Frame<'a>> {
+    frames
+        .last()
+        .copied()
+        .ok_or_else(|| "internal: an empty pointer walk".to_string())
 }
 
 fn insert(at: usize, text: String) -> TextEdit {
