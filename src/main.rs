@@ -386,10 +386,8 @@ fn fix(
     mode: redline::fix::report::Mode,
 ) -> ExitCode {
     use redline::fix::report::Mode;
-    let known: Vec<&str> = redline::rules::all().iter().map(|r| r.id()).collect();
-    if let Some(bad) = rules.iter().find(|r| !known.contains(&r.as_str())) {
-        eprintln!("redline: unknown rule `{bad}` (`redline rules` lists them)");
-        return ExitCode::from(EXIT_USAGE);
+    if let Some(bad) = rules.iter().find(|r| redline::rules::get(r).is_none()) {
+        return unknown_rule(bad);
     }
     let sources = match read_sources(paths, walk) {
         Ok(s) => s,
@@ -475,13 +473,18 @@ fn list_rules(format: RulesFormat) -> ExitCode {
     emit(&out).err().unwrap_or(ExitCode::SUCCESS)
 }
 
+/// A rule ID that is not in the registry: the closest one as a hint; exit 2.
+fn unknown_rule(id: &str) -> ExitCode {
+    let hint = redline::rules::closest(id)
+        .map(|c| format!(" Did you mean `{c}`?"))
+        .unwrap_or_default();
+    eprintln!("redline: no rule `{id}`.{hint} `redline rules` lists them.");
+    ExitCode::from(EXIT_USAGE)
+}
+
 fn explain(id: &str) -> ExitCode {
     let Some(rule) = redline::rules::get(id) else {
-        let hint = redline::rules::closest(id)
-            .map(|c| format!(" Did you mean `{c}`?"))
-            .unwrap_or_default();
-        eprintln!("redline: no rule `{id}`.{hint} `redline rules` lists them.");
-        return ExitCode::from(EXIT_USAGE);
+        return unknown_rule(id);
     };
     let mut out = String::new();
     let _ = writeln!(

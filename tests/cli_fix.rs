@@ -132,7 +132,7 @@ fn rule_limits_the_fixes() {
     );
     let bad = run_in(&dir, &["fix", "--rule", "no-such-rule", "redis.yaml"], "");
     assert_eq!(code(&bad), 2);
-    assert!(stderr(&bad).contains("unknown rule `no-such-rule`"));
+    assert!(stderr(&bad).contains("no rule `no-such-rule`"));
 }
 
 #[test]

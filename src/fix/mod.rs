@@ -337,40 +337,12 @@ fn fix_file(
             refused,
         };
     }
-    let mut chosen: Vec<&Planned> = planned.iter().collect();
-    let text = match check_planned(linted, file, &chosen, limits) {
-        Ok(text) => text,
-        Err(_) => {
-            // Find the fixes that fail on their own; keep the others.
-            let mut good = Vec::new();
-            for p in &planned {
-                match check_planned(linted, file, &[p], limits) {
-                    Ok(_) => good.push(p),
-                    Err(reason) => refused.push((key_of(linted, p.finding), reason)),
-                }
-            }
-            chosen = good;
-            match check_planned(linted, file, &chosen, limits) {
-                Ok(text) => text,
-                Err(_) => {
-                    // Fine alone, not together: one per pass.
-                    chosen.truncate(1);
-                    match chosen
-                        .first()
-                        .map(|p| check_planned(linted, file, &[p], limits))
-                    {
-                        Some(Ok(text)) => text,
-                        _ => {
-                            return FileOutcome {
-                                text: None,
-                                applied: Vec::new(),
-                                refused,
-                            };
-                        }
-                    }
-                }
-            }
-        }
+    let Some((chosen, text)) = choose(linted, file, &planned, limits, &mut refused) else {
+        return FileOutcome {
+            text: None,
+            applied: Vec::new(),
+            refused,
+        };
     };
     let applied = chosen
         .iter()
@@ -396,6 +368,34 @@ fn fix_file(
         applied,
         refused,
     }
+}
+
+/// The planned fixes to keep and the text they give: all of them if they pass the check
+/// together; else those that pass alone (the others refused), together if they can, else
+/// the first of them (the rest wait for the next pass).
+fn choose<'p, 'l>(
+    linted: &Linted,
+    file: &FileResult,
+    planned: &'p [Planned<'l>],
+    limits: &Limits,
+    refused: &mut Vec<(FixKey, String)>,
+) -> Option<(Vec<&'p Planned<'l>>, String)> {
+    let all: Vec<&Planned> = planned.iter().collect();
+    if let Ok(text) = check_planned(linted, file, &all, limits) {
+        return Some((all, text));
+    }
+    let mut good: Vec<(&Planned, String)> = Vec::new();
+    for p in planned {
+        match check_planned(linted, file, &[p], limits) {
+            Ok(text) => good.push((p, text)),
+            Err(reason) => refused.push((key_of(linted, p.finding), reason)),
+        }
+    }
+    let together: Vec<&Planned> = good.iter().map(|(p, _)| *p).collect();
+    if let Ok(text) = check_planned(linted, file, &together, limits) {
+        return Some((together, text));
+    }
+    good.into_iter().next().map(|(p, text)| (vec![p], text))
 }
 
 /// Whether two patches touch the same field or one contains the other.

@@ -68,7 +68,7 @@ pub fn review(
     policy: &Policy,
     lookups: &dyn Lookups,
 ) -> Result<(Value, Decision), BadReview> {
-    let raw: Value = serde_json::from_slice(body)
+    let mut raw: Value = serde_json::from_slice(body)
         .map_err(|e| BadReview(format!("the body is not JSON: {e}")))?;
     if raw.get("apiVersion").and_then(Value::as_str) != Some("admission.k8s.io/v1")
         || raw.get("kind").and_then(Value::as_str) != Some("AdmissionReview")
@@ -79,9 +79,13 @@ pub fn review(
                 .into(),
         ));
     }
-    if raw.get("request").is_none_or(Value::is_null) {
+    let Some(request) = raw.get_mut("request").and_then(Value::as_object_mut) else {
         return Err(BadReview("the AdmissionReview has no `request`".into()));
-    }
+    };
+    // The objects (up to 1.5 MiB each) are judged as the JSON they arrived as; kube's types
+    // read the rest of the request, without a copy of them into `DynamicObject`s.
+    let object = request.remove("object").filter(|o| !o.is_null());
+    let old_object = request.remove("oldObject").filter(|o| !o.is_null());
     let parsed: AdmissionReview<DynamicObject> = serde_json::from_value(raw)
         .map_err(|e| BadReview(format!("not a valid AdmissionReview: {e}")))?;
     let req: AdmissionRequest<DynamicObject> = parsed
@@ -97,22 +101,16 @@ pub fn review(
     if matches!(req.operation, Operation::Delete | Operation::Connect) {
         return Ok((to_wire(allow)?, decision));
     }
-    let object = req
-        .object
-        .as_ref()
+    let object = object
         .ok_or_else(|| BadReview(format!("a {:?} request without `object`", req.operation)))?;
-    let object = serde_json::to_value(object)
-        .map_err(|e| BadReview(format!("the object does not serialize: {e}")))?;
     let Some(outcome) = judge(&object, req.namespace.as_deref(), policy, lookups) else {
         return Err(BadReview("the object has no apiVersion or kind".into()));
     };
     let response = match hook {
         Hook::Validate => {
-            let old_errors = match (&req.operation, &req.old_object) {
+            let old_errors = match (&req.operation, &old_object) {
                 (Operation::Update, Some(old)) if policy.allow_legacy_updates => {
-                    let old = serde_json::to_value(old)
-                        .map_err(|e| BadReview(format!("oldObject does not serialize: {e}")))?;
-                    judge(&old, req.namespace.as_deref(), policy, lookups)
+                    judge(old, req.namespace.as_deref(), policy, lookups)
                         .map(|o| errors(&o).map(|f| (f.rule, f.pointer.clone())).collect())
                         .unwrap_or_default()
                 }
