@@ -70,8 +70,10 @@ enum Command {
         #[command(flatten)]
         input: InputArgs,
     },
-    /// Run the HTTPS admission webhook (validating and mutating).
-    Serve,
+    /// Run the HTTPS admission webhook: `POST /validate`, `POST /mutate`, `GET /healthz`,
+    /// `/readyz`, `/metrics`. With no certificate given, a CA and a certificate for
+    /// localhost are generated and the CA file's path is logged.
+    Serve(ServeArgs),
     /// List every rule with its severity and summary.
     Rules {
         /// `text` or `json`.
@@ -95,6 +97,90 @@ enum Command {
         #[arg(last = true)]
         args: Vec<String>,
     },
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Address and port to listen on (`0.0.0.0:8443` in a pod).
+    #[arg(long, env = "REDLINE_LISTEN", default_value = "127.0.0.1:8443")]
+    listen: std::net::SocketAddr,
+    /// PEM certificate chain (leaf first); re-read when it changes.
+    #[arg(
+        long,
+        env = "REDLINE_TLS_CERT",
+        requires = "tls_key",
+        value_name = "PEM"
+    )]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key of the certificate.
+    #[arg(
+        long,
+        env = "REDLINE_TLS_KEY",
+        requires = "tls_cert",
+        value_name = "PEM"
+    )]
+    tls_key: Option<PathBuf>,
+    /// Where the generated certificate goes when none is given.
+    #[arg(long, env = "REDLINE_CERT_DIR", value_name = "DIR")]
+    cert_dir: Option<PathBuf>,
+    /// Extra DNS name or IP address for the generated certificate (repeatable).
+    #[arg(long = "tls-san", value_name = "NAME")]
+    tls_sans: Vec<String>,
+    /// How often the certificate files are checked for a change (SIGHUP re-reads at once).
+    #[arg(
+        long,
+        env = "REDLINE_TLS_RELOAD_SECONDS",
+        default_value_t = 5,
+        value_name = "SECONDS"
+    )]
+    tls_reload_seconds: u64,
+    /// Judge objects with related objects read from the cluster (`auto`: when an in-cluster
+    /// or kubeconfig configuration is found).
+    #[arg(
+        long,
+        env = "REDLINE_LOOKUPS",
+        default_value = "auto",
+        value_name = "WHEN"
+    )]
+    lookups: LookupsWhen,
+    /// Deny an UPDATE only for errors its old object did not already have (a legacy object
+    /// can still be scaled or relabelled).
+    #[arg(long, env = "REDLINE_ALLOW_LEGACY_UPDATES")]
+    allow_legacy_updates: bool,
+    /// Seconds in-flight requests get after SIGTERM.
+    #[arg(
+        long,
+        env = "REDLINE_SHUTDOWN_GRACE_SECONDS",
+        default_value_t = 8,
+        value_name = "SECONDS"
+    )]
+    shutdown_grace_seconds: u64,
+    /// Log lines as JSON objects or text (`auto`: text on a terminal).
+    #[arg(
+        long,
+        env = "REDLINE_LOG_FORMAT",
+        default_value = "auto",
+        value_name = "FORMAT"
+    )]
+    log_format: LogFormat,
+    #[command(flatten)]
+    model: ModelArgs,
+    #[command(flatten)]
+    config: ConfigArgs,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LookupsWhen {
+    Auto,
+    On,
+    Off,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Auto,
+    Json,
+    Text,
 }
 
 /// What is read and how: shared by `lint` and `fix`.
@@ -255,11 +341,93 @@ fn main() -> ExitCode {
             let opts = extract_options(&model, &config);
             fix(&paths, &walk.into(), &opts, &config, &rules, mode)
         }
-        Command::Serve => not_built("serve"),
+        Command::Serve(args) => serve(args),
         Command::Rules { format } => list_rules(format),
         Command::Explain { rule } => explain(&rule),
         Command::Certs => not_built("certs"),
         Command::CheckConf { file, args } => check_conf(&file, &args),
+    }
+}
+
+fn serve(args: ServeArgs) -> ExitCode {
+    use redline::webhook::{lookups, review::Policy, server, tls::CertFiles};
+    use std::io::IsTerminal;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    // One crypto provider for the process: two (ring and aws-lc-rs) make rustls panic.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("REDLINE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let json = match args.log_format {
+        LogFormat::Json => true,
+        LogFormat::Text => false,
+        LogFormat::Auto => !std::io::stdout().is_terminal(),
+    };
+    let logger = tracing_subscriber::fmt().with_env_filter(filter);
+    if json {
+        logger.json().flatten_event(true).init();
+    } else {
+        logger.init();
+    }
+
+    let config = match load_config(&args.config) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let policy = Policy {
+        options: extract_options(&args.model, &config),
+        settings: config.settings,
+        allow_legacy_updates: args.allow_legacy_updates,
+    };
+    let tls = match (args.tls_cert, args.tls_key) {
+        (Some(cert), Some(key)) => server::TlsSource::Files(CertFiles { cert, key }),
+        _ => {
+            let mut names = vec!["localhost".to_string(), "127.0.0.1".into(), "::1".into()];
+            names.extend(args.tls_sans);
+            server::TlsSource::Generate {
+                dir: args
+                    .cert_dir
+                    .unwrap_or_else(|| std::env::temp_dir().join("redline-serve")),
+                names,
+            }
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("redline serve: cannot start the runtime: {e}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let result = runtime.block_on(async move {
+        let related: Arc<dyn lookups::Related> = match args.lookups {
+            LookupsWhen::Off => Arc::new(lookups::NoLookups),
+            when => redline::webhook::live::start(when == LookupsWhen::On).await?,
+        };
+        server::run(server::ServeOptions {
+            listen: args.listen,
+            tls,
+            policy,
+            lookups: related,
+            reload_every: Duration::from_secs(args.tls_reload_seconds.max(1)),
+            shutdown_grace: Duration::from_secs(args.shutdown_grace_seconds),
+            lookups_sync_deadline: Duration::from_secs(10),
+        })
+        .await
+    });
+    // Whatever the lookups' watchers are doing, the process ends now.
+    runtime.shutdown_timeout(Duration::from_millis(100));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "redline serve failed");
+            eprintln!("redline serve: {e}");
+            ExitCode::from(EXIT_USAGE)
+        }
     }
 }
 

@@ -297,7 +297,7 @@ const REDIS_CONF_MARKERS: [&str; 10] = [
     "maxmemory-policy",
 ];
 
-fn looks_like_redis_conf(key: &str, text: &str) -> bool {
+pub(crate) fn looks_like_redis_conf(key: &str, text: &str) -> bool {
     let named = (key.ends_with(".conf") && !key.contains("sentinel")) || key == "redis-config";
     named
         && text.lines().any(|l| {

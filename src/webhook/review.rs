@@ -21,9 +21,10 @@ use kube::core::DynamicObject;
 use kube::core::admission::{AdmissionRequest, AdmissionResponse, AdmissionReview, Operation};
 use serde_json::{Value, json};
 
+use super::lookups::{self, Related};
 use crate::engine::{self, Finding, Outcome, Settings};
 use crate::extract::{self, Options};
-use crate::rules::{FixEdit, Lookups, PatchOp, Severity};
+use crate::rules::{FixEdit, Offline, PatchOp, Severity};
 
 /// The annotation that records which rules changed an object.
 pub const MUTATED_ANNOTATION: &str = "redline.dev/mutated";
@@ -56,9 +57,15 @@ pub struct BadReview(pub String);
 pub struct Decision {
     pub uid: String,
     pub kind: String,
+    pub namespace: String,
+    pub name: String,
     pub operation: String,
+    /// The API server will not persist the object; the answer is the same (no side effects).
+    pub dry_run: bool,
     /// `allowed`, `denied`, `warned`, `patched`.
     pub outcome: &'static str,
+    /// The kinds whose lookup failed (the object was judged without them).
+    pub lookup_errors: Vec<&'static str>,
 }
 
 /// Answer one AdmissionReview body: the response review as JSON, and what was decided.
@@ -66,7 +73,7 @@ pub fn review(
     body: &[u8],
     hook: Hook,
     policy: &Policy,
-    lookups: &dyn Lookups,
+    lookups: &dyn Related,
 ) -> Result<(Value, Decision), BadReview> {
     let mut raw: Value = serde_json::from_slice(body)
         .map_err(|e| BadReview(format!("the body is not JSON: {e}")))?;
@@ -94,8 +101,12 @@ pub fn review(
     let mut decision = Decision {
         uid: req.uid.clone(),
         kind: req.kind.kind.clone(),
+        namespace: req.namespace.clone().unwrap_or_default(),
+        name: req.name.clone(),
         operation: format!("{:?}", req.operation).to_uppercase(),
+        dry_run: req.dry_run,
         outcome: "allowed",
+        lookup_errors: Vec::new(),
     };
     let allow = AdmissionResponse::from(&req);
     if matches!(req.operation, Operation::Delete | Operation::Connect) {
@@ -103,75 +114,135 @@ pub fn review(
     }
     let object = object
         .ok_or_else(|| BadReview(format!("a {:?} request without `object`", req.operation)))?;
-    let Some(outcome) = judge(&object, req.namespace.as_deref(), policy, lookups) else {
+    let namespace = req.namespace.as_deref().unwrap_or("default");
+    let (related, failed) = lookups::related(lookups, &object, namespace);
+    decision.lookup_errors = failed.iter().map(|e| e.kind).collect();
+    let Some(judged) = judge(&object, &related, req.namespace.as_deref(), policy) else {
         return Err(BadReview("the object has no apiVersion or kind".into()));
     };
-    let response = match hook {
+    let mut response = match hook {
         Hook::Validate => {
             let old_errors = match (&req.operation, &old_object) {
                 (Operation::Update, Some(old)) if policy.allow_legacy_updates => {
-                    judge(old, req.namespace.as_deref(), policy, lookups)
-                        .map(|o| errors(&o).map(|f| (f.rule, f.pointer.clone())).collect())
+                    judge(old, &related, req.namespace.as_deref(), policy)
+                        .map(|j| {
+                            j.reviewed()
+                                .filter(|f| f.severity == Severity::Error)
+                                .map(|f| (f.rule, j.field(f)))
+                                .collect()
+                        })
                         .unwrap_or_default()
                 }
                 _ => HashSet::new(),
             };
-            validate(allow, &outcome, &old_errors, &mut decision)
+            validate(allow, &judged, &old_errors, &mut decision)
         }
-        Hook::Mutate => mutate(allow, &object, &outcome, &mut decision)?,
+        Hook::Mutate => mutate(allow, &object, &judged.outcome, &mut decision)?,
     };
+    // A lookup that failed never blocks: the object was judged alone, and the user is told.
+    if !failed.is_empty() {
+        let note = truncate(&format!(
+            "redline: judged without related objects ({}); findings that need them may be missing",
+            failed
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        ));
+        response.warnings.get_or_insert_with(Vec::new).push(note);
+    }
     Ok((to_wire(response)?, decision))
 }
 
-/// The engine on one object (no other objects: lookups answer for the cluster).
+/// The engine's verdict on a reviewed object judged with its related objects.
+struct Judged {
+    outcome: Outcome,
+    /// `Kind namespace/name` of each object, by ObjectId (0 is the reviewed object).
+    names: Vec<String>,
+}
+
+impl Judged {
+    /// Findings about the reviewed object: in it, or about its deployment (a StatefulSet
+    /// judged with the ConfigMap line that sets maxmemory). Findings that concern only the
+    /// related objects are theirs to answer for when they are reviewed.
+    fn reviewed(&self) -> impl Iterator<Item = &Finding> {
+        self.outcome
+            .findings
+            .iter()
+            .filter(|f| f.object.0 == 0 || f.subject.0 == 0)
+    }
+
+    /// Where a finding is: the field of the reviewed object, or the related object and its
+    /// field.
+    fn field(&self, f: &Finding) -> String {
+        let pointer = if f.pointer.is_empty() {
+            None
+        } else {
+            Some(f.pointer.as_str())
+        };
+        match (f.object.0, pointer) {
+            (0, Some(p)) => p.to_string(),
+            (0, None) => "the object".to_string(),
+            (i, Some(p)) => format!("{} {p}", self.names[i]),
+            (i, None) => self.names[i].clone(),
+        }
+    }
+}
+
+/// The engine on the reviewed object and its related objects.
 fn judge(
     object: &Value,
+    related: &[Value],
     namespace: Option<&str>,
     policy: &Policy,
-    lookups: &dyn Lookups,
-) -> Option<Outcome> {
-    let object = extract::object_from_json(object, namespace)?;
-    let inventory = extract::extract(vec![object], &policy.options);
-    Some(engine::run(&inventory, &policy.settings, lookups))
-}
-
-fn errors(outcome: &Outcome) -> impl Iterator<Item = &Finding> {
-    outcome
-        .findings
+) -> Option<Judged> {
+    let mut objects = vec![extract::object_from_json(object, namespace)?];
+    objects.extend(
+        related
+            .iter()
+            .filter_map(|r| extract::object_from_json(r, namespace)),
+    );
+    let names = objects
         .iter()
-        .filter(|f| f.severity == Severity::Error)
-}
-
-fn field(f: &Finding) -> String {
-    if f.pointer.is_empty() {
-        "the object".to_string()
-    } else {
-        f.pointer.clone()
-    }
+        .map(|o| format!("{} {}/{}", o.kind, o.namespace_or_default(), o.name))
+        .collect();
+    let inventory = extract::extract(objects, &policy.options);
+    Some(Judged {
+        outcome: engine::run(&inventory, &policy.settings, &Offline),
+        names,
+    })
 }
 
 fn validate(
     allow: AdmissionResponse,
-    outcome: &Outcome,
+    judged: &Judged,
     old_errors: &HashSet<(&'static str, String)>,
     decision: &mut Decision,
 ) -> AdmissionResponse {
-    let denied: Vec<String> = errors(outcome)
-        .filter(|f| !old_errors.contains(&(f.rule, f.pointer.clone())))
+    let denied: Vec<String> = judged
+        .reviewed()
+        .filter(|f| f.severity == Severity::Error)
+        .filter(|f| !old_errors.contains(&(f.rule, judged.field(f))))
         .map(|f| {
             let fix = f
                 .fix
                 .as_ref()
                 .map(|x| format!(" Fix: {}.", x.description))
                 .unwrap_or_default();
-            format!("[{}] {}: {}.{fix}", f.rule, field(f), f.message)
+            format!("[{}] {}: {}.{fix}", f.rule, judged.field(f), f.message)
         })
         .collect();
-    let warnings: Vec<String> = outcome
-        .findings
-        .iter()
+    let warnings: Vec<String> = judged
+        .reviewed()
         .filter(|f| f.severity == Severity::Warning)
-        .map(|f| truncate(&format!("redline {}: {}: {}", f.rule, field(f), f.message)))
+        .map(|f| {
+            truncate(&format!(
+                "redline {}: {}: {}",
+                f.rule,
+                judged.field(f),
+                f.message
+            ))
+        })
         .collect();
     let mut response = if denied.is_empty() {
         allow

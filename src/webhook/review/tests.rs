@@ -2,7 +2,7 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 
 use super::{BadReview, Hook, MUTATED_ANNOTATION, Policy, review};
-use crate::rules::Offline;
+use crate::webhook::lookups::NoLookups as Offline;
 
 /// A StatefulSet running redis-server (password from a Secret) with the given maxmemory
 /// under a 1Gi limit, no readiness or startup probe (mutating rules' fixes) and a 1 s

@@ -1,0 +1,121 @@
+//! `GET /metrics`: what an SRE watches on the webhook, in the Prometheus text format.
+//!
+//! - `redline_admission_reviews_total{hook,kind,operation,decision}`: every answered review
+//!   (`decision`: allowed, warned, denied, patched) and every refused body (`decision`:
+//!   bad_request, too_large, timeout; kind and operation `unknown`).
+//! - `redline_admission_review_duration_seconds{hook}`: body read to answer, a histogram with
+//!   buckets from 50 µs (the webhook's own work is sub-millisecond; the API server's timeout
+//!   is seconds, so the top buckets show trouble, not normal service).
+//! - `redline_lookup_errors_total{kind}`: reviews judged without their related objects.
+//! - `redline_tls_certificate_expiry_seconds`: seconds until the serving certificate's
+//!   notAfter (negative once expired): alert well before zero.
+//! - `redline_tls_reloads_total{result}`: certificate reloads, `ok` or `error`.
+
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReviewLabels {
+    pub hook: &'static str,
+    pub kind: String,
+    pub operation: String,
+    pub decision: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct HookLabels {
+    pub hook: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct KindLabels {
+    pub kind: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ResultLabels {
+    pub result: &'static str,
+}
+
+pub struct Metrics {
+    registry: Registry,
+    pub reviews: Family<ReviewLabels, Counter>,
+    pub latency_seconds: Family<HookLabels, Histogram>,
+    pub lookup_errors: Family<KindLabels, Counter>,
+    pub certificate_expiry_seconds: Gauge<f64, AtomicU64>,
+    pub tls_reloads: Family<ResultLabels, Counter>,
+    /// The serving certificate's notAfter (Unix seconds); the gauge is computed from it at
+    /// each scrape, so it counts down between reloads.
+    not_after_unix: AtomicI64,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("redline");
+        let reviews = Family::<ReviewLabels, Counter>::default();
+        registry.register(
+            "admission_reviews",
+            "Admission reviews answered, by hook, kind, operation and decision",
+            reviews.clone(),
+        );
+        // 50 µs · 2^k up to ~1.6 s.
+        let latency_seconds = Family::<HookLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.000_05, 2.0, 16))
+        });
+        registry.register(
+            "admission_review_duration_seconds",
+            "Time from the request to the answer",
+            latency_seconds.clone(),
+        );
+        let lookup_errors = Family::<KindLabels, Counter>::default();
+        registry.register(
+            "lookup_errors",
+            "Reviews judged without their related objects because a lookup failed",
+            lookup_errors.clone(),
+        );
+        let certificate_expiry_seconds = Gauge::<f64, AtomicU64>::default();
+        registry.register(
+            "tls_certificate_expiry_seconds",
+            "Seconds until the serving certificate expires",
+            certificate_expiry_seconds.clone(),
+        );
+        let tls_reloads = Family::<ResultLabels, Counter>::default();
+        registry.register(
+            "tls_reloads",
+            "Serving certificate reloads, by result",
+            tls_reloads.clone(),
+        );
+        Metrics {
+            registry,
+            reviews,
+            latency_seconds,
+            lookup_errors,
+            certificate_expiry_seconds,
+            tls_reloads,
+            not_after_unix: AtomicI64::new(0),
+        }
+    }
+}
+
+impl Metrics {
+    pub fn set_not_after(&self, unix_seconds: i64) {
+        self.not_after_unix.store(unix_seconds, Ordering::Relaxed);
+    }
+
+    /// The text exposition format.
+    pub fn render(&self) -> String {
+        let not_after = self.not_after_unix.load(Ordering::Relaxed);
+        self.certificate_expiry_seconds
+            .set((not_after - super::tls::now_unix()) as f64);
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}

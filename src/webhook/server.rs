@@ -1,0 +1,415 @@
+//! The HTTPS server: axum over rustls (axum-server), a thin adapter over [`review`].
+//!
+//! Limits, because the webhook sits in the API server's request path and must never be the
+//! reason a cluster stops: bodies over 6 MiB get 413 before they are read (an object is at
+//! most 1.5 MiB, a review carries two); a body not received within 10 s gets 408; headers
+//! within 5 s (HTTP/1) and a TLS handshake within 5 s, or the connection is closed. Anything
+//! that is not a v1 AdmissionReview gets a 400 naming what is wrong. A panic in a review (a
+//! bug) allows the object with a warning rather than failing the API request.
+
+use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
+use http_body_util::BodyExt as _;
+use serde_json::{Value, json};
+
+use super::lookups::Related;
+use super::metrics::{HookLabels, KindLabels, Metrics, ReviewLabels};
+use super::review::{self, Decision, Hook, Policy};
+use super::tls::{self, CertFiles};
+
+/// Two objects of at most 1.5 MiB each, JSON-escaped, plus the request around them.
+pub const MAX_BODY_BYTES: usize = 6 * 1024 * 1024;
+const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Bodies larger than this are judged on the blocking pool, so one large review does not
+/// hold up the small ones queued on the same worker.
+const INLINE_BODY_BYTES: usize = 64 * 1024;
+
+/// Where the serving certificate comes from.
+#[derive(Debug, Clone)]
+pub enum TlsSource {
+    /// PEM files, re-read when they change.
+    Files(CertFiles),
+    /// Generate a CA and a certificate for `names` into `dir` (local runs).
+    Generate {
+        dir: std::path::PathBuf,
+        names: Vec<String>,
+    },
+}
+
+pub struct ServeOptions {
+    pub listen: SocketAddr,
+    pub tls: TlsSource,
+    pub policy: Policy,
+    pub lookups: Arc<dyn Related>,
+    /// How often the certificate files are checked for a change.
+    pub reload_every: Duration,
+    /// How long in-flight requests get after SIGTERM before the process exits.
+    pub shutdown_grace: Duration,
+    /// Not ready before this, unless the lookups have synced: the first reviews should not
+    /// all be judged without their related objects.
+    pub lookups_sync_deadline: Duration,
+}
+
+struct Shared {
+    policy: Policy,
+    lookups: Arc<dyn Related>,
+    metrics: Arc<Metrics>,
+    stopping: AtomicBool,
+    started: Instant,
+    sync_deadline: Duration,
+}
+
+type App = Arc<Shared>;
+
+/// Serve until SIGTERM or SIGINT; then stop accepting, let in-flight requests finish (up to
+/// `shutdown_grace`) and return.
+pub async fn run(opts: ServeOptions) -> Result<(), String> {
+    let metrics = Arc::new(Metrics::default());
+    let (files, ca) = match opts.tls {
+        TlsSource::Files(files) => (files, None),
+        TlsSource::Generate { dir, names } => {
+            let dev = tls::write_dev_certs(&dir, &names)?;
+            (dev.files, Some(dev.ca))
+        }
+    };
+    let (loaded, cert_pem, key_pem) = tls::read(&files)?;
+    metrics.set_not_after(loaded.not_after_unix);
+    let rustls = RustlsConfig::from_config(Arc::new(loaded.config));
+    tokio::spawn(tls::keep_fresh(
+        rustls.clone(),
+        files.clone(),
+        (cert_pem, key_pem),
+        metrics.clone(),
+        opts.reload_every,
+    ));
+
+    let shared = Arc::new(Shared {
+        policy: opts.policy,
+        lookups: opts.lookups,
+        metrics,
+        stopping: AtomicBool::new(false),
+        started: Instant::now(),
+        sync_deadline: opts.lookups_sync_deadline,
+    });
+    let handle = axum_server::Handle::<SocketAddr>::new();
+    let acceptor = RustlsAcceptor::new(rustls).handshake_timeout(HANDSHAKE_TIMEOUT);
+    let mut server = axum_server::bind(opts.listen)
+        .acceptor(acceptor)
+        .handle(handle.clone());
+    server
+        .http_builder()
+        .http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT);
+    let app = router(shared.clone());
+    let serving = tokio::spawn(server.serve(app.into_make_service()));
+    let Some(addr) = handle.listening().await else {
+        return Err(match serving.await {
+            Ok(Err(e)) => format!("cannot listen on {}: {e}", opts.listen),
+            _ => format!("cannot listen on {}", opts.listen),
+        });
+    };
+    match &ca {
+        Some(ca) => tracing::info!(
+            address = %addr,
+            ca = %ca.display(),
+            cert = %files.cert.display(),
+            "listening on https://{addr} with a generated self-signed certificate; trust the CA file {}",
+            ca.display()
+        ),
+        None => {
+            tracing::info!(address = %addr, cert = %files.cert.display(), "listening on https://{addr}")
+        }
+    }
+
+    let grace = opts.shutdown_grace;
+    tokio::spawn({
+        let shared = shared.clone();
+        let handle = handle.clone();
+        async move {
+            let signal = terminated().await;
+            shared.stopping.store(true, Ordering::SeqCst);
+            tracing::info!(
+                signal,
+                in_flight_connections = handle.connection_count(),
+                "stopping: no new connections; finishing in-flight requests (at most {} s)",
+                grace.as_secs_f64()
+            );
+            handle.graceful_shutdown(Some(grace));
+        }
+    });
+    match serving.await {
+        Ok(Ok(())) => {
+            tracing::info!("stopped");
+            Ok(())
+        }
+        Ok(Err(e)) => Err(format!("the server failed: {e}")),
+        Err(e) => Err(format!("the server task failed: {e}")),
+    }
+}
+
+/// SIGTERM (the kubelet) or SIGINT (a terminal); the name of the one that came.
+async fn terminated() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
+        (Ok(mut term), Ok(mut int)) => tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = int.recv() => "SIGINT",
+        },
+        // Cannot happen on Unix with a runtime; never stop on it.
+        _ => std::future::pending().await,
+    }
+}
+
+fn router(app: App) -> Router {
+    Router::new()
+        .route("/validate", post(validate))
+        .route("/mutate", post(mutate))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .fallback(|| async {
+            refuse(
+                StatusCode::NOT_FOUND,
+                "no such endpoint: POST /validate or /mutate; GET /healthz, /readyz or /metrics",
+            )
+        })
+        .with_state(app)
+}
+
+async fn readyz(State(app): State<App>) -> Response {
+    if app.stopping.load(Ordering::SeqCst) {
+        return (StatusCode::SERVICE_UNAVAILABLE, "stopping\n").into_response();
+    }
+    if !app.lookups.synced() && app.started.elapsed() < app.sync_deadline {
+        return (StatusCode::SERVICE_UNAVAILABLE, "lookups syncing\n").into_response();
+    }
+    "ok\n".into_response()
+}
+
+async fn metrics(State(app): State<App>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        app.metrics.render(),
+    )
+        .into_response()
+}
+
+async fn validate(State(app): State<App>, headers: HeaderMap, body: Body) -> Response {
+    answer(app, Hook::Validate, &headers, body).await
+}
+
+async fn mutate(State(app): State<App>, headers: HeaderMap, body: Body) -> Response {
+    answer(app, Hook::Mutate, &headers, body).await
+}
+
+fn hook_name(hook: Hook) -> &'static str {
+    match hook {
+        Hook::Validate => "validate",
+        Hook::Mutate => "mutate",
+    }
+}
+
+async fn answer(app: App, hook: Hook, headers: &HeaderMap, body: Body) -> Response {
+    let started = Instant::now();
+    let hook_label = hook_name(hook);
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let refused = |status: StatusCode, decision: &'static str, message: String| {
+        count(&app, hook_label, "unknown", "unknown", decision, started);
+        tracing::warn!(hook = hook_label, status = status.as_u16(), error = %message, "request refused");
+        refuse(status, &message)
+    };
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return refused(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("the body is larger than {MAX_BODY_BYTES} bytes"),
+        );
+    }
+    let limited = http_body_util::Limited::new(body, MAX_BODY_BYTES);
+    let bytes = match tokio::time::timeout(BODY_TIMEOUT, limited.collect()).await {
+        Err(_) => {
+            return refused(
+                StatusCode::REQUEST_TIMEOUT,
+                "timeout",
+                format!(
+                    "the body did not arrive within {} s",
+                    BODY_TIMEOUT.as_secs()
+                ),
+            );
+        }
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
+            return refused(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!("the body is larger than {MAX_BODY_BYTES} bytes"),
+            );
+        }
+        Ok(Err(e)) => {
+            return refused(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                format!("cannot read the body: {e}"),
+            );
+        }
+        Ok(Ok(collected)) => collected.to_bytes(),
+    };
+    let judge = {
+        let app = app.clone();
+        let bytes = bytes.clone();
+        move || {
+            std::panic::catch_unwind(AssertUnwindSafe(|| {
+                review::review(&bytes, hook, &app.policy, app.lookups.as_ref())
+            }))
+        }
+    };
+    let outcome = if bytes.len() > INLINE_BODY_BYTES {
+        tokio::task::spawn_blocking(judge)
+            .await
+            .unwrap_or_else(|e| Err(Box::new(e.to_string())))
+    } else {
+        judge()
+    };
+    match outcome {
+        Ok(Ok((answer, decision))) => {
+            for kind in &decision.lookup_errors {
+                app.metrics
+                    .lookup_errors
+                    .get_or_create(&KindLabels {
+                        kind: (*kind).to_string(),
+                    })
+                    .inc();
+            }
+            count(
+                &app,
+                hook_label,
+                &decision.kind,
+                &decision.operation,
+                decision.outcome,
+                started,
+            );
+            log(hook_label, &decision, &answer, started);
+            json_response(StatusCode::OK, &answer)
+        }
+        Ok(Err(bad)) => refused(StatusCode::BAD_REQUEST, "bad_request", bad.0),
+        Err(_) => {
+            // A bug, not the request's fault: never the reason an object is refused.
+            let uid = serde_json::from_slice::<Value>(&bytes)
+                .ok()
+                .and_then(|v| v.pointer("/request/uid")?.as_str().map(str::to_string))
+                .unwrap_or_default();
+            tracing::error!(
+                hook = hook_label,
+                uid,
+                "internal error judging the review; allowed"
+            );
+            count(
+                &app,
+                hook_label,
+                "unknown",
+                "unknown",
+                "internal_error",
+                started,
+            );
+            json_response(
+                StatusCode::OK,
+                &json!({
+                    "apiVersion": "admission.k8s.io/v1",
+                    "kind": "AdmissionReview",
+                    "response": {
+                        "uid": uid,
+                        "allowed": true,
+                        "warnings": ["redline: internal error; the object was not judged"],
+                    }
+                }),
+            )
+        }
+    }
+}
+
+fn count(
+    app: &App,
+    hook: &'static str,
+    kind: &str,
+    operation: &str,
+    decision: &'static str,
+    started: Instant,
+) {
+    app.metrics
+        .reviews
+        .get_or_create(&ReviewLabels {
+            hook,
+            kind: kind.to_string(),
+            operation: operation.to_string(),
+            decision,
+        })
+        .inc();
+    app.metrics
+        .latency_seconds
+        .get_or_create(&HookLabels { hook })
+        .observe(started.elapsed().as_secs_f64());
+}
+
+fn log(hook: &'static str, d: &Decision, answer: &Value, started: Instant) {
+    let message = answer
+        .pointer("/response/status/message")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let warnings = answer
+        .pointer("/response/warnings")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    tracing::info!(
+        uid = %d.uid,
+        hook,
+        kind = %d.kind,
+        namespace = %d.namespace,
+        name = %d.name,
+        operation = %d.operation,
+        dry_run = d.dry_run,
+        decision = d.outcome,
+        warnings,
+        lookup_errors = d.lookup_errors.len(),
+        duration_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        message,
+        "review"
+    );
+}
+
+fn json_response(status: StatusCode, body: &Value) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn refuse(status: StatusCode, message: &str) -> Response {
+    json_response(
+        status,
+        &json!({ "error": format!("redline: {message}"), "status": status.as_u16() }),
+    )
+}
