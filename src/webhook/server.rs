@@ -105,7 +105,10 @@ pub async fn run(opts: ServeOptions) -> Result<(), String> {
         sync_deadline: opts.lookups_sync_deadline,
     });
     let handle = axum_server::Handle::<SocketAddr>::new();
-    let acceptor = RustlsAcceptor::new(rustls).handshake_timeout(HANDSHAKE_TIMEOUT);
+    let acceptor = Gate {
+        inner: RustlsAcceptor::new(rustls).handshake_timeout(HANDSHAKE_TIMEOUT),
+        shared: shared.clone(),
+    };
     let mut server = axum_server::bind(opts.listen)
         .acceptor(acceptor)
         .handle(handle.clone());
@@ -141,14 +144,20 @@ pub async fn run(opts: ServeOptions) -> Result<(), String> {
         let handle = handle.clone();
         async move {
             let signal = terminated().await;
+            // No new connections from now on; connections already accepted get to send
+            // their request (a handshake under way, a request on its way) and are answered
+            // with `Connection: close`. Then hyper's graceful shutdown closes the idle ones
+            // and lets the in-flight ones finish.
             shared.stopping.store(true, Ordering::SeqCst);
             tracing::info!(
                 signal,
-                in_flight_connections = handle.connection_count(),
+                connections = handle.connection_count(),
                 "stopping: no new connections; finishing in-flight requests (at most {} s)",
                 grace.as_secs_f64()
             );
-            handle.graceful_shutdown(Some(grace));
+            let drain = DRAIN.min(grace);
+            tokio::time::sleep(drain).await;
+            handle.graceful_shutdown(Some(grace.saturating_sub(drain)));
         }
     });
     match serving.await {
@@ -177,6 +186,60 @@ async fn terminated() -> &'static str {
     }
 }
 
+/// After SIGTERM, how long connections accepted before it get to deliver their request
+/// before idle ones are closed.
+const DRAIN: Duration = Duration::from_secs(1);
+
+/// Refuses new connections once stopping (the client sees a failed connect, which it may
+/// retry elsewhere, never a request dropped half-way); otherwise the TLS acceptor.
+#[derive(Clone)]
+struct Gate<A> {
+    inner: A,
+    shared: App,
+}
+
+impl<A, I, S> axum_server::accept::Accept<I, S> for Gate<A>
+where
+    A: axum_server::accept::Accept<I, S>,
+    A::Future: Send + 'static,
+    A::Stream: Send + 'static,
+    A::Service: Send + 'static,
+{
+    type Stream = A::Stream;
+    type Service = A::Service;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = std::io::Result<(A::Stream, A::Service)>> + Send>,
+    >;
+
+    fn accept(&self, stream: I, service: S) -> Self::Future {
+        if self.shared.stopping.load(Ordering::SeqCst) {
+            drop(stream);
+            return Box::pin(std::future::ready(Err(std::io::Error::other(
+                "stopping: new connections refused",
+            ))));
+        }
+        Box::pin(self.inner.accept(stream, service))
+    }
+}
+
+/// While stopping, HTTP/1.1 answers carry `Connection: close`, so keep-alive connections
+/// end after their current request instead of being cut between two.
+async fn close_when_stopping(
+    State(app): State<App>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let http1 = request.version() <= axum::http::Version::HTTP_11;
+    let mut response = next.run(request).await;
+    if http1 && app.stopping.load(Ordering::SeqCst) {
+        response.headers_mut().insert(
+            header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+    }
+    response
+}
+
 fn router(app: App) -> Router {
     Router::new()
         .route("/validate", post(validate))
@@ -190,6 +253,10 @@ fn router(app: App) -> Router {
                 "no such endpoint: POST /validate or /mutate; GET /healthz, /readyz or /metrics",
             )
         })
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            close_when_stopping,
+        ))
         .with_state(app)
 }
 

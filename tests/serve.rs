@@ -1,0 +1,612 @@
+//! `redline serve` end to end: the real binary on a loopback port, spoken to over real TLS by
+//! a rustls client (reqwest with ring), as the API server would. Lookups are tested against
+//! a *fake* API server (an axum app in this test that answers list and watch requests from
+//! fixed objects), not a real cluster.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+use common::{BIN, scratch};
+
+fn provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// A running `redline serve`, killed when dropped.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+    ca: PathBuf,
+    logs: Arc<Mutex<Vec<String>>>,
+}
+
+impl Server {
+    /// Start with a generated certificate in `dir` unless `args` names one (then `ca` is
+    /// the CA to trust).
+    fn start(dir: &Path, args: &[&str], env: &[(&str, &str)], ca: Option<&Path>) -> Server {
+        provider();
+        let mut cmd = Command::new(BIN);
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
+            .args(["--cert-dir", dir.join("dev").to_str().unwrap()])
+            .args(args)
+            .env_remove("KUBERNETES_SERVICE_HOST")
+            .env("KUBECONFIG", dir.join("no-kubeconfig"))
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let stdout = child.stdout.take().unwrap();
+        let sink = logs.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let addr = loop {
+            let found = logs.lock().unwrap().iter().find_map(|l| {
+                let v: Value = serde_json::from_str(l).ok()?;
+                v.get("address")?.as_str()?.parse::<SocketAddr>().ok()
+            });
+            if let Some(a) = found {
+                break a;
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                let mut err = String::new();
+                std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).ok();
+                panic!(
+                    "serve exited ({status}) before listening: {err} {:?}",
+                    logs.lock().unwrap()
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "serve did not listen: {:?}",
+                logs.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let ca = ca
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| dir.join("dev/ca.crt"));
+        Server {
+            child,
+            addr,
+            ca,
+            logs,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("https://localhost:{}{path}", self.addr.port())
+    }
+
+    /// A client that trusts only the server's CA (and `extra` CAs).
+    fn client_with(&self, extra: &[&Path], builder: reqwest::ClientBuilder) -> reqwest::Client {
+        let certs = std::iter::once(self.ca.as_path())
+            .chain(extra.iter().copied())
+            .map(|p| reqwest::Certificate::from_pem(&std::fs::read(p).unwrap()).unwrap());
+        builder
+            .tls_certs_only(certs)
+            .resolve("localhost", self.addr)
+            .timeout(Duration::from_secs(20))
+            .build()
+            .unwrap()
+    }
+
+    fn client(&self) -> reqwest::Client {
+        self.client_with(&[], reqwest::Client::builder())
+    }
+
+    fn logs(&self) -> Vec<Value> {
+        self.logs
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+
+    fn pid(&self) -> i32 {
+        i32::try_from(self.child.id()).unwrap()
+    }
+
+    /// SIGTERM, then the exit status and how long it took.
+    fn terminate(&mut self) -> (std::process::ExitStatus, Duration) {
+        let sent = Instant::now();
+        // SAFETY: kill(2) on our own child's pid.
+        assert_eq!(unsafe { libc::kill(self.pid(), libc::SIGTERM) }, 0);
+        let deadline = sent + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return (status, sent.elapsed());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "serve did not exit after SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A StatefulSet running redis-server with `maxmemory` under a 1Gi limit, no readiness or
+/// startup probe, a 1 s liveness timeout.
+fn statefulset(maxmemory: &str) -> Value {
+    json!({
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": "cache", "namespace": "web", "annotations": {"team": "a/b"}},
+        "spec": {
+            "serviceName": "cache",
+            "replicas": 1,
+            "selector": {"matchLabels": {"app": "cache"}},
+            "template": {
+                "metadata": {"labels": {"app": "cache"}},
+                "spec": {"containers": [{
+                    "name": "redis",
+                    "image": "redis:7.2",
+                    "args": ["--maxmemory", maxmemory, "--save", "", "--appendonly", "no",
+                             "--requirepass", "$(REDIS_PASSWORD)"],
+                    "env": [{"name": "REDIS_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "cache", "key": "password"}}}],
+                    "resources": {"requests": {"memory": "1Gi"}, "limits": {"memory": "1Gi"}},
+                    "livenessProbe": {"tcpSocket": {"port": 6379}}
+                }]}
+            }
+        }
+    })
+}
+
+fn review(uid: &str, operation: &str, object: &Value) -> Value {
+    let kind = object["kind"].as_str().unwrap();
+    let api_version = object["apiVersion"].as_str().unwrap();
+    let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+    json!({
+        "apiVersion": "admission.k8s.io/v1",
+        "kind": "AdmissionReview",
+        "request": {
+            "uid": uid,
+            "kind": {"group": group, "version": version, "kind": kind},
+            "resource": {"group": group, "version": version, "resource": format!("{}s", kind.to_lowercase())},
+            "name": object["metadata"]["name"],
+            "namespace": object["metadata"]["namespace"],
+            "operation": operation,
+            "userInfo": {"username": "admin"},
+            "object": object,
+            "dryRun": false
+        }
+    })
+}
+
+async fn post(client: &reqwest::Client, url: &str, body: &Value) -> Value {
+    let r = client.post(url).json(body).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
+fn tokio() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn validate_denies_and_warns_over_tls_echoing_the_uid() {
+    let dir = scratch("serve-validate");
+    let server = Server::start(&dir, &["--lookups", "off"], &[], None);
+    tokio().block_on(async {
+        let client = server.client();
+        let url = server.url("/validate");
+        let denied = post(&client, &url, &review("uid-deny-1", "CREATE", &statefulset("1gb"))).await;
+        assert_eq!(denied["apiVersion"], "admission.k8s.io/v1");
+        assert_eq!(denied["response"]["uid"], "uid-deny-1");
+        assert_eq!(denied["response"]["allowed"], false);
+        let message = denied["response"]["status"]["message"].as_str().unwrap();
+        for part in [
+            "[redis-maxmemory-headroom]",
+            "/spec/template/spec/containers/0/args/1",
+            "Fix: set maxmemory",
+        ] {
+            assert!(message.contains(part), "{part} not in {message}");
+        }
+
+        let warned = post(&client, &url, &review("uid-warn-2", "CREATE", &statefulset("600mb"))).await;
+        assert_eq!(warned["response"]["uid"], "uid-warn-2");
+        assert_eq!(warned["response"]["allowed"], true);
+        let warnings = warned["response"]["warnings"].as_array().unwrap();
+        assert!(!warnings.is_empty());
+
+        // The JSON log carries each review's uid and decision.
+        let logs = server.logs();
+        let line = |uid: &str| {
+            logs.iter()
+                .find(|l| l["uid"] == uid)
+                .unwrap_or_else(|| panic!("no log line for {uid}: {logs:?}"))
+                .clone()
+        };
+        assert_eq!(line("uid-deny-1")["decision"], "denied");
+        assert_eq!(line("uid-warn-2")["decision"], "warned");
+        assert_eq!(line("uid-warn-2")["kind"], "StatefulSet");
+
+        let metrics = client
+            .get(server.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        for series in [
+            r#"redline_admission_reviews_total{hook="validate",kind="StatefulSet",operation="CREATE",decision="denied"} 1"#,
+            r#"redline_admission_reviews_total{hook="validate",kind="StatefulSet",operation="CREATE",decision="warned"} 1"#,
+            r#"redline_admission_review_duration_seconds_count{hook="validate"} 2"#,
+        ] {
+            assert!(metrics.contains(series), "{series} not in\n{metrics}");
+        }
+        let expiry: f64 = metrics
+            .lines()
+            .find_map(|l| l.strip_prefix("redline_tls_certificate_expiry_seconds "))
+            .unwrap()
+            .parse()
+            .unwrap();
+        // The generated certificate is valid 30 days.
+        assert!((29.0 * 86_400.0..=30.0 * 86_400.0).contains(&expiry), "{expiry}");
+    });
+}
+
+#[test]
+fn mutate_patch_is_base64_applies_and_a_patched_object_gets_none() {
+    let dir = scratch("serve-mutate");
+    let server = Server::start(&dir, &["--lookups", "off"], &[], None);
+    tokio().block_on(async {
+        let client = server.client();
+        let url = server.url("/mutate");
+        let object = statefulset("600mb");
+        let r = client
+            .post(&url)
+            .json(&review("uid-m-1", "CREATE", &object))
+            .send()
+            .await
+            .unwrap();
+        // The raw bytes: the patch is a base64 string (kube-rs#1781), not a number array.
+        let raw: Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+        let response = &raw["response"];
+        assert_eq!(response["uid"], "uid-m-1");
+        assert_eq!(response["allowed"], true);
+        assert_eq!(response["patchType"], "JSONPatch");
+        let encoded = response["patch"].as_str().expect("patch is a string");
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .unwrap();
+        let patch: json_patch::Patch = serde_json::from_slice(&bytes).unwrap();
+        let mut patched = object.clone();
+        json_patch::patch(&mut patched, &patch).unwrap();
+        // Probes added, the user's annotation kept next to redline's record.
+        let container = &patched["spec"]["template"]["spec"]["containers"][0];
+        assert!(container.get("readinessProbe").is_some(), "{patched}");
+        assert_eq!(patched["metadata"]["annotations"]["team"], "a/b");
+        assert!(
+            patched["metadata"]["annotations"]["redline.dev/mutated"]
+                .as_str()
+                .unwrap()
+                .contains("redis-readiness-probe-missing")
+        );
+        // Nothing the user wrote was removed.
+        assert!(
+            patch
+                .0
+                .iter()
+                .all(|op| !matches!(op, json_patch::PatchOperation::Remove(_)))
+        );
+
+        let again = post(&client, &url, &review("uid-m-2", "CREATE", &patched)).await;
+        assert_eq!(again["response"]["allowed"], true);
+        assert!(again["response"].get("patch").is_none(), "{again}");
+    });
+}
+
+#[test]
+fn bad_requests_get_4xx_and_the_server_stays_healthy() {
+    let dir = scratch("serve-bad");
+    let server = Server::start(&dir, &["--lookups", "off"], &[], None);
+    tokio().block_on(async {
+        let client = server.client();
+        let url = server.url("/validate");
+        let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+            ("empty body", Vec::new(), "not JSON"),
+            ("not JSON", b"kind: AdmissionReview".to_vec(), "not JSON"),
+            (
+                "wrong kind",
+                br#"{"apiVersion":"v1","kind":"ConfigMap"}"#.to_vec(),
+                "expected an AdmissionReview",
+            ),
+            (
+                "v1beta1",
+                br#"{"apiVersion":"admission.k8s.io/v1beta1","kind":"AdmissionReview","request":{}}"#
+                    .to_vec(),
+                "admission.k8s.io/v1",
+            ),
+            (
+                "no request",
+                br#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}"#.to_vec(),
+                "no `request`",
+            ),
+        ];
+        for (what, body, expected) in cases {
+            let r = client
+                .post(&url)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 400, "{what}");
+            let v: Value = r.json().await.unwrap();
+            let error = v["error"].as_str().unwrap();
+            assert!(error.contains(expected), "{what}: {error}");
+        }
+
+        // 8 MiB, declared: refused before it is read.
+        let big = vec![b' '; 8 * 1024 * 1024];
+        let r = client.post(&url).body(big.clone()).send().await.unwrap();
+        assert_eq!(r.status(), 413);
+        // 8 MiB, streamed without a length: refused once 6 MiB have arrived.
+        let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+            big.chunks(64 * 1024).map(|c| Ok(c.to_vec())).collect();
+        let r = client
+            .post(&url)
+            .body(reqwest::Body::wrap_stream(futures::stream::iter(chunks)))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 413);
+
+        let r = client.get(server.url("/nope")).send().await.unwrap();
+        assert_eq!(r.status(), 404);
+        let r = client.get(&url).send().await.unwrap();
+        assert_eq!(r.status(), 405);
+
+        // Still healthy, still judging.
+        let r = client.get(server.url("/healthz")).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let ok = post(&client, &url, &review("uid-after", "CREATE", &statefulset("1gb"))).await;
+        assert_eq!(ok["response"]["uid"], "uid-after");
+        let metrics = client
+            .get(server.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(metrics.contains(r#"decision="bad_request"} 5"#), "{metrics}");
+        assert!(metrics.contains(r#"decision="too_large"} 2"#), "{metrics}");
+    });
+}
+
+/// Write a generated pair (CA trusted by the test) as PEM files; the CA's path.
+fn write_pair(dir: &Path, tag: &str) -> (PathBuf, redline::webhook::tls::Generated) {
+    provider();
+    let names = ["localhost".to_string(), "127.0.0.1".to_string()];
+    let g = redline::webhook::tls::generate(&names, 10, 10).unwrap();
+    let ca = dir.join(format!("ca-{tag}.crt"));
+    std::fs::write(&ca, &g.ca_cert_pem).unwrap();
+    (ca, g)
+}
+
+fn leaf_der(pem: &str) -> Vec<u8> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    CertificateDer::from_pem_slice(pem.as_bytes())
+        .unwrap()
+        .to_vec()
+}
+
+#[test]
+fn certificate_rotation_while_requests_run_fails_no_handshake() {
+    let dir = scratch("serve-rotate");
+    let (ca_a, a) = write_pair(&dir, "a");
+    let (ca_b, b) = write_pair(&dir, "b");
+    let (cert, key) = (dir.join("tls.crt"), dir.join("tls.key"));
+    std::fs::write(&cert, &a.cert_pem).unwrap();
+    std::fs::write(&key, &a.key_pem).unwrap();
+    let server = Server::start(
+        &dir,
+        &[
+            "--lookups",
+            "off",
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+            "--tls-reload-seconds",
+            "1",
+        ],
+        &[],
+        Some(&ca_a),
+    );
+    // A new connection, so a new handshake, for every request.
+    let client = server.client_with(
+        &[&ca_b],
+        reqwest::Client::builder()
+            .pool_max_idle_per_host(0)
+            .tls_info(true),
+    );
+    let (a_der, b_der) = (leaf_der(&a.cert_pem), leaf_der(&b.cert_pem));
+    tokio().block_on(async {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut loops = Vec::new();
+        for i in 0..4 {
+            let client = client.clone();
+            let url = server.url("/validate");
+            let stop = stop.clone();
+            loops.push(tokio::spawn(async move {
+                let mut served: Vec<Vec<u8>> = Vec::new();
+                let mut failures: Vec<String> = Vec::new();
+                let mut n = 0;
+                while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    n += 1;
+                    let body = review(&format!("rot-{i}-{n}"), "CREATE", &statefulset("600mb"));
+                    match client.post(&url).json(&body).send().await {
+                        Ok(r) if r.status() == 200 => {
+                            let peer = r
+                                .extensions()
+                                .get::<reqwest::tls::TlsInfo>()
+                                .and_then(|t| t.peer_certificate())
+                                .map(<[u8]>::to_vec)
+                                .unwrap_or_default();
+                            served.push(peer);
+                        }
+                        Ok(r) => failures.push(format!("status {}", r.status())),
+                        Err(e) => failures.push(format!("{e:?}")),
+                    }
+                }
+                (served, failures)
+            }));
+        }
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        // Half a rotation: the new certificate next to the old key. It must not be served
+        // (it does not load), and nothing may fail meanwhile.
+        std::fs::write(&cert, &b.cert_pem).unwrap();
+        tokio::time::sleep(Duration::from_millis(1600)).await;
+        std::fs::write(&key, &b.key_pem).unwrap();
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let mut served = Vec::new();
+        for l in loops {
+            let (s, failures) = l.await.unwrap();
+            assert!(
+                failures.is_empty(),
+                "requests failed during rotation: {failures:?}"
+            );
+            served.extend(s);
+        }
+        assert!(served.len() > 20, "only {} requests", served.len());
+        assert!(served.iter().all(|c| *c == a_der || *c == b_der));
+        assert_eq!(served.first(), Some(&a_der));
+        assert_eq!(served.last(), Some(&b_der), "the new certificate is served");
+
+        let metrics = client
+            .get(server.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            metrics.contains(r#"redline_tls_reloads_total{result="ok"} 1"#),
+            "{metrics}"
+        );
+        assert!(
+            metrics.contains(r#"redline_tls_reloads_total{result="error"} 1"#),
+            "{metrics}"
+        );
+    });
+    assert!(
+        server
+            .logs()
+            .iter()
+            .any(|l| l["message"] == "serving a new certificate")
+    );
+}
+
+#[test]
+fn sigterm_finishes_in_flight_reviews_and_exits_within_ten_seconds() {
+    let dir = scratch("serve-sigterm");
+    let mut server = Server::start(&dir, &["--lookups", "off"], &[], None);
+    let client = server.client();
+    let fresh = server.client_with(&[], reqwest::Client::builder().pool_max_idle_per_host(0));
+    let rt = tokio();
+    let url = server.url("/validate");
+    // Reviews whose bodies arrive slowly: in flight when the signal comes.
+    let slow: Vec<_> = (0..3)
+        .map(|i| {
+            let body =
+                serde_json::to_vec(&review(&format!("slow-{i}"), "CREATE", &statefulset("1gb")))
+                    .unwrap();
+            let chunks: Vec<Vec<u8>> = body
+                .chunks(body.len() / 8 + 1)
+                .map(<[u8]>::to_vec)
+                .collect();
+            let stream = futures::stream::unfold(chunks.into_iter(), |mut it| async move {
+                let next = it.next()?;
+                tokio::time::sleep(Duration::from_millis(250)).await;
+                Some((Ok::<_, std::io::Error>(next), it))
+            });
+            let request = client
+                .post(&url)
+                .header("content-type", "application/json")
+                .body(reqwest::Body::wrap_stream(stream));
+            rt.spawn(async move {
+                let r = request.send().await.map_err(|e| format!("{e:?}"))?;
+                let status = r.status();
+                let v: Value = r.json().await.map_err(|e| format!("{e:?}"))?;
+                Ok::<_, String>((status, v))
+            })
+        })
+        .collect();
+    // Fast reviews on fresh connections, before and after the signal: each is answered, or
+    // its connection is refused (a connect error the client can retry); none is cut off
+    // after the server took it.
+    let fast = {
+        let url = url.clone();
+        rt.spawn(async move {
+            let (mut ok, mut refused, mut dropped) = (0, 0, Vec::new());
+            let deadline = Instant::now() + Duration::from_secs(4);
+            while Instant::now() < deadline {
+                let body = review("fast", "CREATE", &statefulset("600mb"));
+                match fresh.post(&url).json(&body).send().await {
+                    Ok(r) if r.status() == 200 => ok += 1,
+                    Err(e) if e.is_connect() => refused += 1,
+                    other => dropped.push(format!("{other:?}")),
+                }
+            }
+            (ok, refused, dropped)
+        })
+    };
+    std::thread::sleep(Duration::from_millis(700));
+    let (status, took) = server.terminate();
+    assert!(status.success(), "{status}");
+    assert!(took < Duration::from_secs(10), "exit took {took:?}");
+    rt.block_on(async {
+        for (i, s) in slow.into_iter().enumerate() {
+            let (status, v) = s
+                .await
+                .unwrap()
+                .unwrap_or_else(|e| panic!("slow-{i} dropped: {e}"));
+            assert_eq!(status, 200);
+            assert_eq!(v["response"]["uid"], format!("slow-{i}"));
+            assert_eq!(v["response"]["allowed"], false);
+        }
+        let (ok, refused, dropped) = fast.await.unwrap();
+        assert!(ok > 0 && refused > 0, "{ok} answered, {refused} refused");
+        assert!(dropped.is_empty(), "{dropped:?}");
+    });
+    let logs = server.logs();
+    assert!(logs.iter().any(|l| l["signal"] == "SIGTERM"), "{logs:?}");
+    assert!(logs.iter().any(|l| l["message"] == "stopped"), "{logs:?}");
+}
