@@ -143,6 +143,15 @@ struct ServeArgs {
         value_name = "WHEN"
     )]
     lookups: LookupsWhen,
+    /// Seconds `/readyz` waits for the lookups' caches to sync before it reports ready
+    /// anyway (reviews then warn that they were judged without related objects).
+    #[arg(
+        long,
+        env = "REDLINE_LOOKUPS_SYNC_SECONDS",
+        default_value_t = 10,
+        value_name = "SECONDS"
+    )]
+    lookups_sync_seconds: u64,
     /// Deny an UPDATE only for errors its old object did not already have (a legacy object
     /// can still be scaled or relabelled).
     #[arg(long, env = "REDLINE_ALLOW_LEGACY_UPDATES")]
@@ -415,7 +424,7 @@ fn serve(args: ServeArgs) -> ExitCode {
             lookups: related,
             reload_every: Duration::from_secs(args.tls_reload_seconds.max(1)),
             shutdown_grace: Duration::from_secs(args.shutdown_grace_seconds),
-            lookups_sync_deadline: Duration::from_secs(10),
+            lookups_sync_deadline: Duration::from_secs(args.lookups_sync_seconds),
         })
         .await
     });

@@ -610,3 +610,293 @@ fn sigterm_finishes_in_flight_reviews_and_exits_within_ten_seconds() {
     assert!(logs.iter().any(|l| l["signal"] == "SIGTERM"), "{logs:?}");
     assert!(logs.iter().any(|l| l["message"] == "stopped"), "{logs:?}");
 }
+
+/// The fake API server: answers list requests from fixed objects, holds watch requests open
+/// without events, serves discovery for the KubeBlocks groups, fails what it is told to,
+/// and records every request.
+mod fake_api {
+    use std::collections::BTreeMap;
+    use std::sync::{Arc, Mutex};
+
+    use axum::extract::{Request, State};
+    use axum::http::StatusCode;
+    use axum::response::{IntoResponse, Response};
+    use serde_json::{Value, json};
+
+    #[derive(Default)]
+    pub struct Fake {
+        /// Collection path (`/api/v1/configmaps`) → items.
+        pub lists: BTreeMap<String, Vec<Value>>,
+        /// Paths answered 500.
+        pub failing: Vec<String>,
+        pub seen: Mutex<Vec<String>>,
+    }
+
+    pub async fn start(fake: Fake) -> (std::net::SocketAddr, Arc<Fake>) {
+        let fake = Arc::new(fake);
+        let app = axum::Router::new()
+            .fallback(answer)
+            .with_state(fake.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (addr, fake)
+    }
+
+    fn discovery(path: &str) -> Option<Value> {
+        let group = |name: &str, version: &str| {
+            json!({"name": name,
+                   "versions": [{"groupVersion": format!("{name}/{version}"), "version": version}],
+                   "preferredVersion": {"groupVersion": format!("{name}/{version}"), "version": version}})
+        };
+        let resources = |gv: &str, plural: &str, kind: &str| {
+            json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv,
+                   "resources": [{"name": plural, "singularName": kind.to_lowercase(),
+                                  "namespaced": true, "kind": kind,
+                                  "verbs": ["get", "list", "watch"]}]})
+        };
+        Some(match path {
+            "/apis" => json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": [
+                group("apps.kubeblocks.io", "v1"),
+                group("parameters.kubeblocks.io", "v1alpha1")]}),
+            "/apis/apps.kubeblocks.io/v1" => {
+                resources("apps.kubeblocks.io/v1", "clusters", "Cluster")
+            }
+            "/apis/parameters.kubeblocks.io/v1alpha1" => resources(
+                "parameters.kubeblocks.io/v1alpha1",
+                "componentparameters",
+                "ComponentParameter",
+            ),
+            _ => return None,
+        })
+    }
+
+    fn json_body(v: &Value) -> Response {
+        ([("content-type", "application/json")], v.to_string()).into_response()
+    }
+
+    async fn answer(State(fake): State<Arc<Fake>>, request: Request) -> Response {
+        let path = request.uri().path().to_string();
+        let query = request.uri().query().unwrap_or("").to_string();
+        fake.seen.lock().unwrap().push(format!("{path}?{query}"));
+        if fake.failing.contains(&path) {
+            return (StatusCode::INTERNAL_SERVER_ERROR, "fake failure").into_response();
+        }
+        if let Some(d) = discovery(&path) {
+            return json_body(&d);
+        }
+        let Some(items) = fake.lists.get(&path) else {
+            return (StatusCode::NOT_FOUND, "not served by the fake").into_response();
+        };
+        if query
+            .split('&')
+            .any(|kv| kv == "watch=true" || kv == "watch=1")
+        {
+            // A watch with nothing to report: held open.
+            let never = futures::stream::pending::<Result<Vec<u8>, std::io::Error>>();
+            return axum::body::Body::from_stream(never).into_response();
+        }
+        json_body(&json!({"apiVersion": "v1", "kind": "List",
+                          "metadata": {"resourceVersion": "7"}, "items": items}))
+    }
+}
+
+fn yaml_objects(path: &str) -> Vec<Value> {
+    let text = std::fs::read_to_string(common::root().join(path)).unwrap();
+    text.split("\n---\n")
+        .map(|doc| yaml_serde::from_str::<Value>(doc).unwrap())
+        .collect()
+}
+
+fn of_kind(objects: &[Value], kind: &str) -> Value {
+    objects.iter().find(|o| o["kind"] == kind).unwrap().clone()
+}
+
+#[test]
+fn lookups_judge_objects_with_their_relatives_from_a_fake_api_server() {
+    let dir = scratch("serve-lookups");
+    let workload = yaml_objects("examples/statefulset-configmap.yaml");
+    let seed = yaml_objects("examples/kubeblocks-seed-incident.yaml");
+    let (config_map, statefulset) = (
+        of_kind(&workload, "ConfigMap"),
+        of_kind(&workload, "StatefulSet"),
+    );
+    let (mut cluster, reconfigure) = (of_kind(&seed, "Cluster"), of_kind(&seed, "OpsRequest"));
+    cluster["status"] = json!({"phase": "Updating"});
+    let rt = tokio();
+    let (addr, fake) = rt.block_on(fake_api::start(fake_api::Fake {
+        lists: [
+            ("/api/v1/configmaps", vec![config_map.clone()]),
+            ("/apis/apps/v1/statefulsets", vec![statefulset.clone()]),
+            ("/apis/apps/v1/deployments", vec![]),
+            ("/apis/apps.kubeblocks.io/v1/clusters", vec![cluster]),
+            (
+                "/apis/parameters.kubeblocks.io/v1alpha1/componentparameters",
+                vec![],
+            ),
+        ]
+        .into_iter()
+        .map(|(p, items)| (p.to_string(), items))
+        .collect(),
+        failing: vec!["/apis/policy/v1/poddisruptionbudgets".into()],
+        ..Default::default()
+    }));
+    let kubeconfig = dir.join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: http://{addr}\n\
+             users:\n- name: test\n  user:\n    token: fake-token\ncontexts:\n- name: fake\n  context:\n    cluster: fake\n    user: test\n\
+             current-context: fake\n"
+        ),
+    )
+    .unwrap();
+    let server = Server::start(
+        &dir,
+        &["--lookups", "on", "--lookups-sync-seconds", "3"],
+        &[("KUBECONFIG", kubeconfig.to_str().unwrap())],
+        None,
+    );
+    rt.block_on(async {
+        let client = server.client();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while client
+            .get(server.url("/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            != 200
+        {
+            assert!(
+                Instant::now() < deadline,
+                "never ready: {:?}",
+                server.logs()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let requests_before = fake.seen.lock().unwrap().len();
+        let url = server.url("/validate");
+        let message = |v: &Value| {
+            v["response"]["status"]["message"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        };
+
+        // The seed incident: maxmemory = the limit, set through an OpsRequest. Judged alone,
+        // the limit is unknown; with its Cluster from the cache, it is refused.
+        let r = post(&client, &url, &review("kb-1", "CREATE", &reconfigure)).await;
+        assert_eq!(r["response"]["allowed"], false, "{r}");
+        assert!(message(&r).contains("[redis-maxmemory-headroom]"), "{r}");
+
+        // A StatefulSet whose mounted ConfigMap sets maxmemory 1gb under a 1Gi limit: the
+        // line is in the ConfigMap, named in the message.
+        let r = post(&client, &url, &review("sts-1", "UPDATE", &statefulset)).await;
+        assert_eq!(r["response"]["allowed"], false, "{r}");
+        assert!(
+            message(&r).contains(
+                "[redis-maxmemory-headroom] ConfigMap cache/redis-config /data/redis.conf"
+            ),
+            "{r}"
+        );
+        // PodDisruptionBudgets could not be listed: allowed to go on, with a warning.
+        let warnings = r["response"]["warnings"].to_string();
+        assert!(
+            warnings.contains("judged without related objects (PodDisruptionBudget"),
+            "{warnings}"
+        );
+
+        // The reverse: the ConfigMap, judged with the StatefulSet that mounts it.
+        let r = post(&client, &url, &review("cm-1", "UPDATE", &config_map)).await;
+        assert_eq!(r["response"]["allowed"], false, "{r}");
+        assert!(message(&r).contains("[redis-maxmemory-headroom]"), "{r}");
+
+        // An operation on a Cluster that is not Running, from its status in the cache.
+        let scale = json!({"apiVersion": "operations.kubeblocks.io/v1alpha1", "kind": "OpsRequest",
+            "metadata": {"name": "restart", "namespace": "default"},
+            "spec": {"clusterName": "redis-prod", "type": "HorizontalScaling"}});
+        let r = post(&client, &url, &review("ops-2", "CREATE", &scale)).await;
+        assert_eq!(r["response"]["allowed"], false, "{r}");
+        assert!(
+            message(&r).contains("[kubeblocks-ops-while-unstable]"),
+            "{r}"
+        );
+        assert!(message(&r).contains("Updating"), "{r}");
+
+        // Reviews read the caches: no request reached the API server for them (the
+        // failing PodDisruptionBudget list is retried by its watcher on its own).
+        let seen = fake.seen.lock().unwrap().clone();
+        let during: Vec<&String> = seen[requests_before..]
+            .iter()
+            .filter(|p| !p.starts_with("/apis/policy/"))
+            .collect();
+        assert!(during.is_empty(), "requests per review: {during:?}");
+        assert!(
+            seen.iter()
+                .any(|p| p.starts_with("/api/v1/configmaps?") && p.contains("watch=true"))
+        );
+
+        let metrics = client
+            .get(server.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            metrics.contains(r#"redline_lookup_errors_total{kind="PodDisruptionBudget"} 1"#),
+            "{metrics}"
+        );
+    });
+}
+
+#[test]
+fn lookups_on_without_a_cluster_configuration_refuses_to_start() {
+    let dir = scratch("serve-lookups-on");
+    let out = Command::new(BIN)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--lookups",
+            "on",
+            "--log-format",
+            "json",
+        ])
+        .env_remove("KUBERNETES_SERVICE_HOST")
+        .env("KUBECONFIG", dir.join("missing"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--lookups on, but no cluster configuration"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unusable_certificate_files_stop_start_up_naming_the_file() {
+    let dir = scratch("serve-badcert");
+    let (_, a) = write_pair(&dir, "a");
+    let (_, b) = write_pair(&dir, "b");
+    std::fs::write(dir.join("a.crt"), &a.cert_pem).unwrap();
+    std::fs::write(dir.join("b.key"), &b.key_pem).unwrap();
+    for (cert, key, expected) in [
+        ("a.crt", "b.key", "do not make a pair"),
+        ("missing.crt", "b.key", "cannot read missing.crt"),
+        ("b.key", "b.key", "no CERTIFICATE"),
+    ] {
+        let out = Command::new(BIN)
+            .current_dir(&dir)
+            .args(["serve", "--listen", "127.0.0.1:0", "--lookups", "off"])
+            .args(["--tls-cert", cert, "--tls-key", key])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{cert} {key}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(expected), "{cert} {key}: {err}");
+    }
+}

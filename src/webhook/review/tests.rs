@@ -262,3 +262,56 @@ fn bad_bodies_are_400_messages_not_panics() {
     );
     assert!(err.is_err(), "{err:?}");
 }
+
+/// Answers every lookup with the objects it was given.
+struct Cluster(Vec<Value>);
+
+impl crate::webhook::lookups::Related for Cluster {
+    fn find(
+        &self,
+        _: &str,
+        _: &crate::webhook::lookups::Want,
+    ) -> Result<Vec<Value>, crate::webhook::lookups::LookupError> {
+        Ok(self.0.clone())
+    }
+}
+
+#[test]
+fn an_operation_is_judged_against_the_cluster_the_lookups_find() {
+    // The seed incident: maxmemory set to the 32Gi limit through an OpsRequest.
+    let ops = json!({"apiVersion": "operations.kubeblocks.io/v1alpha1", "kind": "OpsRequest",
+        "metadata": {"name": "mm", "namespace": "default"},
+        "spec": {"clusterName": "redis-prod", "type": "Reconfiguring",
+                 "reconfigures": [{"componentName": "redis",
+                                   "parameters": [{"key": "maxmemory", "value": "34359738368"}]}]}});
+    let cluster = json!({"apiVersion": "apps.kubeblocks.io/v1", "kind": "Cluster",
+        "metadata": {"name": "redis-prod", "namespace": "default"},
+        "spec": {"clusterDef": "redis", "topology": "replication", "componentSpecs": [
+            {"name": "redis", "replicas": 2, "resources": {
+                "requests": {"memory": "16Gi"}, "limits": {"memory": "32Gi"}}}]},
+        "status": {"phase": "Running"}});
+    let body = request("CREATE", &ops, None);
+    let alone = review(&body, Hook::Validate, &Policy::default(), &Offline)
+        .unwrap()
+        .0;
+    assert_eq!(alone["response"]["allowed"], true, "{alone}");
+    let (with_cluster, decision) = review(
+        &body,
+        Hook::Validate,
+        &Policy::default(),
+        &Cluster(vec![cluster]),
+    )
+    .unwrap();
+    assert_eq!(with_cluster["response"]["allowed"], false, "{with_cluster}");
+    let message = with_cluster["response"]["status"]["message"]
+        .as_str()
+        .unwrap();
+    assert!(message.contains("[redis-maxmemory-headroom]"), "{message}");
+    assert!(decision.lookup_errors.is_empty());
+    // Findings about the Cluster alone (its request/limit ratio) are not this review's.
+    assert!(
+        !with_cluster
+            .to_string()
+            .contains("redis-memory-request-ratio")
+    );
+}
