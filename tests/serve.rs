@@ -233,6 +233,25 @@ fn validate_denies_and_warns_over_tls_echoing_the_uid() {
             assert!(message.contains(part), "{part} not in {message}");
         }
 
+        // The README's curl example says what this answers.
+        let example: Value = serde_json::from_slice(
+            &std::fs::read(common::root().join("tests/fixtures/serve/admission-review.json")).unwrap(),
+        )
+        .unwrap();
+        let readme = std::fs::read_to_string(common::root().join("README.md")).unwrap();
+        assert!(readme.contains("--data @tests/fixtures/serve/admission-review.json https://localhost:8443/validate"));
+        let answer = post(&client, &url, &example).await;
+        assert_eq!(answer["response"]["uid"], example["request"]["uid"]);
+        assert_eq!(answer["response"]["allowed"], false);
+        let message = answer["response"]["status"]["message"].as_str().unwrap();
+        assert!(
+            message.contains(
+                "[redis-maxmemory-headroom] /spec/template/spec/containers/0/args/1: maxmemory \
+                 1073741824 B (1.0 GiB) is 100% of the memory limit"
+            ),
+            "{message}"
+        );
+
         let warned = post(&client, &url, &review("uid-warn-2", "CREATE", &statefulset("600mb"))).await;
         assert_eq!(warned["response"]["uid"], "uid-warn-2");
         assert_eq!(warned["response"]["allowed"], true);
@@ -260,9 +279,9 @@ fn validate_denies_and_warns_over_tls_echoing_the_uid() {
             .await
             .unwrap();
         for series in [
-            r#"redline_admission_reviews_total{hook="validate",kind="StatefulSet",operation="CREATE",decision="denied"} 1"#,
+            r#"redline_admission_reviews_total{hook="validate",kind="StatefulSet",operation="CREATE",decision="denied"} 2"#,
             r#"redline_admission_reviews_total{hook="validate",kind="StatefulSet",operation="CREATE",decision="warned"} 1"#,
-            r#"redline_admission_review_duration_seconds_count{hook="validate"} 2"#,
+            r#"redline_admission_review_duration_seconds_count{hook="validate"} 3"#,
         ] {
             assert!(metrics.contains(series), "{series} not in\n{metrics}");
         }

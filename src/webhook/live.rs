@@ -12,9 +12,7 @@
 
 use std::sync::Arc;
 
-use serde_json::Value;
-
-use super::lookups::{self, Kind, LookupError, NoLookups, Related, Want};
+use super::lookups::{NoLookups, Related};
 
 /// Start the lookups. `required` (`--lookups on`): no cluster configuration is an error;
 /// otherwise (`auto`) it means lookups off.
@@ -54,8 +52,12 @@ pub async fn start(required: bool) -> Result<Arc<dyn Related>, String> {
     Ok(Arc::new(NoLookups))
 }
 
+#[cfg(feature = "live")]
+use super::lookups::{Kind, LookupError, Want};
+
 /// Whether a ConfigMap's data is worth caching (a key holds a redis.conf).
-fn keeps_data(data: &Value) -> bool {
+#[cfg(any(feature = "live", test))]
+fn keeps_data(data: &serde_json::Value) -> bool {
     data.as_object().is_some_and(|m| {
         m.iter().any(|(k, v)| {
             v.as_str()
@@ -80,6 +82,7 @@ mod imp {
     use serde_json::Value;
 
     use super::*;
+    use crate::webhook::lookups;
 
     const REDISCOVER: Duration = Duration::from_secs(30);
 
