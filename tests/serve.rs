@@ -112,6 +112,12 @@ impl Server {
         self.client_with(&[], reqwest::Client::builder())
     }
 
+    async fn metrics(&self, client: &reqwest::Client) -> String {
+        let r = client.get(self.url("/metrics")).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        r.text().await.unwrap()
+    }
+
     fn logs(&self) -> Vec<Value> {
         self.logs
             .lock()
@@ -152,30 +158,16 @@ impl Drop for Server {
 }
 
 /// A StatefulSet running redis-server with `maxmemory` under a 1Gi limit, no readiness or
-/// startup probe, a 1 s liveness timeout.
+/// startup probe, a 1 s liveness timeout (the review unit tests' fixture), plus a user
+/// annotation the mutating patch must keep.
 fn statefulset(maxmemory: &str) -> Value {
-    json!({
-        "apiVersion": "apps/v1",
-        "kind": "StatefulSet",
-        "metadata": {"name": "cache", "namespace": "web", "annotations": {"team": "a/b"}},
-        "spec": {
-            "serviceName": "cache",
-            "replicas": 1,
-            "selector": {"matchLabels": {"app": "cache"}},
-            "template": {
-                "metadata": {"labels": {"app": "cache"}},
-                "spec": {"containers": [{
-                    "name": "redis",
-                    "image": "redis:7.2",
-                    "args": ["--maxmemory", maxmemory, "--save", "", "--appendonly", "no",
-                             "--requirepass", "$(REDIS_PASSWORD)"],
-                    "env": [{"name": "REDIS_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "cache", "key": "password"}}}],
-                    "resources": {"requests": {"memory": "1Gi"}, "limits": {"memory": "1Gi"}},
-                    "livenessProbe": {"tcpSocket": {"port": 6379}}
-                }]}
-            }
-        }
-    })
+    let mut v: Value = serde_json::from_slice(
+        &std::fs::read(common::root().join("tests/fixtures/serve/statefulset.json")).unwrap(),
+    )
+    .unwrap();
+    v["spec"]["template"]["spec"]["containers"][0]["args"][1] = json!(maxmemory);
+    v["metadata"]["annotations"] = json!({"team": "a/b"});
+    v
 }
 
 fn review(uid: &str, operation: &str, object: &Value) -> Value {
@@ -270,14 +262,7 @@ fn validate_denies_and_warns_over_tls_echoing_the_uid() {
         assert_eq!(line("uid-warn-2")["decision"], "warned");
         assert_eq!(line("uid-warn-2")["kind"], "StatefulSet");
 
-        let metrics = client
-            .get(server.url("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let metrics = server.metrics(&client).await;
         for series in [
             r#"redline_admission_reviews_total{hook="validate",kind="StatefulSet",operation="CREATE",decision="denied"} 2"#,
             r#"redline_admission_reviews_total{hook="validate",kind="StatefulSet",operation="CREATE",decision="warned"} 1"#,
@@ -413,14 +398,7 @@ fn bad_requests_get_4xx_and_the_server_stays_healthy() {
         assert_eq!(r.status(), 200);
         let ok = post(&client, &url, &review("uid-after", "CREATE", &statefulset("1gb"))).await;
         assert_eq!(ok["response"]["uid"], "uid-after");
-        let metrics = client
-            .get(server.url("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let metrics = server.metrics(&client).await;
         assert!(metrics.contains(r#"decision="bad_request"} 5"#), "{metrics}");
         assert!(metrics.contains(r#"decision="too_large"} 2"#), "{metrics}");
     });
@@ -528,14 +506,7 @@ fn certificate_rotation_while_requests_run_fails_no_handshake() {
         assert_eq!(served.first(), Some(&a_der));
         assert_eq!(served.last(), Some(&b_der), "the new certificate is served");
 
-        let metrics = client
-            .get(server.url("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let metrics = server.metrics(&client).await;
         assert!(
             metrics.contains(r#"redline_tls_reloads_total{result="ok"} 1"#),
             "{metrics}"
@@ -856,14 +827,7 @@ fn lookups_judge_objects_with_their_relatives_from_a_fake_api_server() {
                 .any(|p| p.starts_with("/api/v1/configmaps?") && p.contains("watch=true"))
         );
 
-        let metrics = client
-            .get(server.url("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let metrics = server.metrics(&client).await;
         assert!(
             metrics.contains(r#"redline_lookup_errors_total{kind="PodDisruptionBudget"} 1"#),
             "{metrics}"

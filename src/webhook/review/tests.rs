@@ -6,33 +6,14 @@ use crate::webhook::lookups::NoLookups as Offline;
 
 /// A StatefulSet running redis-server (password from a Secret) with the given maxmemory
 /// under a 1Gi limit, no readiness or startup probe (mutating rules' fixes) and a 1 s
-/// liveness timeout.
+/// liveness timeout: `tests/fixtures/serve/statefulset.json`, shared with `tests/serve.rs`.
 fn statefulset(maxmemory: &str) -> Value {
-    json!({
-        "apiVersion": "apps/v1",
-        "kind": "StatefulSet",
-        "metadata": {"name": "cache", "namespace": "web"},
-        "spec": {
-            "serviceName": "cache",
-            "replicas": 1,
-            "selector": {"matchLabels": {"app": "cache"}},
-            "template": {
-                "metadata": {"labels": {"app": "cache"}},
-                "spec": {"containers": [{
-                    "name": "redis",
-                    "image": "redis:7.2",
-                    "args": ["--maxmemory", maxmemory, "--save", "", "--appendonly", "no",
-                             "--requirepass", "$(REDIS_PASSWORD)"],
-                    "env": [{"name": "REDIS_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "cache", "key": "password"}}}],
-                    "resources": {
-                        "requests": {"memory": "1Gi"},
-                        "limits": {"memory": "1Gi"}
-                    },
-                    "livenessProbe": {"tcpSocket": {"port": 6379}}
-                }]}
-            }
-        }
-    })
+    let mut v: Value = serde_json::from_str(include_str!(
+        "../../../tests/fixtures/serve/statefulset.json"
+    ))
+    .unwrap();
+    v["spec"]["template"]["spec"]["containers"][0]["args"][1] = json!(maxmemory);
+    v
 }
 
 fn request(operation: &str, object: &Value, old: Option<&Value>) -> Vec<u8> {
