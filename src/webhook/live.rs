@@ -134,6 +134,8 @@ mod imp {
                 .collect())
         }
 
+        /// The objects of `namespace` whose body (everything but apiVersion, kind and
+        /// metadata: `spec`, `data`…) `keep` accepts; converted to JSON only when kept.
         fn filtered(
             &self,
             kind: Kind,
@@ -144,9 +146,8 @@ mod imp {
             Ok(store
                 .state()
                 .iter()
-                .filter(|o| o.metadata.namespace.as_deref() == Some(namespace))
+                .filter(|o| o.metadata.namespace.as_deref() == Some(namespace) && keep(&o.data))
                 .map(|o| to_json(ar, o))
-                .filter(|v| keep(v))
                 .collect())
         }
     }
