@@ -85,8 +85,11 @@ enum Command {
         /// The rule ID, e.g. redis-maxmemory-headroom.
         rule: String,
     },
-    /// Generate a CA and serving certificate for the webhook.
-    Certs,
+    /// Certificates for the webhook's Service.
+    Certs {
+        #[command(subcommand)]
+        action: CertsAction,
+    },
     /// Read a redis.conf (plus redis-server arguments) the way redis-server does, and print the
     /// effective settings and every line redis-server would refuse.
     #[command(name = "check-conf")]
@@ -96,6 +99,34 @@ enum Command {
         /// redis-server command-line options after the file, e.g. `-- --maxmemory 2gb`.
         #[arg(last = true)]
         args: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum CertsAction {
+    /// Write a CA (`ca.crt`, `ca.key`), a serving certificate for the Service (`tls.crt`,
+    /// `tls.key`) and a kustomize component (`kustomization.yaml`: the TLS Secret and the
+    /// webhooks' caBundle) for `manifests/overlays/self-signed`. Run again to renew the
+    /// serving certificate: the CA in the directory is kept, so the caBundle does not change.
+    Generate {
+        /// The webhook's Service name.
+        #[arg(long, default_value = "redline")]
+        service: String,
+        /// The webhook's namespace.
+        #[arg(long, default_value = "redline-system")]
+        namespace: String,
+        /// The directory to write (the self-signed overlay reads `certs/`).
+        #[arg(long, default_value = "certs")]
+        out: PathBuf,
+        /// Validity of the serving certificate.
+        #[arg(long, default_value_t = 365)]
+        days: i64,
+        /// Validity of a new CA.
+        #[arg(long, default_value_t = 3650)]
+        ca_days: i64,
+        /// Replace the CA as well (the caBundle changes: apply the overlay again).
+        #[arg(long)]
+        new_ca: bool,
     },
 }
 
@@ -280,16 +311,8 @@ enum RulesFormat {
     Json,
 }
 
-/// Exit code for usage errors and for commands this build does not have yet.
+/// Exit code for usage, configuration and I/O errors.
 const EXIT_USAGE: u8 = 2;
-
-fn not_built(name: &str) -> ExitCode {
-    eprintln!(
-        "redline {name}: not implemented in this version yet. \
-         Working now: `redline lint`, `fix`, `rules`, `explain`, `check-conf`."
-    );
-    ExitCode::from(EXIT_USAGE)
-}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -353,8 +376,48 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve(args),
         Command::Rules { format } => list_rules(format),
         Command::Explain { rule } => explain(&rule),
-        Command::Certs => not_built("certs"),
+        Command::Certs {
+            action:
+                CertsAction::Generate {
+                    service,
+                    namespace,
+                    out,
+                    days,
+                    ca_days,
+                    new_ca,
+                },
+        } => certs_generate(&redline::webhook::certs::Request {
+            service: &service,
+            namespace: &namespace,
+            out: &out,
+            days,
+            ca_days,
+            new_ca,
+        }),
         Command::CheckConf { file, args } => check_conf(&file, &args),
+    }
+}
+
+fn certs_generate(req: &redline::webhook::certs::Request) -> ExitCode {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    match redline::webhook::certs::generate(req) {
+        Ok(w) => {
+            println!(
+                "{} CA {}\nserving certificate {} (key {}), valid {} days, for {}\nkustomize component {}",
+                if w.kept_ca { "kept the" } else { "wrote a new" },
+                w.ca.display(),
+                w.cert.display(),
+                w.key.display(),
+                req.days,
+                w.names.join(", "),
+                w.component.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("redline certs generate: {e}");
+            ExitCode::from(EXIT_USAGE)
+        }
     }
 }
 

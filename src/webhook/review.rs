@@ -109,7 +109,9 @@ pub fn review(
         lookup_errors: Vec::new(),
     };
     let allow = AdmissionResponse::from(&req);
-    if matches!(req.operation, Operation::Delete | Operation::Connect) {
+    if matches!(req.operation, Operation::Delete | Operation::Connect)
+        || !super::admits(&req.kind.group, &req.kind.kind)
+    {
         return Ok((to_wire(allow)?, decision));
     }
     let object = object

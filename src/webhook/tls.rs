@@ -159,32 +159,43 @@ pub struct Generated {
     pub key_pem: String,
 }
 
-/// Generate a CA (valid `ca_days`) and a serving certificate for `names` (DNS names or IP
-/// addresses; valid `leaf_days`). ECDSA P-256, which every API server accepts.
-pub fn generate(names: &[String], ca_days: i64, leaf_days: i64) -> Result<Generated, String> {
+const CA_NAME: &str = "redline webhook CA";
+
+fn rcgen_error(e: rcgen::Error) -> String {
+    format!("cannot generate a certificate: {e}")
+}
+
+/// The CA's parameters. Its subject and key identifier method are all a leaf's issuer name
+/// and authority key identifier depend on, so a CA key written by an earlier run signs
+/// leaves that chain to the CA certificate written then.
+fn ca_params(days: i64) -> Result<rcgen::CertificateParams, String> {
     use rcgen::{
-        BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
-        IsCa, Issuer, KeyPair, KeyUsagePurpose,
+        BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, KeyUsagePurpose,
     };
     let now = time::OffsetDateTime::now_utc();
-    // An hour of slack for clocks behind ours.
-    let not_before = now - time::Duration::hours(1);
-    let err = |e: rcgen::Error| format!("cannot generate a certificate: {e}");
-
-    let mut ca = CertificateParams::new(Vec::<String>::new()).map_err(err)?;
+    let mut ca = CertificateParams::new(Vec::<String>::new()).map_err(rcgen_error)?;
     ca.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
     ca.distinguished_name = DistinguishedName::new();
-    ca.distinguished_name
-        .push(DnType::CommonName, "redline webhook CA");
+    ca.distinguished_name.push(DnType::CommonName, CA_NAME);
     ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    ca.not_before = not_before;
-    ca.not_after = now + time::Duration::days(ca_days);
-    let ca_key = KeyPair::generate().map_err(err)?;
-    let ca_cert = ca.self_signed(&ca_key).map_err(err)?;
-    let ca_key_pem = ca_key.serialize_pem();
-    let issuer = Issuer::new(ca, ca_key);
+    // An hour of slack for clocks behind ours.
+    ca.not_before = now - time::Duration::hours(1);
+    ca.not_after = now + time::Duration::days(days);
+    Ok(ca)
+}
 
-    let mut leaf = CertificateParams::new(names.to_vec()).map_err(err)?;
+/// A serving certificate for `names` (DNS names or IP addresses), valid `days`, signed by
+/// the CA whose key is `ca_key_pem`: (certificate PEM, key PEM).
+pub fn issue(names: &[String], days: i64, ca_key_pem: &str) -> Result<(String, String), String> {
+    use rcgen::{
+        CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, Issuer, KeyPair,
+        KeyUsagePurpose,
+    };
+    let ca_key =
+        KeyPair::from_pem(ca_key_pem).map_err(|e| format!("the CA key does not load: {e}"))?;
+    let issuer = Issuer::new(ca_params(1)?, ca_key);
+    let now = time::OffsetDateTime::now_utc();
+    let mut leaf = CertificateParams::new(names.to_vec()).map_err(rcgen_error)?;
     leaf.distinguished_name = DistinguishedName::new();
     if let Some(first) = names.first() {
         leaf.distinguished_name
@@ -193,16 +204,57 @@ pub fn generate(names: &[String], ca_days: i64, leaf_days: i64) -> Result<Genera
     leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     leaf.use_authority_key_identifier_extension = true;
-    leaf.not_before = not_before;
-    leaf.not_after = now + time::Duration::days(leaf_days);
-    let leaf_key = KeyPair::generate().map_err(err)?;
-    let leaf_cert = leaf.signed_by(&leaf_key, &issuer).map_err(err)?;
+    leaf.not_before = now - time::Duration::hours(1);
+    leaf.not_after = now + time::Duration::days(days);
+    let leaf_key = KeyPair::generate().map_err(rcgen_error)?;
+    let cert = leaf.signed_by(&leaf_key, &issuer).map_err(rcgen_error)?;
+    Ok((cert.pem(), leaf_key.serialize_pem()))
+}
+
+/// Generate a CA (valid `ca_days`) and a serving certificate for `names` (valid
+/// `leaf_days`). ECDSA P-256, which every API server accepts.
+pub fn generate(names: &[String], ca_days: i64, leaf_days: i64) -> Result<Generated, String> {
+    let ca_key = rcgen::KeyPair::generate().map_err(rcgen_error)?;
+    let ca_cert = ca_params(ca_days)?
+        .self_signed(&ca_key)
+        .map_err(rcgen_error)?;
+    let ca_key_pem = ca_key.serialize_pem();
+    let (cert_pem, key_pem) = issue(names, leaf_days, &ca_key_pem)?;
     Ok(Generated {
         ca_cert_pem: ca_cert.pem(),
         ca_key_pem,
-        cert_pem: leaf_cert.pem(),
-        key_pem: leaf_key.serialize_pem(),
+        cert_pem,
+        key_pem,
     })
+}
+
+/// Whether `cert_pem` (a leaf) chains to `ca_pem` for `name` now, as a TLS client checks it.
+pub fn verify_chain(cert_pem: &[u8], ca_pem: &[u8], name: &str) -> Result<(), String> {
+    use rustls::client::WebPkiServerVerifier;
+    use rustls::client::danger::ServerCertVerifier as _;
+    let mut roots = rustls::RootCertStore::empty();
+    for ca in CertificateDer::pem_slice_iter(ca_pem) {
+        roots
+            .add(ca.map_err(|e| format!("the CA is not PEM: {e}"))?)
+            .map_err(|e| format!("the CA is not usable: {e}"))?;
+    }
+    let verifier = WebPkiServerVerifier::builder(Arc::new(roots))
+        .build()
+        .map_err(|e| format!("cannot build a verifier: {e}"))?;
+    let leaf = CertificateDer::from_pem_slice(cert_pem)
+        .map_err(|e| format!("the certificate is not PEM: {e}"))?;
+    let server_name = rustls::pki_types::ServerName::try_from(name.to_string())
+        .map_err(|e| format!("{name}: {e}"))?;
+    verifier
+        .verify_server_cert(
+            &leaf,
+            &[],
+            &server_name,
+            &[],
+            rustls::pki_types::UnixTime::now(),
+        )
+        .map(|_| ())
+        .map_err(|e| format!("the certificate does not chain to the CA for {name}: {e}"))
 }
 
 /// The files a local `serve` generates when given no certificate.
@@ -285,6 +337,35 @@ mod tests {
         // Half a certificate (a write caught mid-way).
         let half = &a.cert_pem.as_bytes()[..a.cert_pem.len() / 2];
         assert!(load(half, a.key_pem.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn a_kept_ca_key_signs_leaves_that_chain_to_the_kept_ca_certificate() {
+        provider();
+        let g = generate(&["redline.redline-system.svc".into()], 10, 1).unwrap();
+        verify_chain(
+            g.cert_pem.as_bytes(),
+            g.ca_cert_pem.as_bytes(),
+            "redline.redline-system.svc",
+        )
+        .unwrap();
+        let (again, _) = issue(&["redline.redline-system.svc".into()], 1, &g.ca_key_pem).unwrap();
+        verify_chain(
+            again.as_bytes(),
+            g.ca_cert_pem.as_bytes(),
+            "redline.redline-system.svc",
+        )
+        .unwrap();
+        let other = generate(&["x".into()], 1, 1).unwrap();
+        assert!(
+            verify_chain(
+                again.as_bytes(),
+                other.ca_cert_pem.as_bytes(),
+                "redline.redline-system.svc"
+            )
+            .is_err()
+        );
+        assert!(verify_chain(again.as_bytes(), g.ca_cert_pem.as_bytes(), "other.example").is_err());
     }
 
     #[test]
