@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use crate::model::{Deployment, Inventory, Object, ObjectId};
-use crate::rules::{self, Context, Fix, Lookups, Params, RuleInfo, Severity, Violation};
+use crate::rules::{self, Context, Fix, Params, RuleInfo, Severity, Violation};
 use crate::source::Pos;
 
 /// The annotation that exempts an object from rules: `"<id>[,<id>…][: reason]"`.
@@ -134,7 +134,7 @@ pub fn parse_ignore(value: &str) -> (Vec<&str>, Option<&str>) {
 }
 
 /// Run every enabled rule.
-pub fn run(inventory: &Inventory, settings: &Settings, lookups: &dyn Lookups) -> Outcome {
+pub fn run(inventory: &Inventory, settings: &Settings) -> Outcome {
     let mut raw: Vec<(&'static RuleInfo, &RuleSettings, ObjectId, Violation)> = Vec::new();
     for info in rules::all() {
         let Some(rs) = settings.rules.get(info.id()).filter(|s| s.enabled) else {
@@ -143,7 +143,6 @@ pub fn run(inventory: &Inventory, settings: &Settings, lookups: &dyn Lookups) ->
         let cx = Context {
             inventory,
             params: &rs.params,
-            lookups,
         };
         let mut out = Vec::new();
         info.check.inventory(&cx, &mut out);

@@ -4,7 +4,7 @@
 use crate::engine::{self, Outcome, Settings};
 use crate::extract::{self, NotAnObject, Options};
 use crate::model::Inventory;
-use crate::rules::{Offline, Severity};
+use crate::rules::Severity;
 use crate::source::{Pos, SourceFile};
 
 /// The rule loading problems are reported under.
@@ -75,7 +75,7 @@ fn load_findings(sources: &[SourceFile], settings: &Settings) -> Vec<LoadFinding
 pub fn lint(mut sources: Vec<SourceFile>, opts: &Options, settings: &Settings) -> Linted {
     let (objects, skipped) = extract::objects_of(&mut sources);
     let inventory = extract::extract(objects, opts);
-    let outcome = engine::run(&inventory, settings, &Offline);
+    let outcome = engine::run(&inventory, settings);
     Linted {
         load_findings: load_findings(&sources, settings),
         sources,

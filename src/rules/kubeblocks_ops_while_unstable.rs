@@ -11,7 +11,7 @@
 //! up.
 //!
 //! **Levels.** error when the Cluster's phase is known (a Cluster object in the input with
-//! `status.phase`, or the webhook's live lookup); info offline when it is not, so that the
+//! `status.phase`: in the files, or the one the webhook's lookups add); info offline when it is not, so that the
 //! operator checks `kubectl get cluster` first.
 //!
 //! **Fix.** None: wait for the Cluster to be Running (Stopped, for Start), or set
@@ -65,8 +65,7 @@ impl Rule for Check {
             let namespace = o.namespace_or_default();
             let phase = clusters
                 .get(&(namespace, cluster))
-                .and_then(|c| c.root.pointer("/status/phase")?.as_str().map(str::to_string))
-                .or_else(|| cx.lookups.cluster_phase(namespace, cluster));
+                .and_then(|c| c.root.pointer("/status/phase")?.as_str().map(str::to_string));
             let at = loc_of(inv, id, &cluster_pointer);
             let wanted = if kind == "Start" { "Stopped" } else { "Running" };
             match phase {

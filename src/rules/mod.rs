@@ -107,25 +107,12 @@ impl Violation {
     }
 }
 
-/// Facts from outside the input that some rules need; offline every answer is "unknown".
-/// The webhook answers from its watch caches.
-pub trait Lookups: Sync {
-    /// `status.phase` of a KubeBlocks Cluster.
-    fn cluster_phase(&self, _namespace: &str, _name: &str) -> Option<String> {
-        None
-    }
-}
-
-/// No live cluster: `lint` and `fix`.
-pub struct Offline;
-
-impl Lookups for Offline {}
-
-/// What a rule is given.
+/// What a rule is given. Facts from the live cluster (a Cluster's `status.phase`, the
+/// ConfigMap a StatefulSet mounts) arrive as objects of the inventory: the webhook adds the
+/// related objects its lookups found, so rules read one kind of input and never do I/O.
 pub struct Context<'a> {
     pub inventory: &'a Inventory,
     pub params: &'a Params,
-    pub lookups: &'a dyn Lookups,
 }
 
 pub trait Rule: Sync + Send {

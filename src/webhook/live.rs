@@ -174,7 +174,7 @@ mod imp {
     }
 
     fn index(kind: Kind) -> usize {
-        Kind::ALL.iter().position(|k| *k == kind).unwrap_or(0)
+        kind as usize
     }
 
     impl Related for Live {

@@ -12,7 +12,7 @@
 
 use serde_json::Value;
 
-/// A kind the lookups read.
+/// A kind the lookups read. `Kind as usize` indexes [`Kind::ALL`] (same order).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kind {
     ConfigMap,
@@ -228,6 +228,8 @@ pub fn related(
     object: &Value,
     namespace: &str,
 ) -> (Vec<Value>, Vec<LookupError>) {
+    // Kind, group and name: all in one namespace. Compared instead of whole objects (a
+    // deep comparison per pair on the admission path).
     let identity = |v: &Value| {
         (
             str_at(v, "/kind").map(str::to_string),
@@ -235,18 +237,12 @@ pub fn related(
             str_at(v, "/metadata/name").map(str::to_string),
         )
     };
-    let me = identity(object);
+    let mut seen = std::collections::HashSet::from([identity(object)]);
     let mut found: Vec<Value> = Vec::new();
     let mut failed = Vec::new();
     for want in wanted(object) {
         match lookups.find(namespace, &want) {
-            Ok(objects) => {
-                for o in objects {
-                    if identity(&o) != me && !found.contains(&o) {
-                        found.push(o);
-                    }
-                }
-            }
+            Ok(objects) => found.extend(objects.into_iter().filter(|o| seen.insert(identity(o)))),
             Err(e) => failed.push(e),
         }
     }
@@ -257,6 +253,13 @@ pub fn related(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn kind_discriminants_index_all() {
+        for (i, k) in Kind::ALL.iter().enumerate() {
+            assert_eq!(*k as usize, i);
+        }
+    }
 
     #[test]
     fn workloads_want_their_config_maps_and_budgets() {

@@ -48,7 +48,8 @@ pub struct Metrics {
     pub reviews: Family<ReviewLabels, Counter>,
     pub latency_seconds: Family<HookLabels, Histogram>,
     pub lookup_errors: Family<KindLabels, Counter>,
-    pub certificate_expiry_seconds: Gauge<f64, AtomicU64>,
+    /// Set from `not_after_unix` at each scrape.
+    certificate_expiry_seconds: Gauge<f64, AtomicU64>,
     pub tls_reloads: Family<ResultLabels, Counter>,
     /// The serving certificate's notAfter (Unix seconds); the gauge is computed from it at
     /// each scrape, so it counts down between reloads.

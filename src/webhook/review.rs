@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 use super::lookups::{self, Related};
 use crate::engine::{self, Finding, Outcome, Settings};
 use crate::extract::{self, Options};
-use crate::rules::{FixEdit, Offline, PatchOp, Severity};
+use crate::rules::{FixEdit, PatchOp, Severity};
 
 /// The annotation that records which rules changed an object.
 pub const MUTATED_ANNOTATION: &str = "redline.dev/mutated";
@@ -210,7 +210,7 @@ fn judge(
         .collect();
     let inventory = extract::extract(objects, &policy.options);
     Some(Judged {
-        outcome: engine::run(&inventory, &policy.settings, &Offline),
+        outcome: engine::run(&inventory, &policy.settings),
         names,
     })
 }

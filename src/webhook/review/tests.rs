@@ -2,7 +2,7 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 
 use super::{BadReview, Hook, MUTATED_ANNOTATION, Policy, review};
-use crate::webhook::lookups::NoLookups as Offline;
+use crate::webhook::lookups::NoLookups;
 
 /// A StatefulSet running redis-server (password from a Secret) with the given maxmemory
 /// under a 1Gi limit, no readiness or startup probe (mutating rules' fixes) and a 1 s
@@ -41,7 +41,7 @@ fn request(operation: &str, object: &Value, old: Option<&Value>) -> Vec<u8> {
 }
 
 fn answer(body: &[u8], hook: Hook, policy: &Policy) -> Value {
-    review(body, hook, policy, &Offline).unwrap().0
+    review(body, hook, policy, &NoLookups).unwrap().0
 }
 
 #[test]
@@ -222,7 +222,7 @@ fn bad_bodies_are_400_messages_not_panics() {
     ];
     for (body, expected) in cases {
         for hook in [Hook::Validate, Hook::Mutate] {
-            let err: BadReview = review(body, hook, &policy, &Offline).unwrap_err();
+            let err: BadReview = review(body, hook, &policy, &NoLookups).unwrap_err();
             assert!(
                 err.0.contains(expected),
                 "{:?}: {}",
@@ -239,7 +239,7 @@ fn bad_bodies_are_400_messages_not_panics() {
         &serde_json::to_vec(&body).unwrap(),
         Hook::Validate,
         &policy,
-        &Offline,
+        &NoLookups,
     );
     assert!(err.is_err(), "{err:?}");
 }
@@ -272,7 +272,7 @@ fn an_operation_is_judged_against_the_cluster_the_lookups_find() {
                 "requests": {"memory": "16Gi"}, "limits": {"memory": "32Gi"}}}]},
         "status": {"phase": "Running"}});
     let body = request("CREATE", &ops, None);
-    let alone = review(&body, Hook::Validate, &Policy::default(), &Offline)
+    let alone = review(&body, Hook::Validate, &Policy::default(), &NoLookups)
         .unwrap()
         .0;
     assert_eq!(alone["response"]["allowed"], true, "{alone}");
