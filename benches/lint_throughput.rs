@@ -10,31 +10,14 @@
 //! already in memory. The CLI's end-to-end figure (parallel reading from memory, lint, JSON
 //! report) follows. Run: `cargo bench --bench lint_throughput`.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use redline::engine::Settings;
 use redline::extract::Options;
 use redline::source::{Limits, load_yaml};
-use serde::Deserialize;
-
-fn corpus_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            corpus_files(&p, out);
-        } else if p
-            .extension()
-            .is_some_and(|x| ["yaml", "yml", "json"].contains(&x.to_string_lossy().as_ref()))
-        {
-            out.push(p);
-        }
-    }
-}
 
 fn median(mut runs: Vec<Duration>) -> Duration {
     runs.sort();
@@ -66,16 +49,7 @@ fn peak_rss_mib() -> Option<f64> {
 }
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    let mut paths = Vec::new();
-    corpus_files(&root, &mut paths);
-    let corpus: Vec<(String, String)> = paths
-        .iter()
-        .map(|p| {
-            let name = p.strip_prefix(&root).unwrap().display().to_string();
-            (name, std::fs::read_to_string(p).unwrap())
-        })
-        .collect();
+    let corpus = common::corpus();
     let corpus_bytes: usize = corpus.iter().map(|(_, t)| t.len()).sum();
     let target_mb: usize = std::env::var("REDLINE_BENCH_MB")
         .ok()
@@ -127,30 +101,10 @@ fn main() {
     let (lint_time, _) = measure(runs, &mut lint);
 
     let (serde_time, serde_docs) = measure(runs, || {
-        let mut docs = 0;
-        for (_, text) in &inputs {
-            for doc in yaml_serde::Deserializer::from_str(text) {
-                // After an error the document iterator yields the same error forever.
-                if yaml_serde::Value::deserialize(doc).is_err() {
-                    break;
-                }
-                docs += 1;
-            }
-        }
-        docs
+        inputs.iter().map(|(_, t)| common::serde_parse(t)).sum()
     });
     let (events_time, events) = measure(runs, || {
-        let mut n = 0;
-        for (_, text) in &inputs {
-            let mut parser = saphyr_parser::Parser::new_from_str(text);
-            while let Some(Ok((event, _))) = parser.next_event() {
-                n += 1;
-                if event == saphyr_parser::Event::StreamEnd {
-                    break;
-                }
-            }
-        }
-        n
+        inputs.iter().map(|(_, t)| common::saphyr_events(t)).sum()
     });
     let (load_time, _) = measure(runs, || {
         inputs

@@ -4,158 +4,19 @@
 //! fixed objects), not a real cluster.
 
 mod common;
+#[path = "common/server.rs"]
+mod server;
 
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Command;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use serde_json::{Value, json};
 
 use common::{BIN, scratch};
-
-fn provider() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
-/// A running `redline serve`, killed when dropped.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    ca: PathBuf,
-    logs: Arc<Mutex<Vec<String>>>,
-}
-
-impl Server {
-    /// Start with a generated certificate in `dir` unless `args` names one (then `ca` is
-    /// the CA to trust).
-    fn start(dir: &Path, args: &[&str], env: &[(&str, &str)], ca: Option<&Path>) -> Server {
-        provider();
-        let mut cmd = Command::new(BIN);
-        cmd.args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
-            .args(["--cert-dir", dir.join("dev").to_str().unwrap()])
-            .args(args)
-            .env_remove("KUBERNETES_SERVICE_HOST")
-            .env("KUBECONFIG", dir.join("no-kubeconfig"))
-            .current_dir(dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().unwrap();
-        let logs = Arc::new(Mutex::new(Vec::new()));
-        let stdout = child.stdout.take().unwrap();
-        let sink = logs.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                sink.lock().unwrap().push(line);
-            }
-        });
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let addr = loop {
-            let found = logs.lock().unwrap().iter().find_map(|l| {
-                let v: Value = serde_json::from_str(l).ok()?;
-                v.get("address")?.as_str()?.parse::<SocketAddr>().ok()
-            });
-            if let Some(a) = found {
-                break a;
-            }
-            if let Ok(Some(status)) = child.try_wait() {
-                let mut err = String::new();
-                std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).ok();
-                panic!(
-                    "serve exited ({status}) before listening: {err} {:?}",
-                    logs.lock().unwrap()
-                );
-            }
-            assert!(
-                Instant::now() < deadline,
-                "serve did not listen: {:?}",
-                logs.lock().unwrap()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        let ca = ca
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| dir.join("dev/ca.crt"));
-        Server {
-            child,
-            addr,
-            ca,
-            logs,
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("https://localhost:{}{path}", self.addr.port())
-    }
-
-    /// A client that trusts only the server's CA (and `extra` CAs).
-    fn client_with(&self, extra: &[&Path], builder: reqwest::ClientBuilder) -> reqwest::Client {
-        let certs = std::iter::once(self.ca.as_path())
-            .chain(extra.iter().copied())
-            .map(|p| reqwest::Certificate::from_pem(&std::fs::read(p).unwrap()).unwrap());
-        builder
-            .tls_certs_only(certs)
-            .resolve("localhost", self.addr)
-            .timeout(Duration::from_secs(20))
-            .build()
-            .unwrap()
-    }
-
-    fn client(&self) -> reqwest::Client {
-        self.client_with(&[], reqwest::Client::builder())
-    }
-
-    async fn metrics(&self, client: &reqwest::Client) -> String {
-        let r = client.get(self.url("/metrics")).send().await.unwrap();
-        assert_eq!(r.status(), 200);
-        r.text().await.unwrap()
-    }
-
-    fn logs(&self) -> Vec<Value> {
-        self.logs
-            .lock()
-            .unwrap()
-            .iter()
-            .filter_map(|l| serde_json::from_str(l).ok())
-            .collect()
-    }
-
-    fn pid(&self) -> i32 {
-        i32::try_from(self.child.id()).unwrap()
-    }
-
-    /// SIGTERM, then the exit status and how long it took.
-    fn terminate(&mut self) -> (std::process::ExitStatus, Duration) {
-        let sent = Instant::now();
-        // SAFETY: kill(2) on our own child's pid.
-        assert_eq!(unsafe { libc::kill(self.pid(), libc::SIGTERM) }, 0);
-        let deadline = sent + Duration::from_secs(30);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return (status, sent.elapsed());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "serve did not exit after SIGTERM"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use server::{Server, provider};
 
 /// A StatefulSet running redis-server with `maxmemory` under a 1Gi limit, no readiness or
 /// startup probe, a 1 s liveness timeout (the review unit tests' fixture), plus a user
@@ -171,24 +32,7 @@ fn statefulset(maxmemory: &str) -> Value {
 }
 
 fn review(uid: &str, operation: &str, object: &Value) -> Value {
-    let kind = object["kind"].as_str().unwrap();
-    let api_version = object["apiVersion"].as_str().unwrap();
-    let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
-    json!({
-        "apiVersion": "admission.k8s.io/v1",
-        "kind": "AdmissionReview",
-        "request": {
-            "uid": uid,
-            "kind": {"group": group, "version": version, "kind": kind},
-            "resource": {"group": group, "version": version, "resource": format!("{}s", kind.to_lowercase())},
-            "name": object["metadata"]["name"],
-            "namespace": object["metadata"]["namespace"],
-            "operation": operation,
-            "userInfo": {"username": "admin"},
-            "object": object,
-            "dryRun": false
-        }
-    })
+    redline::webhook::review::request_for(uid, operation, object, None)
 }
 
 async fn post(client: &reqwest::Client, url: &str, body: &Value) -> Value {

@@ -329,3 +329,58 @@ fn branching_include_cycle_ends_fast() {
     );
     assert!(c.errors().iter().any(|e| e.message == "too many includes"));
 }
+
+/// Found by fuzzing (issue 9): a file that includes itself is read again at every level, so
+/// a large one multiplied into hundreds of MiB of parsing. Reading stops at 8 MiB.
+#[test]
+fn a_large_file_including_itself_stops_at_the_byte_budget() {
+    let padding = format!("# {}\n", "x".repeat(1 << 20));
+    let c = conf(&format!("{padding}include /etc/redis/redis.conf\n"));
+    assert!(
+        c.errors().iter().any(|e| e.message == "includes too large"),
+        "{:?}",
+        c.errors()
+    );
+}
+
+/// Found by fuzzing (issue 9): the "did you mean" search compared every unknown name with
+/// every directive at full length; a long name cannot be within 2 edits of a short one.
+#[test]
+fn a_long_unknown_name_gets_no_suggestion_and_a_near_miss_does() {
+    let long = "y".repeat(200_000);
+    let c = conf(&format!("{long} 1\nmaxmemry 1gb\n"));
+    let hints: Vec<_> = c
+        .errors()
+        .iter()
+        .filter_map(|e| e.hint.as_deref())
+        .collect();
+    assert!(
+        hints
+            .iter()
+            .any(|h| h.starts_with("unknown directive `yyy") && !h.contains("did you mean")),
+        "{hints:?}"
+    );
+    assert!(
+        hints.iter().any(|h| h.contains("did you mean `maxmemory`")),
+        "{hints:?}"
+    );
+}
+
+/// Found by fuzzing (issue 9): each unknown line searched every directive for a near miss;
+/// past the first errors (redis-server stops at the first) no search is made.
+#[test]
+fn suggestions_stop_after_the_first_errors() {
+    let text = "maxmemry 1gb\n".repeat(100);
+    let c = conf(&text);
+    let suggested = c
+        .errors()
+        .iter()
+        .filter(|e| {
+            e.hint
+                .as_deref()
+                .is_some_and(|h| h.contains("did you mean"))
+        })
+        .count();
+    assert_eq!(c.errors().len(), 100);
+    assert_eq!(suggested, 32);
+}

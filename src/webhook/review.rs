@@ -68,6 +68,55 @@ pub struct Decision {
     pub lookup_errors: Vec<&'static str>,
 }
 
+/// The AdmissionReview the API server would send for `object` (and `old_object`, for an
+/// UPDATE): kind from the object's apiVersion and kind, the resource's plural from
+/// [`ADMITTED`](super::ADMITTED) (else the lower-cased kind + `s`), name and namespace from
+/// its metadata; a DELETE carries the object as `oldObject` only. For tests, benchmarks,
+/// the load generator and the fuzz targets, which must send what the API server sends.
+pub fn request_for(
+    uid: &str,
+    operation: &str,
+    object: &Value,
+    old_object: Option<&Value>,
+) -> Value {
+    let kind = object
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let api_version = object
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+    let resource = super::ADMITTED
+        .iter()
+        .find(|a| a.group == group && a.kind == kind)
+        .map_or_else(
+            || format!("{}s", kind.to_lowercase()),
+            |a| a.resource.to_string(),
+        );
+    let (object, old_object) = match operation {
+        "DELETE" => (None, Some(old_object.unwrap_or(object))),
+        _ => (Some(object), old_object),
+    };
+    json!({
+        "apiVersion": "admission.k8s.io/v1",
+        "kind": "AdmissionReview",
+        "request": {
+            "uid": uid,
+            "kind": {"group": group, "version": version, "kind": kind},
+            "resource": {"group": group, "version": version, "resource": resource},
+            "name": object.or(old_object).and_then(|o| o.pointer("/metadata/name")),
+            "namespace": object.or(old_object).and_then(|o| o.pointer("/metadata/namespace")),
+            "operation": operation,
+            "userInfo": {"username": "admin"},
+            "object": object,
+            "oldObject": old_object,
+            "dryRun": false
+        }
+    })
+}
+
 /// Answer one AdmissionReview body: the response review as JSON, and what was decided.
 pub fn review(
     body: &[u8],

@@ -1,7 +1,7 @@
 use base64::Engine as _;
 use serde_json::{Value, json};
 
-use super::{BadReview, Hook, MUTATED_ANNOTATION, Policy, review};
+use super::{BadReview, Hook, MUTATED_ANNOTATION, Policy, request_for, review};
 use crate::webhook::lookups::NoLookups;
 
 /// A StatefulSet running redis-server (password from a Secret) with the given maxmemory
@@ -17,27 +17,8 @@ fn statefulset(maxmemory: &str) -> Value {
 }
 
 fn request(operation: &str, object: &Value, old: Option<&Value>) -> Vec<u8> {
-    let mut req = json!({
-        "uid": "705ab4f5-6393-11e8-b7cc-42010a800002",
-        "kind": {"group": "apps", "version": "v1", "kind": "StatefulSet"},
-        "resource": {"group": "apps", "version": "v1", "resource": "statefulsets"},
-        "name": "cache",
-        "namespace": "web",
-        "operation": operation,
-        "userInfo": {"username": "admin"},
-        "object": object,
-        "oldObject": old,
-        "dryRun": false
-    });
-    if operation == "DELETE" {
-        req["object"] = Value::Null;
-    }
-    serde_json::to_vec(&json!({
-        "apiVersion": "admission.k8s.io/v1",
-        "kind": "AdmissionReview",
-        "request": req
-    }))
-    .unwrap()
+    let uid = "705ab4f5-6393-11e8-b7cc-42010a800002";
+    serde_json::to_vec(&request_for(uid, operation, object, old)).unwrap()
 }
 
 fn answer(body: &[u8], hook: Hook, policy: &Policy) -> Value {
