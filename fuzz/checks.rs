@@ -51,13 +51,20 @@ pub fn redis_conf(data: &[u8]) {
 }
 
 fn check_config(cfg: &RedisConfig, files: &[&str]) {
-    let max_lines = files.iter().map(|f| f.lines().count() + 1).max().unwrap_or(1);
+    let max_lines = files
+        .iter()
+        .map(|f| f.lines().count() + 1)
+        .max()
+        .unwrap_or(1);
     for line in cfg.lines() {
         assert!(!line.locations.is_empty(), "a line without a location");
         for loc in &line.locations {
             if let Location::File { line, column, .. } = loc {
                 assert!(*line >= 1 && *column >= 1, "positions are 1-based: {loc}");
-                assert!(*line as usize <= max_lines, "{loc} is past the end of the file");
+                assert!(
+                    *line as usize <= max_lines,
+                    "{loc} is past the end of the file"
+                );
             }
         }
         let _ = line.arg_location(line.args.len());
@@ -93,14 +100,19 @@ pub fn quantity(data: &[u8]) {
         return;
     };
     if let Some(canonical) = q.canonical() {
-        let again = Quantity::parse(&canonical)
-            .unwrap_or_else(|e| panic!("{input:?} → canonical {canonical:?} does not parse: {e:?}"));
+        let again = Quantity::parse(&canonical).unwrap_or_else(|e| {
+            panic!("{input:?} → canonical {canonical:?} does not parse: {e:?}")
+        });
         assert_eq!(
             q.cmp_value(&again),
             std::cmp::Ordering::Equal,
             "{input:?} → {canonical:?} changes the value"
         );
-        assert_eq!(again.canonical().as_deref(), Some(canonical.as_str()), "{input:?}");
+        assert_eq!(
+            again.canonical().as_deref(),
+            Some(canonical.as_str()),
+            "{input:?}"
+        );
     }
     match (q.value(), q.bytes()) {
         (Some(v), Some(b)) => assert_eq!(v, i128::from(b)),
@@ -125,8 +137,18 @@ pub fn yaml_lint(data: &[u8]) {
     let linted = lint(vec![source], &opts, &settings);
     for finding in &linted.outcome.findings {
         if let Some(pos) = finding.pos {
-            assert!(pos.line >= 1 && pos.line <= lines, "{}: line {}", finding.rule, pos.line);
-            assert!(pos.offset <= input.len(), "{}: offset {}", finding.rule, pos.offset);
+            assert!(
+                pos.line >= 1 && pos.line <= lines,
+                "{}: line {}",
+                finding.rule,
+                pos.line
+            );
+            assert!(
+                pos.offset <= input.len(),
+                "{}: offset {}",
+                finding.rule,
+                pos.offset
+            );
         }
     }
     {
@@ -135,7 +157,13 @@ pub fn yaml_lint(data: &[u8]) {
             color: false,
             fail_on: None,
         };
-        for format in [Format::Human, Format::Json, Format::Sarif, Format::Junit, Format::Github] {
+        for format in [
+            Format::Human,
+            Format::Json,
+            Format::Sarif,
+            Format::Junit,
+            Format::Github,
+        ] {
             let _ = render(&report, format, style);
         }
     }
@@ -197,9 +225,14 @@ fn answer(body: &[u8]) {
             .and_then(|s| s.pointer("/request/uid"))
             .and_then(Value::as_str)
             .unwrap_or_default();
-        assert_eq!(response.pointer("/response/uid").and_then(Value::as_str), Some(uid));
+        assert_eq!(
+            response.pointer("/response/uid").and_then(Value::as_str),
+            Some(uid)
+        );
         assert_eq!(decision.uid, uid);
-        let allowed = response.pointer("/response/allowed").and_then(Value::as_bool);
+        let allowed = response
+            .pointer("/response/allowed")
+            .and_then(Value::as_bool);
         assert!(allowed.is_some(), "no `allowed` in {response}");
         if let Some(patch) = response.pointer("/response/patch") {
             assert_eq!(hook, Hook::Mutate, "validate answered with a patch");
@@ -214,7 +247,10 @@ fn answer(body: &[u8]) {
                 .cloned()
                 .expect("a patch for a request with an object");
             if let Err(e) = json_patch::patch(&mut object, &patch) {
-                panic!("the patch does not apply: {e}\n{}", String::from_utf8_lossy(&bytes));
+                panic!(
+                    "the patch does not apply: {e}\n{}",
+                    String::from_utf8_lossy(&bytes)
+                );
             }
         }
     }

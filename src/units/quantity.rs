@@ -64,9 +64,10 @@ pub enum QuantityErrorKind {
 
 /// 10^-9 is the smallest unit a Quantity holds; values are stored as an exact count of it.
 const NANO_PER_UNIT: u64 = 1_000_000_000;
-/// Exponents beyond this magnitude are not materialised as big integers: a value of 10^400
-/// bytes (or more) is "out of range" for every purpose of this tool, and 10^2147483647 would
-/// not fit in memory. Acceptance is unaffected: such strings still parse.
+/// Values of this magnitude are not materialised as big integers: a value of 10^400 bytes (or
+/// more) is "out of range" for every purpose of this tool, and 10^2147483647 would not fit in
+/// memory. Acceptance is unaffected: such strings still parse. (BinarySI values are capped
+/// at 2^63-1 instead, as apimachinery caps them.)
 const MAX_MATERIALISED_EXPONENT: i64 = 400;
 
 /// A parsed quantity: its exact value (in nano-units, after apimachinery's rounding) and format.
@@ -529,7 +530,14 @@ fn parse(input: &str) -> Result<Quantity, QuantityError> {
             (exponent, 0)
         };
         let shift = ten_exp - parts.denom.len() as i64 + 9;
-        if shift > MAX_MATERIALISED_EXPONENT {
+        // The value is `digits` × 10^shift nano-units: about `significant + shift` digits of
+        // them. Deciding on the magnitude, not on the exponent as written, keeps one value
+        // one thing however it is spelled (fuzzing found `3…0E376` materialised while its
+        // canonical `3…e393` was not, so the two compared unequal).
+        let significant = format!("{}{}", parts.num, parts.denom)
+            .trim_start_matches('0')
+            .len() as i64;
+        if base == 10 && significant + shift > MAX_MATERIALISED_EXPONENT + 9 + 1 {
             Amount::Huge {
                 negative: !parts.positive,
             }
@@ -550,7 +558,12 @@ fn parse(input: &str) -> Result<Quantity, QuantityError> {
         }
     };
 
+    let limit = pow10((MAX_MATERIALISED_EXPONENT + 9) as u32);
     let amount = match amount {
+        // At most one digit over the estimate above: the exact test.
+        Amount::Nanos(n) if format != Format::BinarySI && n.abs() >= limit => Amount::Huge {
+            negative: n.is_negative(),
+        },
         Amount::Nanos(n) if format == Format::BinarySI => {
             // BinarySI is capped at 2^63-1 ("9Ei" and above), and a value strictly between 0
             // and 1 is shown as DecimalSI.
