@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use common::{code, run_in, scratch, stdout};
 use serde_json::Value;
-use server::{Server, provider};
+use server::{Server, provider, tokio};
 
 /// A billion-laughs document: 9 levels of 9 aliases each, 9^9 nodes once expanded.
 fn alias_bomb() -> String {
@@ -89,14 +89,6 @@ fn ten_thousand_deep_nesting_is_refused_naming_file_and_line() {
             );
         }
     }
-}
-
-fn tokio() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
 }
 
 fn statefulset_review(uid: &str) -> Value {

@@ -16,7 +16,7 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 
 use common::{BIN, scratch};
-use server::{Server, provider};
+use server::{Server, provider, tokio};
 
 /// A StatefulSet running redis-server with `maxmemory` under a 1Gi limit, no readiness or
 /// startup probe, a 1 s liveness timeout (the review unit tests' fixture), plus a user
@@ -39,14 +39,6 @@ async fn post(client: &reqwest::Client, url: &str, body: &Value) -> Value {
     let r = client.post(url).json(body).send().await.unwrap();
     assert_eq!(r.status(), 200);
     r.json().await.unwrap()
-}
-
-fn tokio() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
 }
 
 #[test]

@@ -159,3 +159,12 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// The runtime the tests drive their clients on.
+pub fn tokio() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
