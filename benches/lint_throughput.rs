@@ -1,4 +1,4 @@
-//! Lint throughput: `../shared/corpus` replicated to at least 50 MB (`REDLINE_BENCH_MB`),
+//! Lint throughput: `tests/corpus` replicated to at least 50 MB (`REDLINE_BENCH_MB`),
 //! linted as one input (so the cross-object linking runs at that size), against plain YAML
 //! parses of the same bytes in the same run:
 //!

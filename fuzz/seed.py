@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Seed corpora for the fuzz targets, from ../shared/corpus and the repository's own
-fixtures. Run from the repository root: `python3 fuzz/seed.py` (needs PyYAML). Writes
-fuzz/corpus/<target>/ (git-ignored); libFuzzer adds what it finds there."""
+"""Seed corpora for the fuzz targets, from tests/corpus (real upstream manifests) and the
+repository's own fixtures. Run from the repository root: `python3 fuzz/seed.py` (needs
+PyYAML). Writes fuzz/corpus/<target>/ (git-ignored); libFuzzer adds what it finds there."""
 
 import hashlib
 import json
@@ -12,10 +12,11 @@ import sys
 import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-SOURCES = [ROOT / "../shared/corpus", ROOT / "examples", ROOT / "tests/fixtures"]
+SOURCES = [ROOT / "tests/corpus", ROOT / "examples", ROOT / "tests/fixtures"]
 OUT = ROOT / "fuzz/corpus"
 QUANTITY_LIKE = re.compile(r"^[+-]?[0-9.]+([eE][+-]?[0-9]+|[a-zA-Z]{1,2})?$")
-# The corners of resource.ParseQuantity (redis-rules.md), beyond what manifests contain.
+# The corners of resource.ParseQuantity (kubernetes/apimachinery pkg/api/resource/quantity.go
+# and quantity_test.go), beyond what manifests contain.
 QUANTITY_EXTRA = ["0.000000000001Ki", "12E", "1e3", "1E3", ".5", "5.", "+1", "-0", "1Ei",
                   "9223372036854775807", "9223372036854775808Ei", "1e2147483647", "0x10",
                   "1.5Gi", "2048m", "1_000", "1 Gi", "1gi", "1Mb"]

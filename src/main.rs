@@ -641,34 +641,17 @@ fn fix(
         &redline::fix::FixOptions::new(rules),
         &redline::source::Limits::default(),
     );
-    let printed = redline::fix::report::render(&run, mode);
-    let mut failed_writes = false;
-    if mode == Mode::Write {
-        for f in run.files.iter().filter(|f| f.changed()) {
-            if f.name == redline::input::STDIN {
-                continue;
-            }
-            if let Err(e) = redline::fix::write_atomic(std::path::Path::new(&f.name), &f.fixed) {
-                eprintln!(
-                    "redline: cannot write {}: {e} (the file is unchanged)",
-                    f.name
-                );
-                failed_writes = true;
-            }
-        }
-    }
+    let unwritten = if mode == Mode::Write {
+        redline::fix::write::write_files(&run)
+    } else {
+        Vec::new()
+    };
+    let printed = redline::fix::report::render(&run, mode, &unwritten);
     eprint!("{}", printed.stderr);
     if let Err(code) = emit(&printed.stdout) {
         return code;
     }
-    let would_change = mode != Mode::Write && run.files.iter().any(|f| f.changed());
-    if failed_writes {
-        ExitCode::from(EXIT_USAGE)
-    } else if would_change || run.needs_attention() {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    }
+    ExitCode::from(redline::fix::report::exit_code(&run, mode, &unwritten))
 }
 
 fn list_rules(format: RulesFormat) -> ExitCode {
@@ -769,7 +752,15 @@ fn dump_model_of(
     let (objects, skipped) = redline::extract::objects_of(&mut sources);
     let inventory = redline::extract::extract(objects, opts);
     let text = redline::dump::dump(&inventory, &diagnostics, &skipped);
-    emit(&text).err().unwrap_or(ExitCode::SUCCESS)
+    if let Err(code) = emit(&text) {
+        return code;
+    }
+    // As `lint`: a document that does not load is a failure, whatever else was read.
+    if diagnostics.iter().any(|(_, d)| d.error) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 fn check_conf(file: &std::path::Path, args: &[String]) -> ExitCode {

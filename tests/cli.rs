@@ -120,7 +120,7 @@ fn json_shape_is_stable() {
 }
 
 fn sarif_validator() -> jsonschema::Validator {
-    let path = root().join("../shared/schemas/sarif-schema-2.1.0.json");
+    let path = root().join("tests/schemas/sarif-schema-2.1.0.json");
     let schema: Value = serde_json::from_slice(
         &std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
     )
@@ -386,6 +386,20 @@ fn directories_honour_gitignore_and_exclude() {
     assert_eq!(code(&o), 0);
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("no YAML or JSON files to lint under vendor")
+    );
+}
+
+/// `.ignore` files leave paths out as `.gitignore` does (ripgrep's convention).
+#[test]
+fn dot_ignore_files_are_honoured() {
+    let dir = scratch("dot-ignore");
+    write(&dir, "vendor/redis.yaml", &bad_manifest("vendored"));
+    write(&dir, "redis.yaml", &bad_manifest("ours"));
+    write(&dir, ".ignore", "vendor/\n");
+    assert_eq!(files_linted(&dir, &["."]), ["redis.yaml"]);
+    assert_eq!(
+        files_linted(&dir, &["--no-ignore", "."]),
+        ["redis.yaml", "vendor/redis.yaml"]
     );
 }
 

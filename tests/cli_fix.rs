@@ -208,3 +208,99 @@ fn a_file_named_twice_is_fixed_once() {
     );
     assert!(!stderr(&out).contains("./redis.yaml"), "{}", stderr(&out));
 }
+
+/// What `redline fix redis.yaml` computes in `dir`, through the library (so that a test can
+/// act between the read and the write).
+fn fix_run(dir: &Path) -> redline::fix::FixRun {
+    let path = dir.join("redis.yaml");
+    let source = redline::input::read_source(&path, &redline::source::Limits::default()).unwrap();
+    redline::fix::fix(
+        vec![source],
+        &redline::extract::Options::default(),
+        &redline::engine::Settings::default(),
+        &redline::fix::FixOptions::new(&[]),
+        &redline::source::Limits::default(),
+    )
+}
+
+/// Files in `dir` but the ones named.
+fn leftovers(dir: &Path, expected: &[&str]) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !expected.contains(&n.as_str()))
+        .collect()
+}
+
+/// A file changed after `fix` read it (an editor saving, `git checkout`) is not overwritten:
+/// the change is kept, the file is named, and the run exits 2.
+#[test]
+fn a_file_changed_while_being_fixed_is_kept_and_reported() {
+    use redline::fix::report::{Mode, exit_code, render};
+    let (dir, original) = workspace("changed-meanwhile");
+    let run = fix_run(&dir);
+    assert!(run.files[0].changed(), "the example has fixes");
+    // Someone saves the file between the read and the write.
+    let theirs = original.replace("maxmemory 1gb", "maxmemory 600mb");
+    let mut calls = 0;
+    let unwritten = redline::fix::write::write_files_with(&run, &mut |path| {
+        calls += 1;
+        std::fs::write(path, &theirs).unwrap();
+    });
+    assert_eq!(calls, 1);
+    assert_eq!(read(&dir, "redis.yaml"), theirs, "their change is kept");
+    assert_eq!(leftovers(&dir, &["redis.yaml"]), Vec::<String>::new());
+    assert_eq!(unwritten.len(), 1);
+    let printed = render(&run, Mode::Write, &unwritten);
+    let name = dir.join("redis.yaml").display().to_string();
+    assert!(
+        printed
+            .stderr
+            .contains(&format!("{name}: changed while being fixed, not written\n")),
+        "{}",
+        printed.stderr
+    );
+    // Nothing claims to be fixed.
+    assert!(!printed.stderr.contains("\nfixed "), "{}", printed.stderr);
+    assert!(
+        printed
+            .stderr
+            .contains("redline fix: fixed 0 findings in 0 files; 1 file not written"),
+        "{}",
+        printed.stderr
+    );
+    assert_eq!(exit_code(&run, Mode::Write, &unwritten), 2);
+
+    // Unchanged meanwhile, the same run writes, and the run exits 0.
+    std::fs::write(dir.join("redis.yaml"), &original).unwrap();
+    let unwritten = redline::fix::write::write_files_with(&run, &mut |_| {});
+    assert!(unwritten.is_empty(), "{unwritten:?}");
+    assert_eq!(read(&dir, "redis.yaml"), run.files[0].fixed);
+    assert_eq!(exit_code(&run, Mode::Write, &unwritten), 0);
+}
+
+/// The comparison is by content: a change that keeps the size (and may keep the mtime, whose
+/// granularity can be coarse) is still seen.
+#[test]
+fn a_same_size_change_is_seen() {
+    let (dir, original) = workspace("changed-same-size");
+    let run = fix_run(&dir);
+    let theirs = original.replace("maxmemory 1gb", "maxmemory 2gb");
+    assert_eq!(theirs.len(), original.len());
+    let unwritten = redline::fix::write::write_files_with(&run, &mut |path| {
+        let mtime = std::fs::metadata(path).unwrap().modified().unwrap();
+        std::fs::write(path, &theirs).unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(path)
+            .unwrap()
+            .set_modified(mtime)
+            .unwrap();
+    });
+    assert_eq!(unwritten.len(), 1);
+    assert!(matches!(
+        unwritten[0].why,
+        redline::fix::write::NotWritten::Changed
+    ));
+    assert_eq!(read(&dir, "redis.yaml"), theirs);
+}

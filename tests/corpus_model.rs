@@ -1,9 +1,9 @@
-//! Every file of the shared corpus (real upstream manifests, `../shared/corpus/SOURCES.md`)
+//! Every file of the corpus (real upstream manifests, `tests/corpus/SOURCES.md`)
 //! loads without a crash, and the model extracted from it is a reviewed snapshot
 //! (`cargo insta review` after a deliberate change).
 //!
-//! The corpus lives beside the repository (`../shared/corpus`, or `$REDLINE_CORPUS`); a
-//! missing corpus fails the test instead of skipping it.
+//! The corpus is part of the repository (`tests/corpus`); a missing corpus fails the test
+//! instead of skipping it.
 
 use std::path::{Path, PathBuf};
 

@@ -95,6 +95,18 @@ fn validate_denies_and_warns_over_tls_echoing_the_uid() {
                 .clone()
         };
         assert_eq!(line("uid-deny-1")["decision"], "denied");
+        assert_eq!(line("uid-deny-1")["message"], "review");
+        for field in ["namespace", "name", "operation", "hook"] {
+            assert!(line("uid-deny-1")[field].is_string(), "{field}");
+        }
+        assert!(line("uid-deny-1")["duration_us"].is_u64());
+        assert!(
+            line("uid-deny-1")["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("[redis-maxmemory-headroom]")),
+            "{:?}",
+            line("uid-deny-1")
+        );
         assert_eq!(line("uid-warn-2")["decision"], "warned");
         assert_eq!(line("uid-warn-2")["kind"], "StatefulSet");
 
@@ -290,17 +302,23 @@ fn certificate_rotation_while_requests_run_fails_no_handshake() {
     );
     let (a_der, b_der) = (leaf_der(&a.cert_pem), leaf_der(&b.cert_pem));
     tokio().block_on(async {
-        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        let stop = Arc::new(AtomicBool::new(false));
+        // Requests answered so far, per loop: the test waits for events (requests served,
+        // a reload counted), not for fixed times, so a slow machine only makes it slower.
+        let answered: Arc<Vec<AtomicUsize>> =
+            Arc::new((0..4).map(|_| AtomicUsize::new(0)).collect());
         let mut loops = Vec::new();
         for i in 0..4 {
             let client = client.clone();
             let url = server.url("/validate");
             let stop = stop.clone();
+            let answered = answered.clone();
             loops.push(tokio::spawn(async move {
                 let mut served: Vec<Vec<u8>> = Vec::new();
                 let mut failures: Vec<String> = Vec::new();
                 let mut n = 0;
-                while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                while !stop.load(Ordering::SeqCst) {
                     n += 1;
                     let body = review(&format!("rot-{i}-{n}"), "CREATE", &statefulset("600mb"));
                     match client.post(&url).json(&body).send().await {
@@ -312,6 +330,7 @@ fn certificate_rotation_while_requests_run_fails_no_handshake() {
                                 .map(<[u8]>::to_vec)
                                 .unwrap_or_default();
                             served.push(peer);
+                            answered[i].fetch_add(1, Ordering::SeqCst);
                         }
                         Ok(r) => failures.push(format!("status {}", r.status())),
                         Err(e) => failures.push(format!("{e:?}")),
@@ -320,14 +339,49 @@ fn certificate_rotation_while_requests_run_fails_no_handshake() {
                 (served, failures)
             }));
         }
-        tokio::time::sleep(Duration::from_millis(800)).await;
+        // Every loop has made `more` requests beyond `since` (its counts then).
+        let progressed = |since: Vec<usize>, more: usize| {
+            let answered = answered.clone();
+            async move {
+                let deadline = Instant::now() + Duration::from_secs(60);
+                while answered
+                    .iter()
+                    .zip(&since)
+                    .any(|(a, s)| a.load(Ordering::SeqCst) < s + more)
+                {
+                    assert!(Instant::now() < deadline, "the request loops stalled");
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            }
+        };
+        let counts =
+            || -> Vec<usize> { answered.iter().map(|a| a.load(Ordering::SeqCst)).collect() };
+        let metric = |line: &'static str| {
+            let client = client.clone();
+            let server = &server;
+            async move {
+                let deadline = Instant::now() + Duration::from_secs(60);
+                loop {
+                    if server.metrics(&client).await.contains(line) {
+                        return;
+                    }
+                    assert!(Instant::now() < deadline, "no `{line}` within 60 s");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        };
+        progressed(vec![0; 4], 3).await;
         // Half a rotation: the new certificate next to the old key. It must not be served
-        // (it does not load), and nothing may fail meanwhile.
-        std::fs::write(&cert, &b.cert_pem).unwrap();
-        tokio::time::sleep(Duration::from_millis(1600)).await;
-        std::fs::write(&key, &b.key_pem).unwrap();
-        tokio::time::sleep(Duration::from_millis(2500)).await;
-        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        // (it does not load), and nothing may fail meanwhile. Each file is replaced by a
+        // rename, as the kubelet updates a Secret volume, so a poll never reads half a file.
+        replace(&cert, &b.cert_pem);
+        metric(r#"redline_tls_reloads_total{result="error"} 1"#).await;
+        progressed(counts(), 3).await;
+        replace(&key, &b.key_pem);
+        metric(r#"redline_tls_reloads_total{result="ok"} 1"#).await;
+        // Every loop's next handshakes meet the new certificate.
+        progressed(counts(), 3).await;
+        stop.store(true, Ordering::SeqCst);
         let mut served = Vec::new();
         for l in loops {
             let (s, failures) = l.await.unwrap();
@@ -335,12 +389,11 @@ fn certificate_rotation_while_requests_run_fails_no_handshake() {
                 failures.is_empty(),
                 "requests failed during rotation: {failures:?}"
             );
+            assert_eq!(s.first(), Some(&a_der));
+            assert_eq!(s.last(), Some(&b_der), "the new certificate is served");
             served.extend(s);
         }
-        assert!(served.len() > 20, "only {} requests", served.len());
         assert!(served.iter().all(|c| *c == a_der || *c == b_der));
-        assert_eq!(served.first(), Some(&a_der));
-        assert_eq!(served.last(), Some(&b_der), "the new certificate is served");
 
         let metrics = server.metrics(&client).await;
         assert!(
@@ -358,6 +411,13 @@ fn certificate_rotation_while_requests_run_fails_no_handshake() {
             .iter()
             .any(|l| l["message"] == "serving a new certificate")
     );
+}
+
+/// Replace `path` by a rename of a file written beside it.
+fn replace(path: &Path, text: &str) {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text).unwrap();
+    std::fs::rename(&tmp, path).unwrap();
 }
 
 #[test]

@@ -4,9 +4,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-/// `../shared/corpus`'s YAML and JSON files as (name relative to it, text), sorted by name.
+/// `tests/corpus`'s YAML and JSON files (real upstream manifests; `tests/corpus/SOURCES.md`) as (name relative to it, text), sorted by name.
 pub fn corpus() -> Vec<(String, String)> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
     let mut paths = Vec::new();
     corpus_files(&root, &mut paths);
     paths

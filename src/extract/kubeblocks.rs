@@ -1,5 +1,11 @@
 //! KubeBlocks: `Cluster` (apps.kubeblocks.io v1alpha1 and v1), `OpsRequest` (both groups),
-//! `ComponentParameter` and `Parameter`. Field paths: `domain-resources.md` §2–§5.
+//! `ComponentParameter` and `Parameter`. Field paths: apecloud/kubeblocks
+//! `apis/apps/v1alpha1/cluster_types.go` (release-0.9 @99600760bfda),
+//! `apis/apps/v1/cluster_types.go` (release-1.0 @549d0c7e4506),
+//! `apis/{apps,operations}/v1alpha1/opsrequest_types.go` and
+//! `apis/parameters/v1alpha1/{componentparameter,parameter}_types.go`; rendering follows the
+//! redis addon, apecloud/kubeblocks-addons@ce67f5a `addons/redis/`
+//! (`config/redis7-config.tpl`, `templates/cmpd-redis.yaml`).
 //!
 //! redis.conf is not in a Cluster: KubeBlocks renders it from the addon template, computes
 //! `maxmemory` from the memory limit, and applies parameters from ComponentParameters and
@@ -343,8 +349,9 @@ fn component_affinity(id: ObjectId, spec: &Cursor, c: &Cursor) -> AntiAffinity {
     AntiAffinity::Unknown
 }
 
-/// Probes the KubeBlocks ComponentDefinition gives (`domain-resources.md` §5.4): readiness
-/// only for Redis; 0.9 used a 1 s timeout, 1.0+ 5 s.
+/// Probes the KubeBlocks ComponentDefinition gives (apecloud/kubeblocks-addons
+/// `addons/redis/templates/cmpd-redis.yaml` @ce67f5a, `componentdefinition-redis.yaml` on
+/// release-0.9 @435b7240e065): readiness only for Redis; 0.9 used a 1 s timeout, 1.0+ 5 s.
 fn definition_probes(role: Role, v1alpha1: bool) -> Probes {
     let who = if v1alpha1 {
         "KubeBlocks ComponentDefinition (addon 0.9)"

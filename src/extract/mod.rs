@@ -22,7 +22,9 @@ use crate::source::{Cursor, Node, NodeKind, SourceFile};
 use common::{loc, located_str, string_map};
 
 /// How KubeBlocks' redis addon computes `maxmemory` when the user sets none: it changed
-/// between addon generations (`domain-resources.md` §5.2).
+/// between addon generations (history of apecloud/kubeblocks-addons
+/// `addons/redis/config/redis7-config.tpl` and `addons/redis/templates/cmpd-redis.yaml`:
+/// apecloud/kubeblocks#2563, apecloud/kubeblocks-addons#2391).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum KubeBlocksMaxmemory {
     /// `trunc(fraction × limits.memory)`, nothing without a limit (addon ≥ 1.0.2, 0.9.5).

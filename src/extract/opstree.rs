@@ -1,7 +1,7 @@
 //! OT-CONTAINER-KIT redis-operator (redis.redis.opstreelabs.in v1beta1/v1beta2): `Redis`,
 //! `RedisReplication`, `RedisSentinel`, `RedisCluster`. Defaults from
 //! OT-CONTAINER-KIT/redis-operator@5dd04e1 (`internal/k8sutils/statefulset.go`,
-//! `internal/agent/bootstrap/redis/config.go`; `domain-resources.md` §7.2).
+//! `internal/agent/bootstrap/redis/config.go`, `api/common/v1beta2/common_types.go`).
 
 use crate::model::{
     DataVolume, Deployment, Handler, Located, ObjectId, Origin, Platform, Probe, ProbeOrigin,

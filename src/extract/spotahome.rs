@@ -1,6 +1,6 @@
 //! Spotahome `RedisFailover` (databases.spotahome.com/v1): Redis replicas managed by
-//! Sentinel. Defaults from spotahome/redis-operator@632aa3d (`defaults.go`, `generator.go`;
-//! `domain-resources.md` §7.1).
+//! Sentinel. Defaults from spotahome/redis-operator@632aa3d (`api/redisfailover/v1/defaults.go`,
+//! `operator/redisfailover/service/generator.go`).
 
 use crate::model::{
     AntiAffinity, DataVolume, Deployment, Handler, Located, ObjectId, Origin, Platform, Probes,

@@ -10,15 +10,14 @@
 //! overlap an earlier one of the same pass, and the next pass lints the result, until nothing
 //! fixable is left (or [`MAX_PASSES`]). Fixing a fixed file therefore changes nothing.
 //!
-//! Files do no I/O here but [`write_atomic`]; the CLI reads, and decides what to write.
+//! Nothing here does I/O but [`write`]; the CLI reads, and decides what to write.
 
 pub mod edit;
 pub mod render;
 pub mod report;
+pub mod write;
 
 use std::collections::{HashMap, HashSet};
-use std::io::Write as _;
-use std::path::Path;
 
 use serde_json::Value;
 
@@ -581,30 +580,6 @@ pub fn unified_diff(name: &str, old: &str, new: &str) -> String {
         .context_radius(3)
         .header(&a, &b)
         .to_string()
-}
-
-/// Replace `path`'s contents atomically: a temporary file in the same directory, flushed to
-/// disk, given the old file's permissions (and owner, where allowed), then renamed over it.
-/// A symbolic link is followed: the file it points to is replaced, the link kept.
-pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
-    let target = std::fs::canonicalize(path)?;
-    let meta = std::fs::metadata(&target)?;
-    let dir = target.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".redline-")
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
-    tmp.write_all(text.as_bytes())?;
-    tmp.as_file().sync_all()?;
-    std::fs::set_permissions(tmp.path(), meta.permissions())?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        // Only root may give a file away; an ordinary user's own files keep their owner.
-        let _ = std::os::unix::fs::chown(tmp.path(), Some(meta.uid()), Some(meta.gid()));
-    }
-    tmp.persist(&target).map_err(|e| e.error)?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 use std::fmt::Write as _;
 
+use super::write::Unwritten;
 use super::{Action, FixRun};
 use crate::input::STDIN;
 
@@ -23,8 +24,11 @@ pub struct Printed {
     pub stderr: String,
 }
 
-pub fn render(run: &FixRun, mode: Mode) -> Printed {
+/// What `fix` prints; `unwritten` are the files a write-mode run meant to write and did not
+/// ([`super::write::write_files`]): their fixes are not counted as made.
+pub fn render(run: &FixRun, mode: Mode, unwritten: &[Unwritten]) -> Printed {
     let mut p = Printed::default();
+    let written = |file: &str| !unwritten.iter().any(|u| u.file == file);
     let stdin_is_output = run.files.iter().any(|f| f.name == STDIN) && mode == Mode::Write;
     for f in &run.files {
         match mode {
@@ -52,7 +56,7 @@ pub fn render(run: &FixRun, mode: Mode) -> Printed {
     } else {
         "would fix"
     };
-    for a in &run.applied {
+    for a in run.applied.iter().filter(|a| written(&a.file)) {
         let at = a.pos.map(|p| format!(":{p}")).unwrap_or_default();
         let _ = writeln!(
             p.stderr,
@@ -112,12 +116,27 @@ pub fn render(run: &FixRun, mode: Mode) -> Printed {
             }
         }
     }
-    let changed = run.files.iter().filter(|f| f.changed()).count();
+    for u in unwritten {
+        let _ = writeln!(p.stderr, "{}: {}", u.file, u.why);
+    }
+    let changed = run
+        .files
+        .iter()
+        .filter(|f| f.changed() && written(&f.name))
+        .count();
+    let fixed = run.applied.iter().filter(|a| written(&a.file)).count();
     let mut summary = format!(
         "redline fix: {verb} {} in {}",
-        plural(run.applied.len(), "finding"),
+        plural(fixed, "finding"),
         plural(changed, "file")
     );
+    if !unwritten.is_empty() {
+        let _ = write!(
+            summary,
+            "; {} not written (run `redline fix` again)",
+            plural(unwritten.len(), "file")
+        );
+    }
     let refused = run.manual.len() - manifests;
     if manifests > 0 {
         let _ = write!(summary, "; {} to apply", plural(manifests, "manifest"));
@@ -142,6 +161,20 @@ pub fn render(run: &FixRun, mode: Mode) -> Printed {
     }
     let _ = writeln!(p.stderr, "{summary}");
     p
+}
+
+/// The exit status: 2 when a file was not written (an I/O error, or changed meanwhile);
+/// 1 when something is left to do (with `--check`/`--diff`, a file would change; a manifest
+/// to apply, a refused fix, a file that does not load); 0 otherwise.
+pub fn exit_code(run: &FixRun, mode: Mode, unwritten: &[Unwritten]) -> u8 {
+    let would_change = mode != Mode::Write && run.files.iter().any(|f| f.changed());
+    if !unwritten.is_empty() {
+        2
+    } else if would_change || run.needs_attention() {
+        1
+    } else {
+        0
+    }
 }
 
 fn plural(n: usize, noun: &str) -> String {

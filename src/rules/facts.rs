@@ -7,7 +7,9 @@ use crate::redisconf::{Line, Value};
 use crate::units::human;
 
 /// Why an instance forks (BGSAVE, AOF rewrite, full resync): the copy-on-write copies of a
-/// fork are charged to the container's cgroup (redis-rules.md §3). `None`: it never forks.
+/// fork are charged to the container's cgroup (Linux `Documentation/admin-guide/cgroup-v2.rst`,
+/// "Memory Ownership": "A memory area is charged to the cgroup which instantiated it";
+/// https://www.kernel.org/doc/Documentation/admin-guide/cgroup-v2.rst). `None`: it never forks.
 pub fn fork_reason(d: &Deployment) -> Option<&'static str> {
     let config = &d.config;
     if d.role == Role::ClusterShard || config.redis.cluster_enabled() {

@@ -362,7 +362,9 @@ fn add_directive(
 }
 
 /// A Reconfiguring OpsRequest that sets one parameter of the deployment's component, in the
-/// API generation of its Cluster (`domain-resources.md` §3.1).
+/// API generation of its Cluster (apecloud/kubeblocks `apis/apps/v1alpha1/opsrequest_types.go`
+/// on release-0.9 @99600760bfda, `apis/operations/v1alpha1/opsrequest_types.go` on release-1.0
+/// @549d0c7e4506).
 fn kubeblocks_reconfigure(
     inv: &Inventory,
     d: &Deployment,

@@ -1,7 +1,9 @@
 //! Byte counts for people (`32.0 GiB`), via `byte-unit`, which the user chose for this.
 //!
 //! Display only: byte-unit must never parse a Kubernetes or Redis size (it reads `500m` as
-//! mega and `32gb` as bits; see `shared/reference/crates.md` §4).
+//! mega and `32gb` as bits: byte-unit 5.2.6 `read_xib` in `src/unit/parse.rs` ignores the case
+//! of the prefix letter, and a lowercase `b` is a bit unless case is ignored; see
+//! https://docs.rs/byte-unit/5.2.6/byte_unit/struct.Byte.html#method.parse_str).
 
 use byte_unit::{Byte, UnitType};
 

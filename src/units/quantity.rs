@@ -2,8 +2,10 @@
 //!
 //! Why our own parser: every memory rule compares a Kubernetes quantity with a Redis size, and
 //! the crates that parse quantities get the traps wrong (`kube_quantity` reads `0.5Gi` as 0,
-//! `byte-unit` reads `500m` as mega). The grammar and the traps, with sources, are in
-//! `shared/reference/redis-rules.md` §2:
+//! `byte-unit` reads `500m` as mega). The grammar and the traps come from
+//! kubernetes/apimachinery@eed236c `pkg/api/resource/quantity.go` (`ParseQuantity`),
+//! `suffix.go` and `quantity_test.go`, and from "Resource Management for Pods and Containers"
+//! (https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/):
 //!
 //! ```text
 //! <quantity> ::= <sign>? <number> <suffix>

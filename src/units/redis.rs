@@ -1,7 +1,8 @@
 //! Redis memory sizes (`memtoull`, src/util.c) and the C number parsers redis.conf relies on.
 //!
 //! Redis reads sizes its own way, and the differences from Kubernetes are where crashes hide
-//! (`shared/reference/redis-rules.md` §1.6):
+//! (`memtoull()` in redis/redis@4f8cdc2 `src/util.c`, which `numericParseString` in
+//! `src/config.c` uses for every memory config):
 //!
 //! | written | bytes |
 //! |---|---|

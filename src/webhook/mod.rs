@@ -3,6 +3,7 @@
 //! reloads, `lookups` what a review is judged with, `metrics` what `/metrics` shows.
 
 pub mod certs;
+pub mod linger;
 pub mod live;
 pub mod lookups;
 pub mod metrics;

@@ -6,22 +6,19 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-/// The shared corpus (`../shared/corpus`, or `$REDLINE_CORPUS`); missing, it fails the test
-/// instead of skipping it.
+/// The corpus of real upstream manifests, `tests/corpus` (sources and licences in its
+/// `SOURCES.md`). Part of the repository: a clone needs nothing beside it.
 pub fn corpus_dir() -> PathBuf {
-    let dir = std::env::var_os("REDLINE_CORPUS").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"),
-        PathBuf::from,
-    );
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
     assert!(
         dir.join("SOURCES.md").is_file(),
-        "corpus not found at {} (set REDLINE_CORPUS)",
+        "corpus not found at {}",
         dir.display()
     );
     dir
 }
 
-/// Every file of the corpus but SOURCES.md, sorted.
+/// Every corpus file, sorted: not its `SOURCES.md` nor the licence texts.
 pub fn corpus_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -30,7 +27,10 @@ pub fn corpus_files(dir: &Path) -> Vec<PathBuf> {
             let p = e.path();
             if p.is_dir() {
                 stack.push(p);
-            } else if p.file_name().is_some_and(|n| n != "SOURCES.md") {
+            } else if p.file_name().is_some_and(|n| {
+                let n = n.to_string_lossy();
+                !n.ends_with(".md") && !n.starts_with("LICENSE")
+            }) {
                 out.push(p);
             }
         }

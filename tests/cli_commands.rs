@@ -1,0 +1,190 @@
+//! The commands and options the README documents beyond `lint`'s formats: `rules`,
+//! `explain`, `check-conf`, `--dump-model`, where `.redline.yaml` is found and what a bad
+//! one does, and where `fix --check` puts a manifest.
+
+mod common;
+
+use std::path::Path;
+
+use common::{code, root, run_in, scratch, stdout};
+
+fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn example(name: &str) -> String {
+    root().join("examples").join(name).display().to_string()
+}
+
+#[test]
+fn rules_and_explain() {
+    let dir = scratch("commands-rules");
+    let text = run_in(&dir, &["rules"], "");
+    assert_eq!(code(&text), 0);
+    let listing = stdout(&text);
+    assert_eq!(listing.lines().count(), redline::rules::all().len());
+    assert!(
+        listing
+            .lines()
+            .any(|l| l.starts_with("redis-maxmemory-headroom ") && l.contains(" error ")),
+        "{listing}"
+    );
+
+    let json = run_in(&dir, &["rules", "--format", "json"], "");
+    assert_eq!(code(&json), 0);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(v["version"], 1);
+    let rules = v["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), redline::rules::all().len());
+    for key in [
+        "id",
+        "severity",
+        "summary",
+        "mutate",
+        "parameters",
+        "sources",
+    ] {
+        assert!(rules.iter().all(|r| r.get(key).is_some()), "{key}");
+    }
+
+    let explain = run_in(&dir, &["explain", "redis-maxmemory-headroom"], "");
+    assert_eq!(code(&explain), 0);
+    let text = stdout(&explain);
+    assert!(text.starts_with("## redis-maxmemory-headroom\n"), "{text}");
+    assert!(text.contains("fork_ratio"), "its parameters: {text}");
+    assert!(text.contains("https://"), "its sources: {text}");
+
+    // A misspelt ID: exit 2 and the closest one.
+    let typo = run_in(&dir, &["explain", "redis-maxmemory-headrom"], "");
+    assert_eq!(code(&typo), 2);
+    assert!(
+        stderr(&typo).contains("Did you mean `redis-maxmemory-headroom`?"),
+        "{}",
+        stderr(&typo)
+    );
+}
+
+#[test]
+fn check_conf_exit_codes_and_arguments() {
+    let dir = scratch("commands-check-conf");
+    std::fs::write(dir.join("ok.conf"), "maxmemory 1gb\n").unwrap();
+    std::fs::write(dir.join("bad.conf"), "maxmemory 1gb # note\n").unwrap();
+
+    let ok = run_in(&dir, &["check-conf", "ok.conf"], "");
+    assert_eq!(code(&ok), 0, "{}", stdout(&ok));
+    assert!(stdout(&ok).contains("would start"), "{}", stdout(&ok));
+
+    let bad = run_in(&dir, &["check-conf", "bad.conf"], "");
+    assert_eq!(code(&bad), 1);
+    assert!(
+        stdout(&bad).contains("bad.conf:1:1: wrong number of arguments"),
+        "{}",
+        stdout(&bad)
+    );
+
+    // Arguments after `--` are read as redis-server's command line, after the file.
+    let args = run_in(
+        &dir,
+        &["check-conf", "ok.conf", "--", "--maxmemory", "2Gi"],
+        "",
+    );
+    assert_eq!(code(&args), 1);
+    assert!(stdout(&args).contains("`Gi` is a Kubernetes suffix"));
+    let args = run_in(
+        &dir,
+        &["check-conf", "ok.conf", "--", "--maxmemory", "2gb"],
+        "",
+    );
+    assert_eq!(code(&args), 0);
+    assert!(
+        stdout(&args).contains("2147483648"),
+        "the argument wins: {}",
+        stdout(&args)
+    );
+
+    let missing = run_in(&dir, &["check-conf", "missing.conf"], "");
+    assert_eq!(code(&missing), 2);
+    assert!(stderr(&missing).contains("cannot read missing.conf"));
+}
+
+#[test]
+fn dump_model_fails_when_a_document_does_not_load() {
+    let dir = scratch("commands-dump");
+    std::fs::write(dir.join("bad.yaml"), "kind: [unclosed\n").unwrap();
+    let good = run_in(
+        &dir,
+        &[
+            "lint",
+            "--dump-model",
+            &example("statefulset-configmap.yaml"),
+        ],
+        "",
+    );
+    assert_eq!(code(&good), 0, "{}", stdout(&good));
+    assert!(stdout(&good).contains("maxmemory"), "{}", stdout(&good));
+
+    let bad = run_in(&dir, &["lint", "--dump-model", "bad.yaml"], "");
+    assert_eq!(code(&bad), 1, "{}", stdout(&bad));
+    assert!(stdout(&bad).contains("bad.yaml:"), "{}", stdout(&bad));
+}
+
+/// `.redline.yaml` is looked for in the working directory, then its parents; a bad one is
+/// exit 2 naming its file, line and key.
+#[test]
+fn configuration_is_found_in_a_parent_and_errors_name_the_line() {
+    let dir = scratch("commands-config");
+    let deeper = dir.join("repo/k8s/cache");
+    std::fs::create_dir_all(&deeper).unwrap();
+    let manifest = example("statefulset-configmap.yaml");
+    let severity_of_headroom = |cwd: &Path| {
+        let out = run_in(cwd, &["lint", "--format", "json", &manifest], "");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rule"] == "redis-maxmemory-headroom")
+            .map(|f| f["severity"].as_str().unwrap().to_string())
+    };
+    assert_eq!(severity_of_headroom(&deeper).as_deref(), Some("error"));
+
+    std::fs::write(
+        dir.join("repo/.redline.yaml"),
+        "rules:\n  redis-maxmemory-headroom:\n    severity: info\n",
+    )
+    .unwrap();
+    assert_eq!(severity_of_headroom(&deeper).as_deref(), Some("info"));
+
+    std::fs::write(
+        dir.join("repo/.redline.yaml"),
+        "rules:\n  redis-maxmemory-headroom:\n    severty: info\n",
+    )
+    .unwrap();
+    let out = run_in(&deeper, &["lint", &manifest], "");
+    assert_eq!(code(&out), 2);
+    let message = stderr(&out);
+    assert!(
+        message.contains("repo/.redline.yaml:3:5:") && message.contains("unknown field `severty`"),
+        "{message}"
+    );
+}
+
+/// A KubeBlocks manifest to apply goes to standard output on a plain `fix`, to standard
+/// error with `--check` (whose standard output lists the files that would change).
+#[test]
+fn fix_check_prints_a_manifest_on_standard_error() {
+    let dir = scratch("commands-manifest");
+    let seed = example("kubeblocks-seed-incident.yaml");
+    let check = run_in(&dir, &["fix", "--check", &seed], "");
+    assert_eq!(code(&check), 1);
+    assert!(
+        !stdout(&check).contains("kind: OpsRequest"),
+        "{}",
+        stdout(&check)
+    );
+    assert!(
+        stderr(&check).contains("kind: OpsRequest"),
+        "{}",
+        stderr(&check)
+    );
+}
