@@ -241,6 +241,71 @@ fn sarif_validates_against_the_schema() {
     assert!(!schema_errors(&validator, &broken).is_empty());
 }
 
+/// The SARIF result of one rule on one object, in `sarif`.
+fn sarif_result<'a>(sarif: &'a Value, rule: &str) -> &'a Value {
+    sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ruleId"] == rule)
+        .unwrap_or_else(|| panic!("no {rule} result"))
+}
+
+/// A finding keeps its fingerprint when lines move above it (code scanning matches alerts
+/// across commits by it), and its line follows.
+#[test]
+fn sarif_fingerprints_survive_moved_lines() {
+    let dir = scratch("sarif-moved");
+    let rule = "redis-maxmemory-headroom";
+    write(&dir, "redis.yaml", &bad_manifest("redis"));
+    let before = json(&run_in(&dir, &["lint", ".", "--format", "sarif"], ""));
+    write(
+        &dir,
+        "redis.yaml",
+        &format!("# a comment\n\n{}", bad_manifest("redis")),
+    );
+    let after = json(&run_in(&dir, &["lint", ".", "--format", "sarif"], ""));
+    let (b, a) = (sarif_result(&before, rule), sarif_result(&after, rule));
+    assert_eq!(b["partialFingerprints"], a["partialFingerprints"]);
+    let line = |r: &Value| {
+        r["locations"][0]["physicalLocation"]["region"]["startLine"]
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!(line(a), line(b) + 2);
+}
+
+/// In-place fixes are SARIF `fixes` for files up to 4 MiB; past that the result carries no
+/// fix (checking it would cost more than the lint), and `redline fix` still fixes it.
+#[test]
+fn sarif_fixes_stop_at_four_mebibytes() {
+    let dir = scratch("sarif-big");
+    let rule = "redis-maxmemory-headroom";
+    write(&dir, "small.yaml", &bad_manifest("small"));
+    // The same objects after 4 MiB of comment lines.
+    let padding = "# padding\n".repeat((4 << 20) / 10 + 1);
+    write(
+        &dir,
+        "big.yaml",
+        &format!("{padding}{}", bad_manifest("big")),
+    );
+    let sarif = json(&run_in(&dir, &["lint", ".", "--format", "sarif"], ""));
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let of = |file: &str| {
+        results
+            .iter()
+            .find(|r| {
+                r["ruleId"] == rule
+                    && r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                        .as_str()
+                        .is_some_and(|u| u.ends_with(file))
+            })
+            .unwrap_or_else(|| panic!("no {rule} result in {file}"))
+    };
+    assert!(of("small.yaml")["fixes"].is_array(), "{}", of("small.yaml"));
+    assert!(of("big.yaml").get("fixes").is_none(), "{}", of("big.yaml"));
+}
+
 #[test]
 fn junit_and_github_formats() {
     let o = run(&["lint", "examples/", "--format", "junit"]);

@@ -413,6 +413,60 @@ fn certificate_rotation_while_requests_run_fails_no_handshake() {
     );
 }
 
+/// SIGHUP re-reads the certificate at once, whatever the reload interval.
+#[test]
+fn sighup_reloads_the_certificate() {
+    let dir = scratch("serve-sighup");
+    let (ca_a, a) = write_pair(&dir, "a");
+    let (ca_b, b) = write_pair(&dir, "b");
+    let (cert, key) = (dir.join("tls.crt"), dir.join("tls.key"));
+    std::fs::write(&cert, &a.cert_pem).unwrap();
+    std::fs::write(&key, &a.key_pem).unwrap();
+    let server = Server::start(
+        &dir,
+        &[
+            "--lookups",
+            "off",
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+            "--tls-reload-seconds",
+            "3600",
+        ],
+        &[],
+        Some(&ca_a),
+    );
+    let client = server.client_with(
+        &[&ca_b],
+        reqwest::Client::builder()
+            .pool_max_idle_per_host(0)
+            .tls_info(true),
+    );
+    replace(&key, &b.key_pem);
+    replace(&cert, &b.cert_pem);
+    // SAFETY: kill(2) on our own child's pid.
+    assert_eq!(unsafe { libc::kill(server.pid(), libc::SIGHUP) }, 0);
+    tokio().block_on(async {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !server
+            .metrics(&client)
+            .await
+            .contains(r#"redline_tls_reloads_total{result="ok"} 1"#)
+        {
+            assert!(Instant::now() < deadline, "no reload after SIGHUP");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let r = client.get(server.url("/healthz")).send().await.unwrap();
+        let peer = r
+            .extensions()
+            .get::<reqwest::tls::TlsInfo>()
+            .and_then(|t| t.peer_certificate())
+            .map(<[u8]>::to_vec);
+        assert_eq!(peer, Some(leaf_der(&b.cert_pem)));
+    });
+}
+
 /// Replace `path` by a rename of a file written beside it.
 fn replace(path: &Path, text: &str) {
     let tmp = path.with_extension("tmp");

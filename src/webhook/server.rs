@@ -91,12 +91,17 @@ pub async fn run(opts: ServeOptions) -> Result<(), String> {
     let (loaded, cert_pem, key_pem) = tls::read(&files)?;
     metrics.set_not_after(loaded.not_after_unix);
     let rustls = RustlsConfig::from_config(Arc::new(loaded.config));
+    // Signal handlers are registered here, before anything listens: until a handler exists,
+    // SIGHUP or SIGTERM ends the process at once (no reload; no graceful stop).
+    let hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+    let signals = Signals::register();
     tokio::spawn(tls::keep_fresh(
         rustls.clone(),
         files.clone(),
         (cert_pem, key_pem),
         metrics.clone(),
         opts.reload_every,
+        hangup,
     ));
 
     let shared = Arc::new(Shared {
@@ -150,7 +155,7 @@ pub async fn run(opts: ServeOptions) -> Result<(), String> {
         let shared = shared.clone();
         let handle = handle.clone();
         async move {
-            let signal = terminated().await;
+            let signal = signals.next().await;
             let _ = signalled.set(Instant::now());
             // No new connections from now on; connections already accepted get to send
             // their request (a handshake under way, a request on its way) and are answered
@@ -184,19 +189,32 @@ pub async fn run(opts: ServeOptions) -> Result<(), String> {
     }
 }
 
-/// SIGTERM (the kubelet) or SIGINT (a terminal); the name of the one that came.
-async fn terminated() -> &'static str {
-    use tokio::signal::unix::{SignalKind, signal};
-    match (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) {
-        (Ok(mut term), Ok(mut int)) => tokio::select! {
-            _ = term.recv() => "SIGTERM",
-            _ = int.recv() => "SIGINT",
-        },
-        // Cannot happen on Unix with a runtime; never stop on it.
-        _ => std::future::pending().await,
+/// SIGTERM (the kubelet) and SIGINT (a terminal), handled from the moment they are
+/// registered.
+struct Signals {
+    term: std::io::Result<tokio::signal::unix::Signal>,
+    int: std::io::Result<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn register() -> Signals {
+        use tokio::signal::unix::{SignalKind, signal};
+        Signals {
+            term: signal(SignalKind::terminate()),
+            int: signal(SignalKind::interrupt()),
+        }
+    }
+
+    /// The name of the next one that comes.
+    async fn next(mut self) -> &'static str {
+        match (&mut self.term, &mut self.int) {
+            (Ok(term), Ok(int)) => tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = int.recv() => "SIGINT",
+            },
+            // Cannot happen on Unix with a runtime; never stop on it.
+            _ => std::future::pending().await,
+        }
     }
 }
 

@@ -87,16 +87,17 @@ pub fn read(files: &CertFiles) -> Result<(Loaded, Vec<u8>, Vec<u8>), String> {
     Ok((loaded, cert, key))
 }
 
-/// Re-read `files` every `every` and on SIGHUP; swap the config in when they changed and
-/// load. Runs until the task is dropped.
+/// Re-read `files` every `every` and on SIGHUP (`hangup`, registered by the caller before
+/// it announces that it listens: until a handler is registered, SIGHUP ends the process);
+/// swap the config in when they changed and load. Runs until the task is dropped.
 pub async fn keep_fresh(
     rustls: RustlsConfig,
     files: CertFiles,
     mut current: (Vec<u8>, Vec<u8>),
     metrics: Arc<Metrics>,
     every: Duration,
+    mut hangup: Option<tokio::signal::unix::Signal>,
 ) {
-    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
     // The last pair that failed: reported once, not at every poll.
     let mut failed: Option<(Vec<u8>, Vec<u8>)> = None;
     loop {
