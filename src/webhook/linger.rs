@@ -14,7 +14,8 @@
 //!
 //! [`Lingering`] wraps each accepted TCP stream; when the HTTP connection over it ends and
 //! drops it, a task shuts down the write side, drains the input for at most [`LINGER`] (and
-//! [`LINGER_BYTES`]), then closes. [`Closes`] counts those tasks so that the server waits for
+//! [`LINGER_BYTES`]), then closes; at most [`MAX_DRAINING`] at once, past which a connection
+//! closes at once. [`Closes`] counts those tasks so that the server waits for
 //! them before the process exits (an exiting process closes every socket at once).
 
 use std::io;
@@ -32,15 +33,34 @@ use tokio::net::TcpStream;
 pub const LINGER: Duration = Duration::from_secs(2);
 /// How many bytes a closing connection may still send us before it is cut.
 pub const LINGER_BYTES: usize = 256 * 1024;
+/// How many connections may drain at once; past that a connection closes at once (a flood
+/// of clients that never close must not hold sockets without bound).
+pub const MAX_DRAINING: usize = 1024;
 
 /// The connections being closed.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Closes {
     draining: AtomicUsize,
     done: tokio::sync::Notify,
+    limit: usize,
+}
+
+impl Default for Closes {
+    fn default() -> Self {
+        Closes::with_limit(MAX_DRAINING)
+    }
 }
 
 impl Closes {
+    /// At most `limit` connections draining at once.
+    pub fn with_limit(limit: usize) -> Self {
+        Closes {
+            draining: AtomicUsize::new(0),
+            done: tokio::sync::Notify::new(),
+            limit,
+        }
+    }
+
     /// How many connections are draining now.
     pub fn open(&self) -> usize {
         self.draining.load(Ordering::SeqCst)
@@ -68,9 +88,15 @@ impl Closes {
 struct Draining(Arc<Closes>);
 
 impl Draining {
-    fn new(closes: Arc<Closes>) -> Self {
-        closes.draining.fetch_add(1, Ordering::SeqCst);
-        Draining(closes)
+    /// `None` when `limit` connections are draining already.
+    fn new(closes: Arc<Closes>) -> Option<Self> {
+        closes
+            .draining
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < closes.limit).then_some(n + 1)
+            })
+            .ok()?;
+        Some(Draining(closes))
     }
 }
 
@@ -114,7 +140,9 @@ impl Drop for Lingering {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        let draining = Draining::new(self.closes.clone());
+        let Some(draining) = Draining::new(self.closes.clone()) else {
+            return; // too many draining: this one closes at once
+        };
         runtime.spawn(async move {
             drain(stream).await;
             drop(draining);
@@ -251,5 +279,20 @@ mod tests {
         closes.wait(Duration::from_secs(60)).await;
         assert_eq!(closes.open(), 0);
         assert!(dropped.elapsed() >= LINGER, "{:?}", dropped.elapsed());
+    }
+
+    /// Past the limit a connection closes at once instead of draining.
+    #[tokio::test]
+    async fn no_more_than_the_limit_drain_at_once() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let closes = Arc::new(Closes::with_limit(1));
+        let mut clients = Vec::new();
+        for _ in 0..3 {
+            clients.push(TcpStream::connect(addr).await.unwrap());
+            let (server, _) = listener.accept().await.unwrap();
+            drop(Lingering::new(server, closes.clone()));
+        }
+        assert_eq!(closes.open(), 1);
     }
 }
