@@ -270,9 +270,19 @@ fn leaf_der(pem: &str) -> Vec<u8> {
         .to_vec()
 }
 
-#[test]
-fn certificate_rotation_while_requests_run_fails_no_handshake() {
-    let dir = scratch("serve-rotate");
+/// A server on pair `a` (files `cert`, `key`, re-read every `reload_seconds`), and a client
+/// that trusts both CAs and makes a new connection, so a new handshake, for every request.
+struct Rotation {
+    server: Server,
+    client: reqwest::Client,
+    a: redline::webhook::tls::Generated,
+    b: redline::webhook::tls::Generated,
+    cert: PathBuf,
+    key: PathBuf,
+}
+
+fn rotation(name: &str, reload_seconds: &str) -> Rotation {
+    let dir = scratch(name);
     let (ca_a, a) = write_pair(&dir, "a");
     let (ca_b, b) = write_pair(&dir, "b");
     let (cert, key) = (dir.join("tls.crt"), dir.join("tls.key"));
@@ -288,18 +298,37 @@ fn certificate_rotation_while_requests_run_fails_no_handshake() {
             "--tls-key",
             key.to_str().unwrap(),
             "--tls-reload-seconds",
-            "1",
+            reload_seconds,
         ],
         &[],
         Some(&ca_a),
     );
-    // A new connection, so a new handshake, for every request.
     let client = server.client_with(
         &[&ca_b],
         reqwest::Client::builder()
             .pool_max_idle_per_host(0)
             .tls_info(true),
     );
+    Rotation {
+        server,
+        client,
+        a,
+        b,
+        cert,
+        key,
+    }
+}
+
+#[test]
+fn certificate_rotation_while_requests_run_fails_no_handshake() {
+    let Rotation {
+        server,
+        client,
+        a,
+        b,
+        cert,
+        key,
+    } = rotation("serve-rotate", "1");
     let (a_der, b_der) = (leaf_der(&a.cert_pem), leaf_der(&b.cert_pem));
     tokio().block_on(async {
         use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -416,33 +445,14 @@ fn certificate_rotation_while_requests_run_fails_no_handshake() {
 /// SIGHUP re-reads the certificate at once, whatever the reload interval.
 #[test]
 fn sighup_reloads_the_certificate() {
-    let dir = scratch("serve-sighup");
-    let (ca_a, a) = write_pair(&dir, "a");
-    let (ca_b, b) = write_pair(&dir, "b");
-    let (cert, key) = (dir.join("tls.crt"), dir.join("tls.key"));
-    std::fs::write(&cert, &a.cert_pem).unwrap();
-    std::fs::write(&key, &a.key_pem).unwrap();
-    let server = Server::start(
-        &dir,
-        &[
-            "--lookups",
-            "off",
-            "--tls-cert",
-            cert.to_str().unwrap(),
-            "--tls-key",
-            key.to_str().unwrap(),
-            "--tls-reload-seconds",
-            "3600",
-        ],
-        &[],
-        Some(&ca_a),
-    );
-    let client = server.client_with(
-        &[&ca_b],
-        reqwest::Client::builder()
-            .pool_max_idle_per_host(0)
-            .tls_info(true),
-    );
+    let Rotation {
+        server,
+        client,
+        b,
+        cert,
+        key,
+        ..
+    } = rotation("serve-sighup", "3600");
     replace(&key, &b.key_pem);
     replace(&cert, &b.cert_pem);
     // SAFETY: kill(2) on our own child's pid.
