@@ -3,17 +3,12 @@
 //! with `.gitignore` and `--exclude`, Helm output on stdin, and output order.
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
 mod common;
-use common::{BIN, code, root, run, run_in, scratch, stdout};
-
-fn json(o: &Output) -> Value {
-    serde_json::from_slice(&o.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stdout)))
-}
+use common::{BIN, code, json, root, run, run_in, scratch, stdout};
 
 fn write(dir: &Path, rel: &str, text: &str) {
     let path = dir.join(rel);

@@ -6,11 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{code, root, run_in, scratch, stdout};
-
-fn stderr(o: &std::process::Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use common::{code, json, root, run_in, scratch, stderr, stdout};
 
 fn example(name: &str) -> String {
     root().join("examples").join(name).display().to_string()
@@ -30,9 +26,9 @@ fn rules_and_explain() {
         "{listing}"
     );
 
-    let json = run_in(&dir, &["rules", "--format", "json"], "");
-    assert_eq!(code(&json), 0);
-    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let listed = run_in(&dir, &["rules", "--format", "json"], "");
+    assert_eq!(code(&listed), 0);
+    let v = json(&listed);
     assert_eq!(v["version"], 1);
     let rules = v["rules"].as_array().unwrap();
     assert_eq!(rules.len(), redline::rules::all().len());
@@ -70,37 +66,29 @@ fn check_conf_exit_codes_and_arguments() {
     std::fs::write(dir.join("ok.conf"), "maxmemory 1gb\n").unwrap();
     std::fs::write(dir.join("bad.conf"), "maxmemory 1gb # note\n").unwrap();
 
-    let ok = run_in(&dir, &["check-conf", "ok.conf"], "");
-    assert_eq!(code(&ok), 0, "{}", stdout(&ok));
-    assert!(stdout(&ok).contains("would start"), "{}", stdout(&ok));
+    // `redline check-conf ARGS…` in `dir`: exit code and standard output.
+    let conf = |args: &[&str]| {
+        let out = run_in(&dir, &[&["check-conf"], args].concat(), "");
+        (code(&out), stdout(&out))
+    };
+    let (status, out) = conf(&["ok.conf"]);
+    assert_eq!(status, 0, "{out}");
+    assert!(out.contains("would start"), "{out}");
 
-    let bad = run_in(&dir, &["check-conf", "bad.conf"], "");
-    assert_eq!(code(&bad), 1);
+    let (status, out) = conf(&["bad.conf"]);
+    assert_eq!(status, 1);
     assert!(
-        stdout(&bad).contains("bad.conf:1:1: wrong number of arguments"),
-        "{}",
-        stdout(&bad)
+        out.contains("bad.conf:1:1: wrong number of arguments"),
+        "{out}"
     );
 
     // Arguments after `--` are read as redis-server's command line, after the file.
-    let args = run_in(
-        &dir,
-        &["check-conf", "ok.conf", "--", "--maxmemory", "2Gi"],
-        "",
-    );
-    assert_eq!(code(&args), 1);
-    assert!(stdout(&args).contains("`Gi` is a Kubernetes suffix"));
-    let args = run_in(
-        &dir,
-        &["check-conf", "ok.conf", "--", "--maxmemory", "2gb"],
-        "",
-    );
-    assert_eq!(code(&args), 0);
-    assert!(
-        stdout(&args).contains("2147483648"),
-        "the argument wins: {}",
-        stdout(&args)
-    );
+    let (status, out) = conf(&["ok.conf", "--", "--maxmemory", "2Gi"]);
+    assert_eq!(status, 1);
+    assert!(out.contains("`Gi` is a Kubernetes suffix"), "{out}");
+    let (status, out) = conf(&["ok.conf", "--", "--maxmemory", "2gb"]);
+    assert_eq!(status, 0);
+    assert!(out.contains("2147483648"), "the argument wins: {out}");
 
     let missing = run_in(&dir, &["check-conf", "missing.conf"], "");
     assert_eq!(code(&missing), 2);
@@ -138,7 +126,7 @@ fn configuration_is_found_in_a_parent_and_errors_name_the_line() {
     let manifest = example("statefulset-configmap.yaml");
     let severity_of_headroom = |cwd: &Path| {
         let out = run_in(cwd, &["lint", "--format", "json", &manifest], "");
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let v = json(&out);
         v["findings"]
             .as_array()
             .unwrap()

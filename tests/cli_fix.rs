@@ -6,11 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{code, root, run_in, scratch, stdout};
-
-fn stderr(o: &std::process::Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use common::{code, root, run_in, scratch, stderr, stdout};
 
 /// `examples/statefulset-configmap.yaml` in a fresh directory: every finding there with a
 /// fix is fixable in place.

@@ -48,6 +48,7 @@ fn missing_tools_are_named_and_no_test_runs() {
         "- patch: apt-get install patch",
         "- git: apt-get install git",
         "- a C compiler",
+        "- cargo: https://rustup.rs",
         "- redis-server 7.0.x",
         "- python3 with the venv module",
         "- kubectl >= 1.21",

@@ -216,15 +216,22 @@ mod tests {
     use super::*;
     use tokio::net::TcpListener;
 
+    /// Both ends of a loopback connection: (client, server).
+    async fn connected() -> (TcpStream, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (server, _) = listener.accept().await.unwrap();
+        (client, server)
+    }
+
     /// A connection dropped while the peer still sends is closed with FIN, not a reset: the
     /// peer reads everything written before the drop, then EOF.
     #[tokio::test]
     async fn a_dropped_connection_with_unread_input_ends_in_eof_not_reset() {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
         let closes = Arc::new(Closes::default());
-        let mut client = TcpStream::connect(addr).await.unwrap();
-        let (server, _) = listener.accept().await.unwrap();
+        let (mut client, server) = connected().await;
         let mut server = Lingering::new(server, closes.clone());
         // The client sends what the server never reads; the server answers and hangs up.
         client.write_all(&[1u8; 10_000]).await.unwrap();
@@ -246,10 +253,7 @@ mod tests {
     /// The same without lingering is a reset: the case the wrapper exists for.
     #[tokio::test]
     async fn without_it_unread_input_turns_the_close_into_a_reset() {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let mut client = TcpStream::connect(addr).await.unwrap();
-        let (mut server, _) = listener.accept().await.unwrap();
+        let (mut client, mut server) = connected().await;
         client.write_all(&[1u8; 10_000]).await.unwrap();
         tokio::time::sleep(Duration::from_millis(50)).await;
         server.write_all(b"answer").await.unwrap();
@@ -268,11 +272,8 @@ mod tests {
     /// the test's patience).
     #[tokio::test]
     async fn a_peer_that_never_closes_is_cut_after_the_linger_time() {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
         let closes = Arc::new(Closes::default());
-        let _client = TcpStream::connect(addr).await.unwrap();
-        let (server, _) = listener.accept().await.unwrap();
+        let (_client, server) = connected().await;
         let dropped = std::time::Instant::now();
         drop(Lingering::new(server, closes.clone()));
         assert_eq!(closes.open(), 1);
@@ -284,13 +285,11 @@ mod tests {
     /// Past the limit a connection closes at once instead of draining.
     #[tokio::test]
     async fn no_more_than_the_limit_drain_at_once() {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
         let closes = Arc::new(Closes::with_limit(1));
         let mut clients = Vec::new();
         for _ in 0..3 {
-            clients.push(TcpStream::connect(addr).await.unwrap());
-            let (server, _) = listener.accept().await.unwrap();
+            let (client, server) = connected().await;
+            clients.push(client);
             drop(Lingering::new(server, closes.clone()));
         }
         assert_eq!(closes.open(), 1);
