@@ -223,16 +223,27 @@ fn deployment(out: &mut String, inv: &Inventory, d: &Deployment) {
         DataVolume::Unknown => "unknown".to_string(),
     };
     let _ = writeln!(out, "  data: {data}");
-    if let Some(v) = &d.version {
-        let _ = writeln!(
-            out,
-            "  version: {:?} {} (major {}) {}",
-            v.product,
-            v.text,
-            v.major,
-            place(inv, &v.at)
-        );
+    match &d.version {
+        Some(v) => {
+            let release = [Some(v.major), v.minor, v.patch]
+                .iter()
+                .flatten()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(".");
+            let _ = writeln!(
+                out,
+                "  version: {} {release} (`{}`) {}",
+                v.product,
+                v.text,
+                place(inv, &v.at)
+            );
+        }
+        None => {
+            let _ = writeln!(out, "  version: {} release unknown", d.engine);
+        }
     }
+    let _ = writeln!(out, "  judged as: {}", d.config.redis.dialect());
     if let Some(p) = &d.pod_management_policy {
         let _ = writeln!(
             out,

@@ -96,6 +96,10 @@ enum Command {
     CheckConf {
         /// The redis.conf file.
         file: PathBuf,
+        /// The release whose directive table judges the file: `redis-6.2`, `redis-7.0`,
+        /// `redis-7.2`, `redis-7.4`, `redis-8.0`, `valkey-7.2`, `valkey-8.0`, `valkey-8.1`.
+        #[arg(long, default_value = "redis-7.0", value_parser = parse_release)]
+        release: &'static redline::redisconf::Release,
         /// redis-server command-line options after the file, e.g. `-- --maxmemory 2gb`.
         #[arg(last = true)]
         args: Vec<String>,
@@ -394,7 +398,11 @@ fn main() -> ExitCode {
             ca_days,
             new_ca,
         }),
-        Command::CheckConf { file, args } => check_conf(&file, &args),
+        Command::CheckConf {
+            file,
+            release,
+            args,
+        } => check_conf(&file, release, &args),
     }
 }
 
@@ -763,8 +771,26 @@ fn dump_model_of(
     }
 }
 
-fn check_conf(file: &std::path::Path, args: &[String]) -> ExitCode {
-    use redline::redisconf::{ConfigFiles, ReadOptions, RedisConfig};
+fn parse_release(text: &str) -> Result<&'static redline::redisconf::Release, String> {
+    use redline::redisconf::Release;
+    Release::parse(text).ok_or_else(|| {
+        let known: Vec<String> = Release::all()
+            .iter()
+            .map(|r| format!("{}-{}.{}", r.engine, r.major, r.minor).to_lowercase())
+            .collect();
+        format!(
+            "no directive table for `{text}`; known: {}",
+            known.join(", ")
+        )
+    })
+}
+
+fn check_conf(
+    file: &std::path::Path,
+    release: &'static redline::redisconf::Release,
+    args: &[String],
+) -> ExitCode {
+    use redline::redisconf::{ConfigFiles, Dialect, ReadOptions, RedisConfig};
     use redline::units::human;
 
     let content = match std::fs::read_to_string(file) {
@@ -796,6 +822,7 @@ fn check_conf(file: &std::path::Path, args: &[String]) -> ExitCode {
             .parent()
             .map_or("/".into(), |p| p.to_string_lossy().into_owned()),
         sentinel_mode: false,
+        dialect: Dialect::Release(release),
     };
     let cfg = RedisConfig::from_argv(&argv, &files, &options);
     let mut out = String::new();
@@ -848,8 +875,8 @@ fn check_conf(file: &std::path::Path, args: &[String]) -> ExitCode {
     if cfg.starts() {
         let _ = writeln!(
             out,
-            "redis-server {} would start with this configuration.",
-            redline::redisconf::REDIS_VERSION
+            "{} would start with this configuration.",
+            server_name(release)
         );
         emit(&out).err().unwrap_or(ExitCode::SUCCESS)
     } else {
@@ -858,12 +885,21 @@ fn check_conf(file: &std::path::Path, args: &[String]) -> ExitCode {
         }
         let _ = writeln!(
             out,
-            "redis-server {} would refuse to start ({} error(s)).",
-            redline::redisconf::REDIS_VERSION,
+            "{} would refuse to start ({} error(s)).",
+            server_name(release),
             cfg.errors().len()
         );
         emit(&out).err().unwrap_or(ExitCode::from(1))
     }
+}
+
+/// `redis-server 7.0.15`, `valkey-server 8.0.1`.
+fn server_name(release: &redline::redisconf::Release) -> String {
+    format!(
+        "{}-server {}",
+        release.engine.to_string().to_lowercase(),
+        release.version
+    )
 }
 
 /// Write to standard output. A closed pipe (`redline lint … | head`) ends the output quietly;

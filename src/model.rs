@@ -328,11 +328,8 @@ pub struct Pdb {
     pub max_unavailable: Option<Located<String>>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Product {
-    Redis,
-    Valkey,
-}
+/// Redis or Valkey: the engine a server runs.
+pub use crate::redisconf::Engine as Product;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Version {
@@ -379,12 +376,16 @@ pub struct Deployment {
     pub component: Option<String>,
     pub platform: Platform,
     pub role: Role,
+    /// Redis or Valkey (from the image, the command, the KubeBlocks definition).
+    pub engine: Product,
     /// Pods (per shard, for cluster shards).
     pub replicas: Option<Located<i64>>,
     pub shards: Option<Located<i64>>,
     pub containers: Vec<Container>,
     pub config: Config,
     pub data: DataVolume,
+    /// The release, where the input names it (`None`: unknown — `latest`, a digest, a
+    /// vendor tag). The configuration was judged with [`Config::redis`]'s dialect.
     pub version: Option<Version>,
     /// `None`: the default (OrderedReady for StatefulSets), or not a StatefulSet.
     pub pod_management_policy: Option<Located<String>>,

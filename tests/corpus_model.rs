@@ -5,29 +5,13 @@
 //! The corpus is part of the repository (`tests/corpus`); a missing corpus fails the test
 //! instead of skipping it.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use redline::extract::{Options, extract, objects_of};
+use redline::extract::Options;
 use redline::source::Limits;
 
 mod common;
-use common::{corpus_dir, corpus_files};
-
-/// The model of one file, as `lint --dump-model` prints it, with the file's corpus-relative
-/// name.
-fn model_of(dir: &Path, path: &Path) -> String {
-    let name = path.strip_prefix(dir).unwrap().display().to_string();
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut file = redline::source::load_yaml(&name, text, &Limits::default());
-    let diagnostics: Vec<_> = file
-        .diagnostics
-        .iter()
-        .map(|d| (name.clone(), d.clone()))
-        .collect();
-    let (objects, skipped) = objects_of(std::slice::from_mut(&mut file));
-    let inventory = extract(objects, &Options::default());
-    redline::dump::dump(&inventory, &diagnostics, &skipped)
-}
+use common::{corpus_dir, corpus_files, findings_of, model_of};
 
 #[test]
 fn every_corpus_file_loads_and_its_model_is_as_reviewed() {
@@ -94,43 +78,8 @@ fn corpus_findings_are_as_reviewed() {
         .collect();
     dirs.sort();
     for sub in dirs {
-        let sources: Vec<_> = corpus_files(&sub)
-            .iter()
-            .map(|p| {
-                let name = p.strip_prefix(&dir).unwrap().display().to_string();
-                redline::source::load_yaml(
-                    &name,
-                    std::fs::read_to_string(p).unwrap(),
-                    &Limits::default(),
-                )
-            })
-            .collect();
-        let linted = redline::lint::lint(
-            sources,
-            &Options::default(),
-            &redline::engine::Settings::default(),
-        );
-        let mut out = String::new();
-        for f in &linted.outcome.findings {
-            let o = linted.inventory.object(f.object);
-            let pos = f
-                .pos
-                .map(|p| format!(":{}:{}", p.line, p.column))
-                .unwrap_or_default();
-            out.push_str(&format!(
-                "{}{pos} {} {} [{}] {}\n",
-                o.file.as_deref().unwrap_or(""),
-                f.severity,
-                f.rule,
-                o,
-                f.message
-            ));
-            if let Some(fix) = &f.fix {
-                out.push_str(&format!("    fix: {}\n", fix.description));
-            }
-        }
         let name = sub.file_name().unwrap().to_string_lossy().into_owned();
-        insta::assert_snapshot!(format!("findings_{name}"), out);
+        insta::assert_snapshot!(format!("findings_{name}"), findings_of(&dir, &sub));
     }
 }
 

@@ -5,8 +5,11 @@ use crate::model::{
     AntiAffinity, Container, Handler, Loc, Located, Memory, ObjectId, Probe, ProbeOrigin, Probes,
     Product, Setting, Version,
 };
+use crate::redisconf::{Dialect, Release};
 use crate::source::Cursor;
 use crate::units::quantity::Quantity;
+
+use super::image::ImageRef;
 
 use super::Ctx;
 
@@ -242,18 +245,11 @@ pub fn pod_container(ctx: &mut Ctx, object: ObjectId, c: &Cursor) -> Container {
 }
 
 /// Redis or Valkey version from an image reference (`redis:7.2.4-alpine`,
-/// `bitnami/redis:7.4.2-debian-12-r6`, `valkey/valkey:8.0`); `None` for `latest` or digests.
+/// `bitnami/redis:7.4.2-debian-12-r6`, `valkey/valkey:8.0`); `None` where the tag does not
+/// say (`latest`, `v1`, digests) or the name is not an engine's.
 pub fn version_from_image(image: &Located<String>) -> Option<Version> {
-    let (repo, tag) = split_image(&image.value);
-    let (name, tag) = (image_name(repo), tag?);
-    let product = if name.contains("valkey") {
-        Product::Valkey
-    } else if name.contains("redis") && !name.contains("exporter") {
-        Product::Redis
-    } else {
-        return None;
-    };
-    version_from_text(product, tag.trim_start_matches('v'), tag, &image.at)
+    let engine = ImageRef::parse(&image.value).engine()?;
+    super::image::version_of(image, engine)
 }
 
 /// An image's repository and tag: `registry:5000/library/redis:7.2@sha256:…` →
@@ -267,26 +263,18 @@ pub fn split_image(image: &str) -> (&str, Option<&str>) {
     }
 }
 
-/// The last path component of a repository (`redis` of `bitnami/redis`).
-pub fn image_name(repo: &str) -> &str {
-    repo.rsplit('/').next().unwrap_or(repo)
+/// A release written in a field (`serviceVersion: 7.2.4`, `redis-7` of a definition name).
+pub fn version_from_text(product: Product, numeric: &str, text: &str, at: &Loc) -> Option<Version> {
+    let mut v = super::image::version_from_text(product, numeric, at)?;
+    v.text = text.to_string();
+    Some(v)
 }
 
-/// `7`, `7.2`, `7.2.4`, `7.2.4-alpine` → a version.
-pub fn version_from_text(product: Product, numeric: &str, text: &str, at: &Loc) -> Option<Version> {
-    let core = numeric.split(['-', '_', '+']).next()?;
-    let mut parts = core.split('.');
-    let major = parts.next()?.parse().ok()?;
-    let minor = parts.next().and_then(|p| p.parse().ok());
-    let patch = parts.next().and_then(|p| p.parse().ok());
-    Some(Version {
-        product,
-        text: text.to_string(),
-        major,
-        minor,
-        patch,
-        at: at.clone(),
-    })
+/// The table a server's configuration is judged with: its release line's, else unknown.
+pub fn dialect(engine: Product, version: Option<&Version>) -> Dialect {
+    version
+        .and_then(|v| Release::for_version(engine, v.major, v.minor?))
+        .map_or(Dialect::Unknown(engine), Dialect::Release)
 }
 
 /// Pod anti-affinity of a pod spec (a `corev1.Affinity` under `affinity`).

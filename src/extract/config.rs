@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use crate::model::{Config, LineSource, Loc, Origin};
 use crate::redisconf::{
-    ConfigFiles, Location, ReadOptions, RedisConfig, normalize_path as normalize,
+    ConfigFiles, Dialect, Location, ReadOptions, RedisConfig, normalize_path as normalize,
 };
 use crate::source::Scalar;
 
@@ -134,10 +134,11 @@ impl Assembly {
         self.known_dirs.push(normalize(dir));
     }
 
-    /// Read everything the way redis-server does.
-    pub fn finish(mut self) -> Config {
+    /// Read everything the way the server of `dialect` does.
+    pub fn finish(mut self, dialect: Dialect) -> Config {
         let options = ReadOptions {
             sentinel_mode: self.sentinel,
+            dialect,
             ..ReadOptions::default()
         };
         let redis = RedisConfig::from_argv(&self.argv, &self.files, &options);

@@ -20,14 +20,12 @@ use crate::source::Cursor;
 use crate::units::human;
 
 use super::common::{
-    absent, anti_affinity, container_at, loc, located_i64, memory, operator_probe, resources,
-    version_from_text,
+    absent, anti_affinity, container_at, dialect, loc, located_i64, memory, operator_probe,
+    resources, version_from_text,
 };
 use super::config::{Assembly, SYNTHETIC_DIR, SynthLine};
 use super::workload::claim_volume;
 use super::{Ctx, KubeBlocksMaxmemory};
-
-const ADDON: &str = "KubeBlocks redis addon";
 
 /// Lines of `addons/redis/config/redis7-config.tpl` (kubeblocks-addons main `ce67f5a`, same
 /// in release-1.0 and release-0.9) that rules read. The template has no `save` line, so
@@ -46,6 +44,16 @@ const TEMPLATE: &[&str] = &[
     "enable-debug-command yes",
     "io-threads 4",
     "maxmemory-policy volatile-lru",
+];
+
+/// Lines of the valkey addon's `addons/valkey/config/valkey-config.tpl` (kubeblocks-addons
+/// main `ce67f5a`) that rules read: AOF on, no `save` line (the built-in save points stay
+/// on), `noeviction`; maxmemory is `mulf $PHY_MEMORY 0.8 | int` as in the redis addon.
+const VALKEY_TEMPLATE: &[&str] = &[
+    "dir /data",
+    "appendonly yes",
+    "appendfsync everysec",
+    "maxmemory-policy noeviction",
 ];
 
 /// Extra lines of `redis-cluster7-config.tpl`.
@@ -83,6 +91,8 @@ struct Component<'a> {
     /// The limit maxmemory is computed from: the component's, even for instance templates.
     maxmemory_basis: Option<crate::model::Memory>,
     request_basis: Option<crate::model::Memory>,
+    /// Redis or Valkey: the addon the definitions name.
+    engine: Product,
     version: Option<crate::model::Version>,
     data: DataVolume,
     anti_affinity: AntiAffinity,
@@ -90,8 +100,20 @@ struct Component<'a> {
     notes: Vec<String>,
 }
 
-fn is_redis_name(s: &str) -> bool {
-    s == "redis" || s.starts_with("redis-") || s.starts_with("redis_")
+/// The engine a KubeBlocks definition name (`clusterDef`, `componentDef`, `shardingDef`)
+/// belongs to: the redis addon's `redis`, `redis-7`, `redis-cluster-7`, the valkey addon's
+/// `valkey`, `valkey-8`, `valkey-cluster`.
+fn engine_of_name(s: &str) -> Option<Product> {
+    let family = |prefix: &str| {
+        s == prefix || s.starts_with(&format!("{prefix}-")) || s.starts_with(&format!("{prefix}_"))
+    };
+    if family("redis") {
+        Some(Product::Redis)
+    } else if family("valkey") {
+        Some(Product::Valkey)
+    } else {
+        None
+    }
 }
 
 pub fn cluster(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
@@ -127,16 +149,19 @@ fn components<'a>(ctx: &mut Ctx<'a>, id: ObjectId) -> Vec<Component<'a>> {
         .or_else(|| spec.get("shardingSpecs"))
         .map(|c| c.items())
         .unwrap_or_default();
-    let redis = def.is_some_and(is_redis_name)
-        || specs.iter().any(|c| is_redis_name(&comp_def(c)))
-        || shardings.iter().any(|s| {
-            s.str_at(&["shardingDef"]).is_some_and(is_redis_name)
-                || s.get("template")
-                    .is_some_and(|t| is_redis_name(&comp_def(&t)))
-        });
-    if !redis {
+    let Some(engine) = def
+        .and_then(engine_of_name)
+        .or_else(|| specs.iter().find_map(|c| engine_of_name(&comp_def(c))))
+        .or_else(|| {
+            shardings.iter().find_map(|s| {
+                s.str_at(&["shardingDef"])
+                    .and_then(engine_of_name)
+                    .or_else(|| engine_of_name(&comp_def(&s.get("template")?)))
+            })
+        })
+    else {
         return Vec::new();
-    }
+    };
     let topology = spec.str_at(&["topology"]).unwrap_or("");
     let mut out = Vec::new();
     for c in &specs {
@@ -160,7 +185,17 @@ fn components<'a>(ctx: &mut Ctx<'a>, id: ObjectId) -> Vec<Component<'a>> {
         } else {
             Role::Standalone
         };
-        let base = component(ctx, id, &spec, c, name, role, replicas, None, v1alpha1);
+        let base = component(
+            ctx,
+            id,
+            &spec,
+            c,
+            (name, engine),
+            role,
+            replicas,
+            None,
+            v1alpha1,
+        );
         out.extend(with_instances(ctx, id, c, base));
     }
     for s in &shardings {
@@ -173,7 +208,7 @@ fn components<'a>(ctx: &mut Ctx<'a>, id: ObjectId) -> Vec<Component<'a>> {
             id,
             &spec,
             &t,
-            name.clone(),
+            (name.clone(), engine),
             Role::ClusterShard,
             replicas,
             shards,
@@ -211,16 +246,18 @@ fn component<'a>(
     id: ObjectId,
     spec: &Cursor<'a>,
     c: &Cursor<'a>,
-    name: String,
+    (name, engine): (String, Product),
     role: Role,
     replicas: Option<Located<i64>>,
     shards: Option<Located<i64>>,
     v1alpha1: bool,
 ) -> Component<'a> {
-    let container_name = match role {
-        Role::Sentinel => "redis-sentinel",
-        Role::Proxy => "redis-twemproxy",
-        Role::ClusterShard => "redis-cluster",
+    let container_name = match (engine, role) {
+        (Product::Valkey, Role::Sentinel) => "valkey-sentinel",
+        (Product::Valkey, _) => "valkey",
+        (_, Role::Sentinel) => "redis-sentinel",
+        (_, Role::Proxy) => "redis-twemproxy",
+        (_, Role::ClusterShard) => "redis-cluster",
         _ => "redis",
     };
     let mut container = container_at(container_name, loc(id, c));
@@ -242,7 +279,7 @@ fn component<'a>(
         .get("serviceVersion")
         .and_then(|v| {
             let text = v.str()?;
-            version_from_text(Product::Redis, text, text, &loc(id, &v))
+            version_from_text(engine, text, text, &loc(id, &v))
         })
         .or_else(|| {
             let def = c
@@ -250,7 +287,7 @@ fn component<'a>(
                 .or_else(|| spec.get("clusterVersionRef"))?;
             let text = def.str()?;
             let digits = text.trim_start_matches(|ch: char| !ch.is_ascii_digit());
-            version_from_text(Product::Redis, digits, text, &loc(id, &def))
+            version_from_text(engine, digits, text, &loc(id, &def))
         });
     let data = c
         .get("volumeClaimTemplates")
@@ -277,6 +314,7 @@ fn component<'a>(
         maxmemory_basis: container.memory_limit.clone(),
         request_basis: container.memory_request.clone(),
         container,
+        engine,
         version,
         data,
         anti_affinity,
@@ -489,17 +527,17 @@ fn build(
         asm.gap(format!("{} configuration is not modelled", c.role));
     } else {
         let template = |rule: &str| Origin::OperatorDefault {
-            operator: ADDON.to_string(),
+            operator: format!("KubeBlocks {} addon", c.engine.to_string().to_lowercase()),
             rule: rule.to_string(),
         };
         let cluster_mode = c.role == Role::ClusterShard;
-        let tpl = if cluster_mode {
-            "redis-cluster7-config.tpl"
-        } else {
-            "redis7-config.tpl"
+        let (tpl, base) = match (c.engine, cluster_mode) {
+            (Product::Valkey, _) => ("valkey-config.tpl", VALKEY_TEMPLATE),
+            (_, true) => ("redis-cluster7-config.tpl", TEMPLATE),
+            (_, false) => ("redis7-config.tpl", TEMPLATE),
         };
         let at = c.cursor.as_ref().map(|cur| loc(c.cluster, cur));
-        let mut lines: Vec<SynthLine> = TEMPLATE
+        let mut lines: Vec<SynthLine> = base
             .iter()
             .chain(if cluster_mode { CLUSTER_TEMPLATE } else { &[] })
             .map(|l| SynthLine {
@@ -561,8 +599,12 @@ fn build(
         asm.synthetic_file(&path, lines);
         asm.push_arg(path, None);
         asm.note(format!(
-            "redis.conf rendered by KubeBlocks from {tpl}; the lines redline models are those \
-             rules read"
+            "{} rendered by KubeBlocks from {tpl}; the lines redline models are those rules read",
+            if c.engine == Product::Valkey {
+                "valkey.conf"
+            } else {
+                "redis.conf"
+            }
         ));
     }
     let cluster = ctx.object(c.cluster);
@@ -594,8 +636,9 @@ fn build(
         replicas: c.replicas,
         shards: c.shards,
         containers: vec![c.container],
-        config: asm.finish(),
+        config: asm.finish(dialect(c.engine, c.version.as_ref())),
         data: c.data,
+        engine: c.engine,
         version: c.version,
         pod_management_policy: None,
         anti_affinity: c.anti_affinity,
@@ -658,6 +701,8 @@ fn stand_in<'a>(ops: ObjectId, name: &str, cluster_name: &str, at: Loc) -> Compo
         ),
         maxmemory_basis: None,
         request_basis: None,
+        // The operation does not say; the Cluster is not in the input.
+        engine: Product::Redis,
         version: None,
         data: DataVolume::Unknown,
         anti_affinity: AntiAffinity::Unknown,
@@ -825,7 +870,7 @@ fn apply(ctx: &mut Ctx, id: ObjectId, ops_type: &str, item: &Cursor, c: &mut Com
             if let Some(v) = item.get("serviceVersion")
                 && let Some(text) = v.str()
             {
-                c.version = version_from_text(Product::Redis, text, text, &loc(id, &v));
+                c.version = version_from_text(c.engine, text, text, &loc(id, &v));
             }
         }
         _ => {}

@@ -6,8 +6,10 @@
 
 pub mod common;
 pub mod config;
+pub mod image;
 mod kubeblocks;
 mod opstree;
+mod shell;
 mod spotahome;
 mod workload;
 
@@ -334,7 +336,10 @@ fn orphan_config_maps(ctx: &Ctx, deployments: &[Deployment]) -> Vec<Deployment> 
             asm.file_from_scalar(&path, scalar, &loc(id, &value));
             asm.known_dir("/etc/redis");
             asm.push_arg(path, None);
-            let config = asm.finish();
+            // Which server reads it is not known: any release's directives are accepted.
+            let config = asm.finish(crate::redisconf::Dialect::Unknown(
+                crate::model::Product::Redis,
+            ));
             let role = if config.redis.cluster_enabled() {
                 crate::model::Role::ClusterShard
             } else if config.redis.replicaof().is_some() {
@@ -352,6 +357,7 @@ fn orphan_config_maps(ctx: &Ctx, deployments: &[Deployment]) -> Vec<Deployment> 
                 containers: Vec::new(),
                 config,
                 data: crate::model::DataVolume::Unknown,
+                engine: crate::model::Product::Redis,
                 version: None,
                 pod_management_policy: None,
                 anti_affinity: crate::model::AntiAffinity::Unknown,

@@ -12,8 +12,8 @@ use crate::units::human;
 
 use super::Ctx;
 use super::common::{
-    anti_affinity, container_at, loc, located_i64, located_str, operator_probe, probe, resources,
-    version_from_image, version_from_text,
+    anti_affinity, container_at, dialect, loc, located_i64, located_str, operator_probe, probe,
+    resources, version_from_image, version_from_text,
 };
 use super::config::{Assembly, SYNTHETIC_DIR, SynthLine};
 use super::workload::claim_volume;
@@ -147,6 +147,7 @@ fn build(
                 &loc(id, &v),
             )
         });
+    let engine = version.as_ref().map_or(Product::Redis, |v| v.product);
     let sts = part.map_or(name.to_string(), |p| {
         format!("{name}-{}", p.trim_start_matches("redis").to_lowercase())
     });
@@ -158,8 +159,9 @@ fn build(
         replicas,
         shards,
         containers: vec![container],
-        config: asm.finish(),
+        config: asm.finish(dialect(engine, version.as_ref())),
         data,
+        engine,
         version,
         pod_management_policy: None,
         anti_affinity: match spec.get("affinity") {

@@ -4,14 +4,14 @@
 
 use crate::model::{
     AntiAffinity, DataVolume, Deployment, Handler, Located, ObjectId, Origin, Platform, Probes,
-    Role,
+    Product, Role,
 };
 use crate::source::Cursor;
 
 use super::Ctx;
 use super::common::{
-    anti_affinity, container_at, loc, located_i64, located_str, operator_probe, probe, resources,
-    version_from_image,
+    anti_affinity, container_at, dialect, loc, located_i64, located_str, operator_probe, probe,
+    resources, version_from_image,
 };
 use super::config::{Assembly, SYNTHETIC_DIR, SynthLine};
 use super::workload::claim_volume;
@@ -105,6 +105,7 @@ pub fn failover(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
             None => DataVolume::None,
         };
         let version = container.image.as_ref().and_then(version_from_image);
+        let engine = version.as_ref().map_or(Product::Redis, |v| v.product);
         out.push(Deployment {
             object: id,
             component: Some(part.to_string()),
@@ -113,8 +114,9 @@ pub fn failover(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
             replicas: Some(replicas),
             shards: None,
             containers: vec![container],
-            config: asm.finish(),
+            config: asm.finish(dialect(engine, version.as_ref())),
             data,
+            engine,
             version,
             pod_management_policy: None,
             anti_affinity: match &c {

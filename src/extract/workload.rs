@@ -2,29 +2,28 @@
 //! containers run redis-server, valkey-server or sentinel, with the configuration they read:
 //! command/args → volumeMounts → `volumes[].configMap` (with `items`) → ConfigMap data.
 
-use crate::model::{DataVolume, Deployment, Loc, ObjectId, Platform, Role};
+use crate::model::{DataVolume, Deployment, Loc, ObjectId, Platform, Product, Role};
 use crate::source::Cursor;
 
 use super::Ctx;
 use super::common::{
-    anti_affinity, image_name, loc, located_i64, located_str, pod_container, split_image,
-    string_map, version_from_image,
+    anti_affinity, dialect, loc, located_i64, located_str, pod_container, string_map,
 };
 use super::config::Assembly;
+use super::image::ImageRef;
+use super::shell;
 
 /// The official image's WORKDIR, where relative paths and the default `dir` point.
 const WORKDIR: &str = "/data";
-
-/// What a container runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Server {
-    Redis,
-    Sentinel,
-}
+/// Bitnami's images start in `/` and keep data in `/bitnami/redis/data` (their redis.conf's
+/// `dir`, not visible here).
+const BITNAMI_WORKDIR: &str = "/";
 
 /// An argument with its file position (its first character).
 struct Arg<'a> {
     text: String,
+    /// The object it is written in (the workload, or the ConfigMap of a script).
+    object: ObjectId,
     cursor: Cursor<'a>,
     /// Byte offset of `text` inside the scalar (for words of a shell script).
     offset: usize,
@@ -55,38 +54,62 @@ pub fn workload(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
         .get("containers")
         .map(|c| c.items())
         .unwrap_or_default();
-    let has_sentinel = containers
+    // What every container runs, decided before any is modelled: a sentinel beside a server
+    // makes the server a replicated one.
+    let launches: Vec<Option<Launch>> = containers
         .iter()
-        .any(|c| classify(c) == Some(Server::Sentinel));
+        .map(|c| {
+            if !worth_reading(c) {
+                return None;
+            }
+            let mut scratch = Assembly::new();
+            let before = ctx.problems.len();
+            let mounted = mount_files(ctx, id, &pod_spec, c, &mut scratch);
+            ctx.problems.truncate(before);
+            recognize(id, c, &mounted)
+        })
+        .collect();
+    let has_sentinel = launches
+        .iter()
+        .flatten()
+        .any(|l| l.process == Process::Sentinel);
     let mut out = Vec::new();
-    for c in &containers {
-        let Some(server) = classify(c) else { continue };
+    for (c, launch) in containers.iter().zip(launches) {
+        let Some(launch) = launch else { continue };
         let container = pod_container(ctx, id, c);
         let mut asm = Assembly::new();
-        asm.sentinel(server == Server::Sentinel);
+        asm.sentinel(launch.process == Process::Sentinel);
         let mounted = mount_files(ctx, id, &pod_spec, c, &mut asm);
         let env = env_values(c, &container);
-        read_command(id, c, &env, &mounted, &mut asm);
-        let config = asm.finish();
-        let role = match server {
-            Server::Sentinel => Role::Sentinel,
-            Server::Redis if config.redis.cluster_enabled() => Role::ClusterShard,
-            Server::Redis
+        let engine = launch.engine;
+        let version = container
+            .image
+            .as_ref()
+            .and_then(|i| super::image::version_of(i, engine));
+        read_command(&launch, &env, &mounted, &mut asm);
+        let config = asm.finish(dialect(engine, version.as_ref()));
+        let role = match launch.process {
+            Process::Sentinel => Role::Sentinel,
+            Process::Server if config.redis.cluster_enabled() => Role::ClusterShard,
+            Process::Server
                 if has_sentinel
                     || config.redis.replicaof().is_some()
                     || replicas.as_ref().is_some_and(|r| r.value > 1) =>
             {
                 Role::Replication
             }
-            Server::Redis => Role::Standalone,
+            Process::Server => Role::Standalone,
         };
         let data_dir = config
             .redis
             .config_get("dir")
             .filter(|d| d.starts_with('/'))
-            .unwrap_or_else(|| WORKDIR.to_string());
-        let data = data_volume(id, &root, &pod_spec, c, &data_dir);
-        let version = container.image.as_ref().and_then(version_from_image);
+            .unwrap_or_else(|| launch.workdir.to_string());
+        let data = if role == Role::Sentinel {
+            DataVolume::None
+        } else {
+            data_volume(id, &root, &pod_spec, c, &data_dir)
+        };
         out.push(Deployment {
             object: id,
             component: Some(container.name.clone()),
@@ -96,6 +119,7 @@ pub fn workload(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
             shards: None,
             config,
             data,
+            engine,
             version,
             pod_management_policy: root
                 .at(&["spec", "podManagementPolicy"])
@@ -106,7 +130,7 @@ pub fn workload(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
             pod_labels: pod_labels.clone(),
             related: mounted.config_maps.clone(),
             operation: None,
-            notes: Vec::new(),
+            notes: launch.notes.clone(),
             containers: vec![container],
         });
     }
@@ -126,24 +150,79 @@ fn basename(s: &str) -> &str {
     s.rsplit('/').next().unwrap_or(s)
 }
 
-/// Is this a Redis container, and which kind? By command first, then by image.
-fn classify(c: &Cursor) -> Option<Server> {
-    let tokens: Vec<String> = [words(c, "command"), words(c, "args")].concat();
-    let script = tokens.join(" ");
-    let says = |names: &[&str]| {
-        tokens.iter().any(|t| names.contains(&basename(t)))
-            || script
-                .split(|ch: char| ch.is_whitespace() || ch == ';' || ch == '&')
-                .any(|w| names.contains(&basename(w)))
+/// What a container runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Process {
+    Server,
+    Sentinel,
+}
+
+const SERVERS: [&str; 2] = ["redis-server", "valkey-server"];
+const SENTINELS: [&str; 2] = ["redis-sentinel", "valkey-sentinel"];
+const SHELLS: [&str; 5] = ["sh", "bash", "ash", "dash", "zsh"];
+
+/// How a container starts its server: the process, the words after the program (from
+/// command/args or from the script that runs it), and what could not be followed.
+struct Launch<'a> {
+    process: Process,
+    engine: Product,
+    argv: Vec<Arg<'a>>,
+    /// The words come from a shell script: `$VAR` and `${VAR}` expand.
+    shell: bool,
+    /// A configuration file a script copies from a mounted file: (destination, source).
+    copies: Vec<(String, String)>,
+    /// What hides the options (a script not in the input, an image's own start-up).
+    gaps: Vec<String>,
+    notes: Vec<String>,
+    /// Where relative paths and the default `dir` point.
+    workdir: &'static str,
+}
+
+/// Builds a [`Launch`] from the process, the program name, its arguments and whether they
+/// come from a shell script.
+type MakeLaunch<'a, 'f> = dyn Fn(Process, &str, Vec<Arg<'a>>, bool) -> Launch<'a> + 'f;
+
+/// Containers worth following: their image or words name an engine, or they run a script.
+fn worth_reading(c: &Cursor) -> bool {
+    let image = c.str_at(&["image"]).unwrap_or("");
+    let mentions = |t: &str| {
+        let t = t.to_ascii_lowercase();
+        t.contains("redis") || t.contains("valkey") || t.contains("sentinel")
     };
-    if says(&["redis-sentinel", "valkey-sentinel"]) || tokens.iter().any(|t| t == "--sentinel") {
-        return Some(Server::Sentinel);
+    mentions(image)
+        || [words(c, "command"), words(c, "args")]
+            .concat()
+            .iter()
+            .any(|w| mentions(w) || w.ends_with(".sh"))
+}
+
+/// Decides what a container runs, from its command and args, the scripts they run (inline
+/// or mounted from a ConfigMap), and the image's default start-up. `None`: not a server
+/// (an exporter, a shell loop, a `redis-cli` job, an init script).
+fn recognize<'a>(id: ObjectId, c: &Cursor<'a>, mounted: &Mounted<'a>) -> Option<Launch<'a>> {
+    let mut out = recognize_launch(id, c, mounted)?;
+    // A server whose options are not visible, in a container named for a sentinel or told to
+    // be one by the environment (kubernetes/examples' `SENTINEL=true`): a sentinel.
+    let sentinel_env = c
+        .get("env")
+        .map(|e| e.items())
+        .unwrap_or_default()
+        .iter()
+        .any(|e| e.str_at(&["name"]) == Some("SENTINEL") && e.str_at(&["value"]) == Some("true"));
+    let named = c.str_at(&["name"]).unwrap_or("").contains("sentinel");
+    if out.process == Process::Server && out.argv.is_empty() && (sentinel_env || named) {
+        out.process = Process::Sentinel;
+        out.notes
+            .push("a sentinel, by its container name or SENTINEL=true".to_string());
     }
-    if says(&["redis-server", "valkey-server"]) {
-        return Some(Server::Redis);
-    }
-    let image = c.str_at(&["image"])?;
-    let name = image_name(split_image(image).0);
+    Some(out)
+}
+
+fn recognize_launch<'a>(id: ObjectId, c: &Cursor<'a>, mounted: &Mounted<'a>) -> Option<Launch<'a>> {
+    let image_text = c.str_at(&["image"]).unwrap_or("");
+    let image = ImageRef::parse(image_text);
+    let image_engine = image.engine();
+    let name = image.name().to_ascii_lowercase();
     let not_server = [
         "exporter",
         "operator",
@@ -152,17 +231,324 @@ fn classify(c: &Cursor) -> Option<Server> {
         "proxy",
         "cli",
         "haproxy",
+        "metrics",
+        "envoy",
+        "twemproxy",
+        "predixy",
     ];
-    if !(name.contains("redis") || name.contains("valkey"))
-        || not_server.iter().any(|n| name.contains(n))
+    if not_server.iter().any(|n| name.contains(n)) {
+        return None;
+    }
+    let workdir = if image.is_bitnami() {
+        BITNAMI_WORKDIR
+    } else {
+        WORKDIR
+    };
+    let mut tokens: Vec<Arg> = Vec::new();
+    for key in ["command", "args"] {
+        for item in c.get(key).map(|v| v.items()).unwrap_or_default() {
+            if let Some(text) = item.str() {
+                tokens.push(Arg {
+                    text: text.to_string(),
+                    object: id,
+                    cursor: item,
+                    offset: 0,
+                });
+            }
+        }
+    }
+    let launch = |process, program: &str, argv: Vec<Arg<'a>>, shell: bool| {
+        // `valkey-server` is Valkey whatever the image; `redis-server` in a Valkey image is
+        // its compatibility link to valkey-server.
+        let engine = if program.starts_with("valkey") {
+            Product::Valkey
+        } else {
+            image_engine.unwrap_or(Product::Redis)
+        };
+        let sentinel_conf = argv
+            .iter()
+            .take(1)
+            .any(|a| !a.text.starts_with('-') && basename(&a.text).contains("sentinel"));
+        let process = if process == Process::Server
+            && (sentinel_conf
+                || argv
+                    .iter()
+                    .any(|a| a.text.eq_ignore_ascii_case("--sentinel")))
+        {
+            Process::Sentinel
+        } else {
+            process
+        };
+        Launch {
+            process,
+            engine,
+            argv,
+            shell,
+            copies: Vec::new(),
+            gaps: Vec::new(),
+            notes: Vec::new(),
+            workdir,
+        }
+    };
+    let has_command = c.get("command").is_some();
+    // The official images' entrypoint runs `redis-server "$@"` for options and .conf files.
+    let options_only = !has_command
+        && tokens
+            .first()
+            .is_some_and(|t| t.text.starts_with('-') || t.text.ends_with(".conf"));
+    if tokens.is_empty() || options_only {
+        if !image.is_official() && !image.is_bitnami() && !serves_redis_port(c) {
+            // A client application whose image name says redis (`hello-app-redis`).
+            return None;
+        }
+        return image_default(&image, image_engine?, tokens, workdir);
+    }
+    // A server named among the words: the program before it is a wrapper that runs its
+    // arguments (`/conf/fix-ip.sh redis-server /conf/redis.conf`, `tini -- redis-server`).
+    if let Some(i) = tokens.iter().position(|t| {
+        let p = basename(&t.text);
+        SERVERS.contains(&p) || SENTINELS.contains(&p)
+    }) {
+        let program = basename(&tokens[i].text).to_string();
+        let process = if SENTINELS.contains(&program.as_str()) {
+            Process::Sentinel
+        } else {
+            Process::Server
+        };
+        let wrapper = (i > 0).then(|| tokens[0].text.clone());
+        let mut out = launch(process, &program, tokens.split_off(i + 1), false);
+        if let Some(w) = wrapper {
+            out.notes.push(format!(
+                "started through `{w}`, which is taken to run its arguments"
+            ));
+        }
+        return Some(out);
+    }
+    // The program and what follows: skip wrappers (`tini --`, `docker-entrypoint.sh`,
+    // `/usr/bin/env`) until a server, a shell or a script.
+    let mut i = 0;
+    while i < tokens.len() {
+        let program = basename(&tokens[i].text).to_string();
+        let program = program.as_str();
+        if SHELLS.contains(&program) {
+            // `sh -c SCRIPT` (flags such as `-e`, `-ec`, `-x` may come first), or `sh FILE`.
+            let rest = &tokens[i + 1..];
+            let mut j = 0;
+            while j < rest.len() && rest[j].text.starts_with('-') && !rest[j].text.contains('c') {
+                j += 1;
+            }
+            if let Some(flag) = rest.get(j)
+                && flag.text.starts_with('-')
+            {
+                let script = rest.get(j + 1)?;
+                return from_script(
+                    &script.text,
+                    script.object,
+                    script.cursor.clone(),
+                    &image,
+                    image_engine,
+                    workdir,
+                    mounted,
+                    &launch,
+                );
+            }
+            let file = rest.get(j)?;
+            return from_script_file(&file.text, &image, image_engine, workdir, mounted, &launch);
+        }
+        let wrapper = matches!(
+            program,
+            "tini" | "dumb-init" | "env" | "--" | "docker-entrypoint.sh"
+        ) || program.starts_with('-');
+        if !wrapper {
+            return from_script_file(
+                &tokens[i].text,
+                &image,
+                image_engine,
+                workdir,
+                mounted,
+                &launch,
+            );
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The container declares no ports, or a Redis/Sentinel port (6379, 26379, 7000–7010, a
+/// port named for the engine).
+/// Redis speaks no HTTP: an `httpGet` or `grpc` probe is an application's.
+fn serves_redis_port(c: &Cursor) -> bool {
+    let http = ["livenessProbe", "readinessProbe", "startupProbe"]
+        .iter()
+        .any(|p| c.at(&[p, "httpGet"]).is_some() || c.at(&[p, "grpc"]).is_some());
+    let ports = c.get("ports").map(|p| p.items()).unwrap_or_default();
+    !http && ports.is_empty()
+        || ports.iter().any(|p| {
+            let number = p.get("containerPort").and_then(|n| n.i64()).unwrap_or(0);
+            let name = p.str_at(&["name"]).unwrap_or("").to_ascii_lowercase();
+            matches!(number, 6379 | 6380 | 26379 | 7000..=7010)
+                || name.contains("redis")
+                || name.contains("valkey")
+                || name.contains("sentinel")
+        })
+}
+
+/// A container with no command (or only options): what the image starts by itself.
+fn image_default<'a>(
+    image: &ImageRef,
+    engine: Product,
+    tokens: Vec<Arg<'a>>,
+    workdir: &'static str,
+) -> Option<Launch<'a>> {
+    let sentinel = image.name().contains("sentinel");
+    let mut gaps = Vec::new();
+    if image.is_bitnami() {
+        gaps.push(format!(
+            "image {} starts {} through its own scripts (configuration from the image and \
+             the container's environment): its options are not visible",
+            image.path,
+            if sentinel { "a sentinel" } else { "the server" }
+        ));
+    } else if !image.is_official() {
+        gaps.push(format!(
+            "image {} is not an official Redis/Valkey image: its default command and \
+             configuration are not visible",
+            image.path
+        ));
+    }
+    Some(Launch {
+        process: if sentinel {
+            Process::Sentinel
+        } else {
+            Process::Server
+        },
+        engine,
+        argv: tokens,
+        shell: false,
+        copies: Vec::new(),
+        gaps,
+        notes: Vec::new(),
+        workdir,
+    })
+}
+
+/// A program that is a file: a script from a mounted ConfigMap is read; one that is not in
+/// the input is a server only where the image is an engine's (its options then unknown).
+fn from_script_file<'a>(
+    path: &str,
+    image: &ImageRef,
+    image_engine: Option<Product>,
+    workdir: &'static str,
+    mounted: &Mounted<'a>,
+    launch: &MakeLaunch<'a, '_>,
+) -> Option<Launch<'a>> {
+    let absolute = if path.starts_with('/') {
+        path.to_string()
+    } else {
+        format!("{workdir}/{path}")
+    };
+    if let Some((object, cursor)) = mounted.file(&absolute)
+        && let Some(scalar) = cursor.node.scalar()
+    {
+        let script = shell::read(&scalar.text, |p| {
+            SERVERS.contains(&p) || SENTINELS.contains(&p)
+        });
+        script.launch.as_ref()?;
+        let mut out = script_launch(script, object, cursor.clone(), launch);
+        out.notes
+            .push(format!("started by {absolute}, read from its ConfigMap"));
+        return Some(out);
+    }
+    // Not in the input: the image decides whether it is a server at all.
+    let engine = image_engine?;
+    if !path.ends_with(".sh")
+        && !basename(path).contains("run")
+        && !basename(path).contains("entrypoint")
     {
         return None;
     }
-    if name.contains("sentinel") {
-        Some(Server::Sentinel)
+    let mut out = image_default(image, engine, Vec::new(), workdir)?;
+    out.gaps = vec![format!(
+        "the server is started by {absolute}, which is not in the input: its options are \
+         not visible"
+    )];
+    Some(out)
+}
+
+/// A shell script: the line that starts a server, with arrays expanded and files copied;
+/// or, when it starts none itself, the first script it runs that does.
+#[allow(clippy::too_many_arguments)]
+fn from_script<'a>(
+    text: &str,
+    object: ObjectId,
+    cursor: Cursor<'a>,
+    image: &ImageRef,
+    image_engine: Option<Product>,
+    workdir: &'static str,
+    mounted: &Mounted<'a>,
+    launch: &MakeLaunch<'a, '_>,
+) -> Option<Launch<'a>> {
+    let script = shell::read(text, |p| SERVERS.contains(&p) || SENTINELS.contains(&p));
+    let Some(words) = script.launch else {
+        // A script that runs another (`bash -c /opt/…/start-master.sh`): follow it, one
+        // level only (a script that runs itself must not recurse).
+        return script.runs.iter().find_map(|path| {
+            let in_input = mounted
+                .file(path)
+                .and_then(|(o, c)| Some((o, c.node.scalar()?)));
+            match in_input {
+                Some((object, scalar)) => {
+                    let inner = shell::read(&scalar.text, |p| {
+                        SERVERS.contains(&p) || SENTINELS.contains(&p)
+                    });
+                    inner.launch.is_some().then(|| {
+                        let (_, cursor) = mounted.file(path).expect("found above");
+                        let mut out = script_launch(inner, object, cursor.clone(), launch);
+                        out.notes
+                            .push(format!("started by {path}, read from its ConfigMap"));
+                        out
+                    })
+                }
+                None => from_script_file(path, image, image_engine, workdir, mounted, launch),
+            }
+        });
+    };
+    let script = shell::Script {
+        launch: Some(words),
+        ..script
+    };
+    Some(script_launch(script, object, cursor, launch))
+}
+
+/// The launch a script's server line makes.
+fn script_launch<'a>(
+    script: shell::Script,
+    object: ObjectId,
+    cursor: Cursor<'a>,
+    launch: &MakeLaunch<'a, '_>,
+) -> Launch<'a> {
+    let words = script.launch.unwrap_or_default();
+    let Some(first) = words.first() else {
+        return launch(Process::Server, "", Vec::new(), true);
+    };
+    let program = basename(&first.text).to_string();
+    let argv: Vec<Arg> = words[1..]
+        .iter()
+        .map(|w| Arg {
+            text: w.text.clone(),
+            object,
+            cursor: cursor.clone(),
+            offset: w.offset,
+        })
+        .collect();
+    let process = if SENTINELS.contains(&program.as_str()) {
+        Process::Sentinel
     } else {
-        Some(Server::Redis)
-    }
+        Process::Server
+    };
+    let mut out = launch(process, &program, argv, true);
+    out.copies = script.copies;
+    out
 }
 
 /// Values of environment variables known offline: literal values, and `resourceFieldRef`
@@ -248,21 +634,33 @@ fn expand(text: &str, env: &[(String, Option<String>)], shell: bool) -> Result<S
 
 /// Files provided by the container's ConfigMap mounts.
 #[derive(Default)]
-struct Mounted {
+struct Mounted<'a> {
     config_maps: Vec<ObjectId>,
+    /// Every mounted file: its path in the container, the ConfigMap and the value.
+    files: Vec<(String, ObjectId, Cursor<'a>)>,
     /// Mount directories whose ConfigMap is not in the input.
     missing: Vec<(String, String)>,
     /// Every ConfigMap key of the pod, by file name, for configs an init container copies.
     candidates: Vec<(String, Loc, crate::source::Scalar)>,
 }
 
-fn mount_files(
-    ctx: &mut Ctx,
+impl<'a> Mounted<'a> {
+    /// The mounted file at `path`.
+    fn file(&self, path: &str) -> Option<(ObjectId, &Cursor<'a>)> {
+        self.files
+            .iter()
+            .find(|(p, _, _)| p == path)
+            .map(|(_, id, c)| (*id, c))
+    }
+}
+
+fn mount_files<'a>(
+    ctx: &mut Ctx<'a>,
     id: ObjectId,
     pod_spec: &Cursor,
     container: &Cursor,
     asm: &mut Assembly,
-) -> Mounted {
+) -> Mounted<'a> {
     let namespace = ctx.object(id).namespace_or_default().to_string();
     let volumes = pod_spec
         .get("volumes")
@@ -370,6 +768,7 @@ fn mount_files(
                     Some(v) => {
                         if let Some(s) = v.node.scalar() {
                             asm.file_from_scalar(&path, s, &loc(cm_id, &v));
+                            mounted.files.push((path.clone(), cm_id, v.clone()));
                         }
                     }
                     None => ctx.problem(
@@ -383,80 +782,32 @@ fn mount_files(
     mounted
 }
 
-/// The redis-server arguments of a container, from command/args (or a shell script).
+/// The server's arguments, as the container (or its script) passes them.
 fn read_command(
-    id: ObjectId,
-    c: &Cursor,
+    launch: &Launch,
     env: &[(String, Option<String>)],
     mounted: &Mounted,
     asm: &mut Assembly,
 ) {
-    let mut tokens: Vec<Arg> = Vec::new();
-    for key in ["command", "args"] {
-        for item in c.get(key).map(|v| v.items()).unwrap_or_default() {
-            if let Some(text) = item.str() {
-                tokens.push(Arg {
-                    text: text.to_string(),
-                    cursor: item,
-                    offset: 0,
-                });
-            }
-        }
+    for gap in &launch.gaps {
+        asm.gap(gap.clone());
     }
-    let has_command = c.get("command").is_some();
-    let servers = [
-        "redis-server",
-        "valkey-server",
-        "redis-sentinel",
-        "valkey-sentinel",
-    ];
-    let (argv, shell): (Vec<Arg>, bool) = if let Some(i) = tokens
-        .iter()
-        .position(|t| servers.contains(&basename(&t.text)))
-    {
-        (tokens.into_iter().skip(i + 1).collect(), false)
-    } else if let Some(script) = tokens.iter().find(|t| {
-        t.text
-            .split_whitespace()
-            .any(|w| servers.contains(&basename(w)))
-    }) {
-        (script_args(script, &servers), true)
-    } else if has_command {
-        let shown: Vec<&str> = tokens.iter().map(|t| t.text.as_str()).collect();
-        asm.gap(format!(
-            "redis-server is started by `{}`: its options are not visible",
-            shown.join(" ")
-        ));
-        return;
-    } else if tokens
-        .first()
-        .is_some_and(|t| t.text.starts_with('-') || t.text.ends_with(".conf"))
-    {
-        // docker-entrypoint.sh runs `redis-server "$@"` for such arguments.
-        (tokens, false)
-    } else if tokens.is_empty() {
-        // The image's default command: `redis-server` with no configuration file — for the
-        // official images. Others (Bitnami's run script, custom builds) configure Redis
-        // their own way.
-        let image = c.str_at(&["image"]).unwrap_or("");
-        if !is_official_image(image) {
-            asm.gap(format!(
-                "image {image} is not an official Redis/Valkey image: its default command \
-                     and configuration are not visible"
+    for (source, dest) in &launch.copies {
+        let Some((object, cursor)) = mounted.file(source) else {
+            continue;
+        };
+        if let Some(scalar) = cursor.node.scalar() {
+            asm.file_from_scalar(dest, scalar, &loc(object, cursor));
+            asm.note(format!(
+                "{dest} is a copy of {source}, made by the start-up script"
             ));
         }
-        (Vec::new(), false)
-    } else {
-        asm.gap(format!(
-            "the container runs `{}`, not redis-server directly",
-            tokens[0].text
-        ));
-        return;
-    };
+    }
+    let (argv, shell) = (&launch.argv, launch.shell);
     let mut skipping = false;
     for (i, arg) in argv.iter().enumerate() {
         let at = Loc {
-            object: id,
+            object: arg.object,
             pointer: arg.cursor.pointer.clone(),
             pos: arg
                 .cursor
@@ -472,7 +823,7 @@ fn read_command(
         }
         match expand(&arg.text, env, shell) {
             Ok(text) if i == 0 && !text.starts_with('-') => {
-                config_file_arg(text, at, mounted, asm);
+                config_file_arg(text, at, launch.workdir, mounted, asm);
             }
             Ok(text) => asm.push_arg(text, Some(at)),
             Err(var) => {
@@ -495,91 +846,13 @@ fn read_command(
     }
 }
 
-/// `redis`, `library/redis`, `docker.io/library/redis`, `valkey/valkey` (any tag): images
-/// whose default command is a bare `redis-server`/`valkey-server`.
-fn is_official_image(image: &str) -> bool {
-    let repo = split_image(image).0;
-    let repo = repo
-        .strip_prefix("docker.io/")
-        .or_else(|| repo.strip_prefix("index.docker.io/"))
-        .unwrap_or(repo);
-    matches!(repo, "redis" | "library/redis" | "valkey/valkey")
-}
-
-/// The words after `redis-server` in a shell script, up to the end of that command.
-fn script_args<'a>(script: &Arg<'a>, servers: &[&str]) -> Vec<Arg<'a>> {
-    let text = &script.text;
-    let mut words = Vec::new();
-    let mut started = false;
-    let mut i = 0;
-    let bytes = text.as_bytes();
-    while i < bytes.len() {
-        let c = bytes[i];
-        if c.is_ascii_whitespace() {
-            if c == b'\n' && started {
-                // A line break ends the command unless escaped.
-                if !text[..i].ends_with('\\') {
-                    break;
-                }
-            }
-            i += 1;
-            continue;
-        }
-        if matches!(c, b';' | b'&' | b'|' | b')') || text[i..].starts_with("#") {
-            if started {
-                break;
-            }
-            i += 1;
-            continue;
-        }
-        // One shell word, with simple quoting.
-        let start = i;
-        let mut word = String::new();
-        while i < bytes.len()
-            && !bytes[i].is_ascii_whitespace()
-            && !matches!(bytes[i], b';' | b'&' | b'|')
-        {
-            match bytes[i] {
-                q @ (b'"' | b'\'') => {
-                    let end = text[i + 1..]
-                        .find(q as char)
-                        .map_or(text.len(), |e| i + 1 + e);
-                    word.push_str(&text[i + 1..end]);
-                    i = (end + 1).min(text.len());
-                }
-                b'\\' if i + 1 < bytes.len() => {
-                    if bytes[i + 1] != b'\n' {
-                        word.push(text[i + 1..].chars().next().unwrap_or('\\'));
-                    }
-                    i += 1 + text[i + 1..].chars().next().map_or(1, char::len_utf8);
-                }
-                _ => {
-                    let ch = text[i..].chars().next().unwrap_or(' ');
-                    word.push(ch);
-                    i += ch.len_utf8();
-                }
-            }
-        }
-        if started {
-            words.push(Arg {
-                text: word,
-                cursor: script.cursor.clone(),
-                offset: start,
-            });
-        } else if servers.contains(&basename(&word)) {
-            started = true;
-        }
-    }
-    words
-}
-
 /// The configuration file argument: from a mounted ConfigMap, or copied there by an init
 /// container from one, or not knowable.
-fn config_file_arg(path: String, at: Loc, mounted: &Mounted, asm: &mut Assembly) {
+fn config_file_arg(path: String, at: Loc, workdir: &str, mounted: &Mounted, asm: &mut Assembly) {
     let absolute = if path.starts_with('/') {
         path.clone()
     } else {
-        format!("{WORKDIR}/{path}")
+        format!("{workdir}/{path}")
     };
     if asm.has_file(&absolute) {
         asm.push_arg(path, Some(at));

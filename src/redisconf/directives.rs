@@ -1,9 +1,7 @@
-//! The shape of a redis.conf directive (the generated table fills it) and name lookup.
+//! The shape of a redis.conf directive (the generated tables fill it); lookup is per release
+//! ([`super::release`]).
 
-use std::collections::HashMap;
-use std::sync::OnceLock;
-
-use super::table::{COMMANDS, DIRECTIVES};
+use super::table::COMMANDS;
 
 /// One entry of redis-server's `static_configs[]`.
 #[derive(Debug)]
@@ -76,34 +74,9 @@ pub enum Validator {
     ShutdownOnSigFlags,
 }
 
-/// Finds a directive by name or alias, case-insensitively, as `lookupConfig` does.
-pub fn lookup(name: &str) -> Option<&'static Directive> {
-    static INDEX: OnceLock<HashMap<&'static str, &'static Directive>> = OnceLock::new();
-    let index = INDEX.get_or_init(|| {
-        let mut map = HashMap::new();
-        for d in DIRECTIVES {
-            map.insert(d.name, d);
-            if let Some(alias) = d.alias {
-                map.insert(alias, d);
-            }
-        }
-        map
-    });
-    if name.bytes().any(|b| b.is_ascii_uppercase()) {
-        index.get(name.to_ascii_lowercase().as_str()).copied()
-    } else {
-        index.get(name).copied()
-    }
-}
-
 /// True when `name` is a top-level command of this Redis version (for `rename-command`).
 pub fn is_command(name: &str) -> bool {
     COMMANDS
         .binary_search(&name.to_ascii_lowercase().as_str())
         .is_ok()
-}
-
-/// All directives, in redis-server's table order.
-pub fn all() -> &'static [Directive] {
-    DIRECTIVES
 }

@@ -22,6 +22,11 @@
 //! prints. Every directive and argument keeps its [`Location`].
 
 pub mod directives;
+pub mod release;
+mod releases;
+// 7.0.15's table from config.c itself: the command list for `rename-command`, and the
+// cross-check that the TSV-generated tables read types, bounds and defaults right.
+#[allow(dead_code)]
 mod table;
 pub mod tokenizer;
 
@@ -29,7 +34,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use directives::{Directive, Kind, Special, Validator};
-pub use table::REDIS_VERSION;
+pub use release::{Dialect, Engine, Release};
 use tokenizer::{Token, repr, split_args};
 
 use crate::units::redis::{c_strtoll_full, c_strtoll_octal_full, parse_memory, string2ll};
@@ -133,6 +138,8 @@ fn resolve(cwd: &str, path: &str) -> String {
 pub struct ReadOptions {
     pub cwd: String,
     pub sentinel_mode: bool,
+    /// The release whose directive table judges the lines.
+    pub dialect: Dialect,
 }
 
 impl Default for ReadOptions {
@@ -141,6 +148,7 @@ impl Default for ReadOptions {
         ReadOptions {
             cwd: "/data".to_string(),
             sentinel_mode: false,
+            dialect: Dialect::default(),
         }
     }
 }
@@ -159,6 +167,9 @@ pub struct StartupError {
     pub message: String,
     /// Our explanation, when redis-server's message is too terse to act on.
     pub hint: Option<String>,
+    /// False when the server may accept the line after all: a directive no table knows,
+    /// read for a release we cannot name (or a pre-release table).
+    pub certain: bool,
 }
 
 impl fmt::Display for StartupError {
@@ -298,6 +309,7 @@ pub struct RedisConfig {
     include_depth: usize,
     include_loads: usize,
     include_bytes: usize,
+    dialect: Dialect,
 }
 
 /// Where each line of the text being parsed came from.
@@ -488,7 +500,10 @@ impl RedisConfig {
     /// The configuration of `redis-server <argv…>`: `argv[0]` is the config file when it does
     /// not start with `-`, the rest are `--name value` options. Files come from `files`.
     pub fn from_argv(argv: &[String], files: &ConfigFiles, options: &ReadOptions) -> RedisConfig {
-        let mut cfg = RedisConfig::default();
+        let mut cfg = RedisConfig {
+            dialect: options.dialect,
+            ..RedisConfig::default()
+        };
         let cmd = build_command_line(argv);
         let mut state = ReadState {
             cwd: options.cwd.clone(),
@@ -560,8 +575,18 @@ impl RedisConfig {
     /// `save` and `client-output-buffer-limit` accumulate, so they have accessors of their
     /// own ([`save_points`](Self::save_points), [`output_buffer_limit`](Self::output_buffer_limit)).
     pub fn get(&self, name: &str) -> Option<(&Value, &Line)> {
-        let d = directives::lookup(name)?;
+        let d = self.dialect.lookup(name)?;
         self.values.get(d.name).map(|(v, i)| (v, &self.lines[*i]))
+    }
+
+    /// The directive `name` is read as, in this configuration's release.
+    pub fn directive(&self, name: &str) -> Option<&'static Directive> {
+        self.dialect.lookup(name)
+    }
+
+    /// The release this configuration was judged for.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
     }
 
     /// The line that set a directive last, if any.
@@ -573,7 +598,9 @@ impl RedisConfig {
     pub fn int_value(&self, name: &str) -> i128 {
         match self.get(name) {
             Some((Value::Int(v), _)) => *v,
-            _ => directives::lookup(name)
+            _ => self
+                .dialect
+                .lookup(name)
                 .and_then(|d| d.default.parse().ok())
                 .unwrap_or(0),
         }
@@ -583,14 +610,17 @@ impl RedisConfig {
     pub fn bool_value(&self, name: &str) -> bool {
         match self.get(name) {
             Some((Value::Bool(b), _)) => *b,
-            _ => directives::lookup(name).is_some_and(|d| d.default == "yes"),
+            _ => self
+                .dialect
+                .lookup(name)
+                .is_some_and(|d| d.default == "yes"),
         }
     }
 
     fn enum_value(&self, name: &str) -> &'static str {
         match self.get(name) {
             Some((Value::Enum(v), _)) if !v.is_empty() => v[0],
-            _ => directives::lookup(name).map_or("", |d| d.default),
+            _ => self.dialect.lookup(name).map_or("", |d| d.default),
         }
     }
 
@@ -683,7 +713,7 @@ impl RedisConfig {
     /// The value `CONFIG GET <name>` would answer, for the directives the differential test
     /// compares (and any standard directive).
     pub fn config_get(&self, name: &str) -> Option<String> {
-        let d = directives::lookup(name)?;
+        let d = self.dialect.lookup(name)?;
         Some(match d.name {
             "save" => self
                 .save_points()
@@ -760,6 +790,7 @@ impl RedisConfig {
             redis_line: Some(i as u32 + 1),
             message: message.into(),
             hint,
+            certain: true,
         });
     }
 
@@ -777,6 +808,7 @@ impl RedisConfig {
             redis_line: None,
             message: message.into(),
             hint: hint.map(String::from),
+            certain: true,
         });
     }
 
@@ -809,7 +841,7 @@ impl RedisConfig {
                 continue;
             }
             let name_lower = tokens[0].text.to_ascii_lowercase();
-            let directive = directives::lookup(&name_lower);
+            let directive = self.dialect.lookup(&name_lower);
             let locations: Vec<Location> = tokens
                 .iter()
                 .map(|t| text.location(i, lead + t.offset))
@@ -839,6 +871,20 @@ impl RedisConfig {
                 self.lines[line_index].refused = true;
                 let offset = tokens.get(arg).map_or(0, |t: &Token| t.offset);
                 self.error(&text, i, lead + offset, message, hint);
+                let loader = [
+                    "include",
+                    "rename-command",
+                    "user",
+                    "loadmodule",
+                    "sentinel",
+                ];
+                if directive.is_none()
+                    && !loader.contains(&name_lower.as_str())
+                    && !self.dialect.certain()
+                    && let Some(e) = self.errors.last_mut()
+                {
+                    e.certain = false;
+                }
             }
         }
     }
@@ -1023,7 +1069,10 @@ impl RedisConfig {
                         .any(|(_, t, _)| t.eq_ignore_ascii_case(name));
                     renamed_to || (directives::is_command(name) && !renamed_away)
                 };
-                if !exists(self, &from) {
+                // The command list is 7.0.15's: a later release's new command is not known
+                // to be absent.
+                let commands_known = self.dialect == Dialect::Release(Release::redis_7_0());
+                if commands_known && !exists(self, &from) {
                     return Err((
                         "No such command in rename-command".into(),
                         Some(format!(
@@ -1074,6 +1123,7 @@ impl RedisConfig {
                 Some(unknown_directive_hint(
                     name,
                     argc,
+                    &self.dialect,
                     self.errors.len() < MAX_SUGGESTIONS,
                 )),
                 0,
@@ -1087,7 +1137,7 @@ impl RedisConfig {
 /// distances on the webhook's time (found by fuzzing, issue 9).
 const MAX_SUGGESTIONS: usize = 32;
 
-fn unknown_directive_hint(name: &str, argc: usize, suggest: bool) -> String {
+fn unknown_directive_hint(name: &str, argc: usize, dialect: &Dialect, suggest: bool) -> String {
     match name {
         "include" | "rename-command" | "user" | "loadmodule" => format!(
             "`{name}` with {} argument(s): include takes 1, rename-command 2, user and loadmodule at least 1",
@@ -1098,8 +1148,11 @@ fn unknown_directive_hint(name: &str, argc: usize, suggest: bool) -> String {
             // unknown name costs |name| × |candidate| per directive, and a tenant's 1 MiB
             // token took seconds of the webhook's time (found by fuzzing, issue 9).
             let name_chars = name.chars().count();
+            if let Some(history) = release::history(name, dialect) {
+                return format!("`{name}` is {history}; this is {dialect}");
+            }
             let close = suggest
-                .then(directives::all)
+                .then(|| dialect.table().directives)
                 .into_iter()
                 .flatten()
                 .flat_map(|d| std::iter::once(d.name).chain(d.alias))
@@ -1107,9 +1160,17 @@ fn unknown_directive_hint(name: &str, argc: usize, suggest: bool) -> String {
                 .find(|candidate| edit_distance(candidate, name) <= 2);
             match close {
                 Some(c) => format!("unknown directive `{name}`; did you mean `{c}`?"),
-                None => format!(
-                    "unknown directive `{name}` (this Redis {REDIS_VERSION} reader knows none by that name)"
-                ),
+                None => match dialect {
+                    Dialect::Release(r) => {
+                        format!("unknown directive `{name}` ({r} knows none by that name)")
+                    }
+                    Dialect::Unknown(_) => format!(
+                        "unknown directive `{name}`: no release of Redis {} or Valkey {} knows \
+                         it, and the release that runs here is not known",
+                        release::span(Engine::Redis),
+                        release::span(Engine::Valkey)
+                    ),
+                },
             }
         }
     }

@@ -145,13 +145,13 @@ pub fn set_directive(inv: &Inventory, d: &Deployment, name: &str, text: &str) ->
         _ => format!("set {name} to {text}"),
     };
     let Some((line, src)) = d.config.source_of(name) else {
-        let text = redis_units(name, text);
+        let text = redis_units(&d.config.redis, name, text);
         return add_directive(inv, d, name, &text, description);
     };
     // Redis reads units; KubeBlocks parameters before addons#2509 take only integers.
     let text = match src.origin {
         Origin::File { .. } | Origin::Include { .. } | Origin::Args | Origin::CustomConfig => {
-            redis_units(name, text)
+            redis_units(&d.config.redis, name, text)
         }
         _ => text.to_string(),
     };
@@ -221,9 +221,11 @@ pub fn set_directive(inv: &Inventory, d: &Deployment, name: &str, text: &str) ->
 /// A byte count for a memory directive as a person writes it in redis.conf: `768mb`, `24gb`
 /// (Redis' `memtoull`: `kb`/`mb`/`gb` are powers of 1024, `k`/`m`/`g` of 1000), when the unit
 /// is exact; any other value as it is.
-fn redis_units(name: &str, text: &str) -> String {
-    use crate::redisconf::directives::{Kind, lookup};
-    let memory = lookup(name).is_some_and(|d| matches!(d.kind, Kind::Numeric { memory: true, .. }));
+fn redis_units(config: &crate::redisconf::RedisConfig, name: &str, text: &str) -> String {
+    use crate::redisconf::directives::Kind;
+    let memory = config
+        .directive(name)
+        .is_some_and(|d| matches!(d.kind, Kind::Numeric { memory: true, .. }));
     match text.parse::<u64>() {
         Ok(n) if memory && n > 0 => [("gb", 1u64 << 30), ("mb", 1 << 20), ("kb", 1 << 10)]
             .iter()

@@ -1,8 +1,12 @@
 //! ## redis-conf-unparseable
 //!
-//! **What it does.** Reads the effective configuration exactly as redis-server 7.0 does
-//! (`sdssplitargs` tokenizing, directive table, argument counts, value checks, includes,
+//! **What it does.** Reads the effective configuration as the container's server does
+//! (`sdssplitargs` tokenizing, the directive table of its engine and release — Redis 6.2 to
+//! 8.0, Valkey 7.2 to 8.1, from the image tag — argument counts, value checks, includes,
 //! command-line arguments appended after the file) and reports every line it would refuse.
+//! A directive its release does not know says when it came or went ("added in Redis 7.2",
+//! "Valkey only"). Where the tag does not name the release (`latest`, a digest), a directive
+//! any release knows is accepted, and one none knows is a warning: the server may refuse it.
 //!
 //! **Why it matters.** redis-server exits at the first bad line with `FATAL CONFIG FILE
 //! ERROR`; in Kubernetes that is a CrashLoopBackOff with the reason only in the previous
@@ -13,7 +17,7 @@
 //! **Fix.** None: the message says what redis-server says, and why.
 use crate::model::Deployment;
 
-use super::{Context, Rule, Violation};
+use super::{Context, Rule, Severity, Violation};
 
 pub struct Check;
 
@@ -23,17 +27,24 @@ impl Rule for Check {
             return;
         };
         for (error, at) in &d.config.errors {
-            let mut message = format!("redis-server refuses to start: {}", error.message);
+            let server = format!("{}-server", d.engine.to_string().to_lowercase());
+            let mut message = if error.certain {
+                format!("{server} refuses to start: {}", error.message)
+            } else {
+                format!("{server} may refuse to start: {}", error.message)
+            };
             if !error.line_text.is_empty() {
                 message.push_str(&format!(" in `{}`", error.line_text));
             }
             if let Some(hint) = &error.hint {
                 message.push_str(&format!(" ({hint})"));
             }
-            out.push(Violation::new(
-                at.clone().unwrap_or_else(|| fallback.clone()),
-                message,
-            ));
+            let v = Violation::new(at.clone().unwrap_or_else(|| fallback.clone()), message);
+            out.push(if error.certain {
+                v
+            } else {
+                v.severity(Severity::Warning)
+            });
         }
     }
 }

@@ -13,7 +13,7 @@
 //!
 //! **Fix.** None: only the author knows the size meant.
 use crate::model::Deployment;
-use crate::redisconf::directives::{self, Kind, Special};
+use crate::redisconf::directives::{Kind, Special};
 use crate::units::redis::{MemoryAccident, parse_memory};
 
 use super::facts;
@@ -29,7 +29,7 @@ impl Rule for Check {
             if line.refused {
                 continue;
             }
-            let args: Vec<usize> = match directives::lookup(&line.name).map(|d| &d.kind) {
+            let args: Vec<usize> = match d.config.redis.directive(&line.name).map(|d| &d.kind) {
                 Some(Kind::Numeric { memory: true, .. }) => vec![0],
                 Some(Kind::Special(Special::ClientOutputBufferLimit)) => {
                     (0..line.args.len()).filter(|i| i % 4 == 1 || i % 4 == 2).collect()

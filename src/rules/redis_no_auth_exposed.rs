@@ -8,8 +8,8 @@
 //! **Why it matters.** Any pod in the cluster (and anything a NetworkPolicy lets in) can
 //! read, change or delete every key, and `CONFIG SET dir` / `SAVE` style attacks can write
 //! files as the Redis user. Protected mode is the safety net for exactly this case, but the
-//! official `redis` Docker image is built with protected mode **off** by default, so a
-//! ConfigMap without `protected-mode yes` on that image is exposed.
+//! official `redis` and `valkey/valkey` Docker images are built with protected mode **off**
+//! by default, so a configuration without `protected-mode yes` on those images is exposed.
 //!
 //! Operators (KubeBlocks, OT, Spotahome) wire passwords from Secrets outside redis.conf, so
 //! their deployments are not judged.
@@ -17,7 +17,7 @@
 //! **Fix.** None automatic (a password belongs in a Secret): pass `--requirepass
 //! $(REDIS_PASSWORD)` from a Secret, or define ACL users, and restrict access with a
 //! NetworkPolicy.
-use crate::extract::common::split_image;
+use crate::extract::image::ImageRef;
 use crate::model::{Container, Deployment};
 
 use super::facts;
@@ -40,7 +40,7 @@ impl Rule for Check {
             None if docker_library(c) => (
                 false,
                 c.image.as_ref().map(|i| i.at.clone()),
-                "protected mode off (the official redis image's built-in default)",
+                official_default(d),
             ),
             None => return,
         };
@@ -64,23 +64,31 @@ impl Rule for Check {
         out.push(Violation::new(
             protected_at.unwrap_or_else(|| c.at.clone()),
             format!(
-                "Redis accepts any client without a password: no requirepass or ACL user, \
+                "{} accepts any client without a password: no requirepass or ACL user, \
                  {why}, {bind_text}; set a password from a Secret (`--requirepass \
-                 $(REDIS_PASSWORD)`) or ACL users, and a NetworkPolicy"
+                 $(REDIS_PASSWORD)`) or ACL users, and a NetworkPolicy",
+                d.engine
             ),
         ));
     }
 }
 
-/// The Docker Official Image, whose build patches protected-mode's default to `no`
-/// (docker-library/redis Dockerfile).
+/// The Docker Official Images (`redis`, `valkey/valkey`), whose builds patch protected-mode's
+/// default to `no` (docker-library/redis and valkey-io/valkey-container Dockerfiles: "disable
+/// Redis protected mode [1] as it is unnecessary in context of Docker").
 fn docker_library(c: &Container) -> bool {
-    c.image.as_ref().is_some_and(|i| {
-        let (repo, _) = split_image(&i.value);
-        let repo = repo
-            .trim_start_matches("docker.io/")
-            .trim_start_matches("index.docker.io/")
-            .trim_start_matches("library/");
-        repo == "redis"
-    })
+    c.image
+        .as_ref()
+        .is_some_and(|i| ImageRef::parse(&i.value).is_official())
+}
+
+fn official_default(d: &Deployment) -> &'static str {
+    match d.engine {
+        crate::model::Product::Valkey => {
+            "protected mode off (the official valkey/valkey image's built-in default)"
+        }
+        crate::model::Product::Redis => {
+            "protected mode off (the official redis image's built-in default)"
+        }
+    }
 }

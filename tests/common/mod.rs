@@ -96,3 +96,60 @@ pub fn scratch(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// The model of one file, as `lint --dump-model` prints it, named relative to `dir`.
+pub fn model_of(dir: &Path, path: &Path) -> String {
+    use redline::extract::{Options, extract, objects_of};
+    let name = path.strip_prefix(dir).unwrap().display().to_string();
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut file = redline::source::load_yaml(&name, text, &redline::source::Limits::default());
+    let diagnostics: Vec<_> = file
+        .diagnostics
+        .iter()
+        .map(|d| (name.clone(), d.clone()))
+        .collect();
+    let (objects, skipped) = objects_of(std::slice::from_mut(&mut file));
+    let inventory = extract(objects, &Options::default());
+    redline::dump::dump(&inventory, &diagnostics, &skipped)
+}
+
+/// The findings of every file under `sub` linted together (default settings), one line
+/// each with its fix, file names relative to `dir`.
+pub fn findings_of(dir: &Path, sub: &Path) -> String {
+    let sources: Vec<_> = corpus_files(sub)
+        .iter()
+        .map(|p| {
+            let name = p.strip_prefix(dir).unwrap().display().to_string();
+            redline::source::load_yaml(
+                &name,
+                std::fs::read_to_string(p).unwrap(),
+                &redline::source::Limits::default(),
+            )
+        })
+        .collect();
+    let linted = redline::lint::lint(
+        sources,
+        &redline::extract::Options::default(),
+        &redline::engine::Settings::default(),
+    );
+    let mut out = String::new();
+    for f in &linted.outcome.findings {
+        let o = linted.inventory.object(f.object);
+        let pos = f
+            .pos
+            .map(|p| format!(":{}:{}", p.line, p.column))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "{}{pos} {} {} [{}] {}\n",
+            o.file.as_deref().unwrap_or(""),
+            f.severity,
+            f.rule,
+            o,
+            f.message
+        ));
+        if let Some(fix) = &f.fix {
+            out.push_str(&format!("    fix: {}\n", fix.description));
+        }
+    }
+    out
+}

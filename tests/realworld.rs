@@ -1,0 +1,95 @@
+//! Rendered and static manifests of public projects (`tests/realworld/SOURCES-*.md`: chart
+//! output, demo applications, operator samples, KubeBlocks Valkey examples). Each file's
+//! model is a reviewed snapshot — every server recognised with its engine and release,
+//! every exporter, client and shell sidecar left out — and each project's findings too.
+//! The expectations the snapshots were reviewed against are in `tests/realworld/EXPECTED-*.md`.
+
+use std::path::{Path, PathBuf};
+
+mod common;
+use common::{corpus_files, findings_of, model_of};
+
+fn realworld_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/realworld");
+    assert!(
+        dir.is_dir(),
+        "tests/realworld not found at {}",
+        dir.display()
+    );
+    dir
+}
+
+fn projects(dir: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+#[test]
+fn every_realworld_model_is_as_reviewed() {
+    let dir = realworld_dir();
+    let files = corpus_files(&dir);
+    assert!(files.len() >= 30, "only {} files", files.len());
+    assert!(projects(&dir).len() >= 10, "fewer than 10 projects");
+    for path in &files {
+        let name = path.strip_prefix(&dir).unwrap().display().to_string();
+        insta::assert_snapshot!(name.replace('/', "__"), model_of(&dir, path));
+    }
+}
+
+#[test]
+fn every_realworld_project_findings_are_as_reviewed() {
+    let dir = realworld_dir();
+    for sub in projects(&dir) {
+        let name = sub.file_name().unwrap().to_string_lossy().into_owned();
+        insta::assert_snapshot!(format!("findings_{name}"), findings_of(&dir, &sub));
+    }
+}
+
+/// The deployment blocks of a model: `deployment …` header line and its indented lines.
+fn deployments(model: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for line in model.lines() {
+        if line.starts_with("deployment ") {
+            out.push(String::new());
+        }
+        if let Some(last) = out.last_mut()
+            && (line.starts_with("deployment ") || line.starts_with(' '))
+        {
+            last.push_str(line);
+            last.push('\n');
+        }
+    }
+    out
+}
+
+fn model(name: &str) -> String {
+    let dir = realworld_dir();
+    model_of(&dir, &dir.join(name))
+}
+
+/// The acceptance line: the KubeBlocks Valkey example is read as Valkey, with the
+/// addon's maxmemory (0.8 × the 0.5Gi limit) and the same maxmemory findings as its Redis twin.
+#[test]
+fn kubeblocks_valkey_gets_the_valkey_addon_model_and_the_redis_twins_findings() {
+    let m = model("kubeblocks-valkey/cluster-standalone.yaml");
+    let d = deployments(&m);
+    assert_eq!(d.len(), 1, "{m}");
+    assert!(d[0].contains("KubeBlocks valkey addon"), "{}", d[0]);
+    assert!(d[0].contains("maxmemory: 429496729 B"), "{}", d[0]);
+    assert!(d[0].contains("version: Valkey 9.0.0"), "{}", d[0]);
+    let dir = realworld_dir();
+    let valkey = findings_of(&dir, &dir.join("kubeblocks-valkey"));
+    let corpus = common::corpus_dir();
+    let redis = findings_of(&corpus, &corpus.join("kubeblocks-addons"));
+    let rule = "redis-maxmemory-headroom";
+    assert!(
+        valkey.contains(rule) && redis.contains(rule),
+        "valkey:\n{valkey}\nredis:\n{redis}"
+    );
+}
