@@ -93,6 +93,25 @@ fn check_conf_exit_codes_and_arguments() {
     let missing = run_in(&dir, &["check-conf", "missing.conf"], "");
     assert_eq!(code(&missing), 2);
     assert!(stderr(&missing).contains("cannot read missing.conf"));
+
+    // `--release` picks the directive table: 7.2 knows locale-collate, 7.0 does not.
+    std::fs::write(dir.join("r72.conf"), "locale-collate \"\"\n").unwrap();
+    let (status, out) = conf(&["--release", "redis-7.2", "r72.conf"]);
+    assert_eq!(status, 0, "{out}");
+    assert!(out.contains("redis-server 7.2.6 would start"), "{out}");
+    let (status, out) = conf(&["r72.conf"]);
+    assert_eq!(status, 1, "{out}");
+    assert!(out.contains("added in Redis 7.2"), "{out}");
+    let (status, out) = conf(&["--release", "valkey-8.0", "r72.conf"]);
+    assert_eq!(status, 0, "{out}");
+    assert!(out.contains("valkey-server 8.0.1 would start"), "{out}");
+    let unknown = run_in(
+        &dir,
+        &["check-conf", "--release", "redis-5.0", "ok.conf"],
+        "",
+    );
+    assert_eq!(code(&unknown), 2);
+    assert!(stderr(&unknown).contains("no directive table for `redis-5.0`"));
 }
 
 #[test]
