@@ -5,13 +5,11 @@
 //! The corpus is part of the repository (`tests/corpus`); a missing corpus fails the test
 //! instead of skipping it.
 
-use std::path::PathBuf;
-
 use redline::extract::Options;
 use redline::source::Limits;
 
 mod common;
-use common::{corpus_dir, corpus_files, findings_of, model_of};
+use common::{corpus_dir, corpus_files, findings_of, model_of, subdirs};
 
 #[test]
 fn every_corpus_file_loads_and_its_model_is_as_reviewed() {
@@ -70,14 +68,7 @@ fn kubeblocks_default_maxmemory_has_its_origin() {
 #[test]
 fn corpus_findings_are_as_reviewed() {
     let dir = corpus_dir();
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.is_dir())
-        .collect();
-    dirs.sort();
-    for sub in dirs {
+    for sub in subdirs(&dir) {
         let name = sub.file_name().unwrap().to_string_lossy().into_owned();
         insta::assert_snapshot!(format!("findings_{name}"), findings_of(&dir, &sub));
     }

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 mod common;
-use common::{corpus_files, findings_of, model_of};
+use common::{corpus_files, findings_of, model_of, subdirs};
 
 fn realworld_dir() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/realworld");
@@ -19,23 +19,12 @@ fn realworld_dir() -> PathBuf {
     dir
 }
 
-fn projects(dir: &Path) -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.is_dir())
-        .collect();
-    dirs.sort();
-    dirs
-}
-
 #[test]
 fn every_realworld_model_is_as_reviewed() {
     let dir = realworld_dir();
     let files = corpus_files(&dir);
     assert!(files.len() >= 30, "only {} files", files.len());
-    assert!(projects(&dir).len() >= 10, "fewer than 10 projects");
+    assert!(subdirs(&dir).len() >= 10, "fewer than 10 projects");
     for path in &files {
         let name = path.strip_prefix(&dir).unwrap().display().to_string();
         insta::assert_snapshot!(name.replace('/', "__"), model_of(&dir, path));
@@ -45,7 +34,7 @@ fn every_realworld_model_is_as_reviewed() {
 #[test]
 fn every_realworld_project_findings_are_as_reviewed() {
     let dir = realworld_dir();
-    for sub in projects(&dir) {
+    for sub in subdirs(&dir) {
         let name = sub.file_name().unwrap().to_string_lossy().into_owned();
         insta::assert_snapshot!(format!("findings_{name}"), findings_of(&dir, &sub));
     }

@@ -12,25 +12,11 @@ exactly. Reproduce (Debian bookworm ships the same version as the differential t
 import re
 import sys
 
+from cexpr import c_eval
+
 src = open(sys.argv[1]).read()
 version = re.search(r'#define REDIS_VERSION "([^"]+)"',
                     open(sys.argv[1].replace("config.c", "version.h")).read()).group(1)
-
-CONSTS = {
-    "INT_MAX": 2**31 - 1, "INT_MIN": -2**31, "UINT_MAX": 2**32 - 1, "LONG_MAX": 2**63 - 1,
-    "LLONG_MAX": 2**63 - 1, "ULLONG_MAX": 2**64 - 1, "SSIZE_MAX": 2**63 - 1,
-    "CONFIG_DEFAULT_HZ": 10,
-}
-
-
-def c_eval(expr):
-    e = expr.strip()
-    for k, v in CONSTS.items():
-        e = re.sub(r"\b%s\b" % k, str(v), e)
-    e = re.sub(r"(\d+)(ll|LL|l|L)\b", r"\1", e)
-    e = re.sub(r"\b0([0-7]+)\b", r"0o\1", e)
-    return int(eval(e, {"__builtins__": {}}))
-
 
 def split_args(s):
     out, depth, cur = [], 0, ""

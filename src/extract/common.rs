@@ -263,13 +263,6 @@ pub fn split_image(image: &str) -> (&str, Option<&str>) {
     }
 }
 
-/// A release written in a field (`serviceVersion: 7.2.4`, `redis-7` of a definition name).
-pub fn version_from_text(product: Product, numeric: &str, text: &str, at: &Loc) -> Option<Version> {
-    let mut v = super::image::version_from_text(product, numeric, at)?;
-    v.text = text.to_string();
-    Some(v)
-}
-
 /// The table a server's configuration is judged with: its release line's, else unknown.
 pub fn dialect(engine: Product, version: Option<&Version>) -> Dialect {
     version

@@ -140,39 +140,44 @@ pub fn release_from_tag(
 /// The engine and release of an image that runs a server, with where the image is written.
 pub fn version_of(image: &Located<String>, engine: Product) -> Option<Version> {
     let reference = ImageRef::parse(&image.value);
-    let (major, minor, patch) = release_from_tag(&reference, engine)?;
-    Some(Version {
-        product: engine,
-        text: reference.tag.unwrap_or_default().to_string(),
-        major,
-        minor,
-        patch,
-        at: image.at.clone(),
-    })
+    let release = release_from_tag(&reference, engine)?;
+    Some(version(
+        engine,
+        release,
+        reference.tag.unwrap_or_default(),
+        &image.at,
+    ))
 }
 
-/// A release written as text (`7.2.4`, KubeBlocks' `serviceVersion`), at `at`.
-pub fn version_from_text(engine: Product, text: &str, at: &Loc) -> Option<Version> {
+/// A release written in a field: `numeric` is the part that holds it (`7.2.4` of
+/// KubeBlocks' `serviceVersion`, `7` of a definition name `redis-7`), `text` what is shown.
+pub fn version_from_text(engine: Product, numeric: &str, text: &str, at: &Loc) -> Option<Version> {
     let reference = ImageRef {
         registry: None,
         path: "",
-        tag: Some(text),
+        tag: Some(numeric),
         digest: None,
     };
-    let (major, minor, patch) = release_from_tag(&reference, engine)
+    let release = release_from_tag(&reference, engine)
         // A bare major is fine where the field holds only a release.
-        .or_else(|| {
-            let major: u32 = text.trim_start_matches('v').parse().ok()?;
-            Some((major, None, None))
-        })?;
-    Some(Version {
+        .or_else(|| Some((numeric.trim_start_matches('v').parse().ok()?, None, None)))?;
+    Some(version(engine, release, text, at))
+}
+
+fn version(
+    engine: Product,
+    (major, minor, patch): (u32, Option<u32>, Option<u32>),
+    text: &str,
+    at: &Loc,
+) -> Version {
+    Version {
         product: engine,
         text: text.to_string(),
         major,
         minor,
         patch,
         at: at.clone(),
-    })
+    }
 }
 
 #[cfg(test)]

@@ -21,9 +21,10 @@ use crate::units::human;
 
 use super::common::{
     absent, anti_affinity, container_at, dialect, loc, located_i64, memory, operator_probe,
-    resources, version_from_text,
+    resources,
 };
 use super::config::{Assembly, SYNTHETIC_DIR, SynthLine};
+use super::image::version_from_text;
 use super::workload::claim_volume;
 use super::{Ctx, KubeBlocksMaxmemory};
 

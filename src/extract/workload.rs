@@ -2,7 +2,7 @@
 //! containers run redis-server, valkey-server or sentinel, with the configuration they read:
 //! command/args → volumeMounts → `volumes[].configMap` (with `items`) → ConfigMap data.
 
-use crate::model::{DataVolume, Deployment, Loc, ObjectId, Platform, Product, Role};
+use crate::model::{DataVolume, Deployment, Loc, ObjectId, Platform, Problem, Product, Role};
 use crate::source::Cursor;
 
 use super::Ctx;
@@ -55,31 +55,34 @@ pub fn workload(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
         .map(|c| c.items())
         .unwrap_or_default();
     // What every container runs, decided before any is modelled: a sentinel beside a server
-    // makes the server a replicated one.
-    let launches: Vec<Option<Launch>> = containers
+    // makes the server a replicated one. The mounts are read once; their problems are
+    // reported only for servers, after the container's own.
+    let launches: Vec<Option<(Launch, Mounted, Vec<Problem>)>> = containers
         .iter()
         .map(|c| {
             if !worth_reading(c) {
                 return None;
             }
-            let mut scratch = Assembly::new();
             let before = ctx.problems.len();
-            let mounted = mount_files(ctx, id, &pod_spec, c, &mut scratch);
-            ctx.problems.truncate(before);
-            recognize(id, c, &mounted)
+            let mounted = mount_files(ctx, id, &pod_spec, c);
+            let problems = ctx.problems.split_off(before);
+            Some((recognize(id, c, &mounted)?, mounted, problems))
         })
         .collect();
     let has_sentinel = launches
         .iter()
         .flatten()
-        .any(|l| l.process == Process::Sentinel);
+        .any(|(l, _, _)| l.process == Process::Sentinel);
     let mut out = Vec::new();
     for (c, launch) in containers.iter().zip(launches) {
-        let Some(launch) = launch else { continue };
+        let Some((launch, mounted, problems)) = launch else {
+            continue;
+        };
         let container = pod_container(ctx, id, c);
+        ctx.problems.extend(problems);
         let mut asm = Assembly::new();
         asm.sentinel(launch.process == Process::Sentinel);
-        let mounted = mount_files(ctx, id, &pod_spec, c, &mut asm);
+        mounted.offer(&mut asm);
         let env = env_values(c, &container);
         let engine = launch.engine;
         let version = container
@@ -450,11 +453,7 @@ fn from_script_file<'a>(
     if let Some((object, cursor)) = mounted.file(&absolute)
         && let Some(scalar) = cursor.node.scalar()
     {
-        let script = shell::read(&scalar.text, |p| {
-            SERVERS.contains(&p) || SENTINELS.contains(&p)
-        });
-        script.launch.as_ref()?;
-        let mut out = script_launch(script, object, cursor.clone(), launch);
+        let mut out = script_launch(read_script(&scalar.text), object, cursor.clone(), launch)?;
         out.notes
             .push(format!("started by {absolute}, read from its ConfigMap"));
         return Some(out);
@@ -488,49 +487,41 @@ fn from_script<'a>(
     mounted: &Mounted<'a>,
     launch: &MakeLaunch<'a, '_>,
 ) -> Option<Launch<'a>> {
-    let script = shell::read(text, |p| SERVERS.contains(&p) || SENTINELS.contains(&p));
-    let Some(words) = script.launch else {
-        // A script that runs another (`bash -c /opt/…/start-master.sh`): follow it, one
-        // level only (a script that runs itself must not recurse).
-        return script.runs.iter().find_map(|path| {
-            let in_input = mounted
-                .file(path)
-                .and_then(|(o, c)| Some((o, c.node.scalar()?)));
-            match in_input {
-                Some((object, scalar)) => {
-                    let inner = shell::read(&scalar.text, |p| {
-                        SERVERS.contains(&p) || SENTINELS.contains(&p)
-                    });
-                    inner.launch.is_some().then(|| {
-                        let (_, cursor) = mounted.file(path).expect("found above");
-                        let mut out = script_launch(inner, object, cursor.clone(), launch);
-                        out.notes
-                            .push(format!("started by {path}, read from its ConfigMap"));
-                        out
-                    })
-                }
-                None => from_script_file(path, image, image_engine, workdir, mounted, launch),
+    let script = read_script(text);
+    if script.launch.is_some() {
+        return script_launch(script, object, cursor, launch);
+    }
+    // A script that runs another (`bash -c /opt/…/start-master.sh`): follow it, one level
+    // only (a script that runs itself must not recurse).
+    script
+        .runs
+        .iter()
+        .find_map(|path| match mounted.file(path) {
+            Some((object, cursor)) => {
+                let inner = read_script(cursor.node.scalar()?.text.as_str());
+                let mut out = script_launch(inner, object, cursor.clone(), launch)?;
+                out.notes
+                    .push(format!("started by {path}, read from its ConfigMap"));
+                Some(out)
             }
-        });
-    };
-    let script = shell::Script {
-        launch: Some(words),
-        ..script
-    };
-    Some(script_launch(script, object, cursor, launch))
+            None => from_script_file(path, image, image_engine, workdir, mounted, launch),
+        })
 }
 
-/// The launch a script's server line makes.
+/// A script, with the programs that start a server or a sentinel.
+fn read_script(text: &str) -> shell::Script {
+    shell::read(text, |p| SERVERS.contains(&p) || SENTINELS.contains(&p))
+}
+
+/// The launch a script's server line makes; `None` when the script starts no server.
 fn script_launch<'a>(
     script: shell::Script,
     object: ObjectId,
     cursor: Cursor<'a>,
     launch: &MakeLaunch<'a, '_>,
-) -> Launch<'a> {
-    let words = script.launch.unwrap_or_default();
-    let Some(first) = words.first() else {
-        return launch(Process::Server, "", Vec::new(), true);
-    };
+) -> Option<Launch<'a>> {
+    let words = script.launch?;
+    let first = words.first()?;
     let program = basename(&first.text).to_string();
     let argv: Vec<Arg> = words[1..]
         .iter()
@@ -548,7 +539,7 @@ fn script_launch<'a>(
     };
     let mut out = launch(process, &program, argv, true);
     out.copies = script.copies;
-    out
+    Some(out)
 }
 
 /// Values of environment variables known offline: literal values, and `resourceFieldRef`
@@ -638,6 +629,8 @@ struct Mounted<'a> {
     config_maps: Vec<ObjectId>,
     /// Every mounted file: its path in the container, the ConfigMap and the value.
     files: Vec<(String, ObjectId, Cursor<'a>)>,
+    /// Mount directories whose files all come from ConfigMaps of the input.
+    known_dirs: Vec<String>,
     /// Mount directories whose ConfigMap is not in the input.
     missing: Vec<(String, String)>,
     /// Every ConfigMap key of the pod, by file name, for configs an init container copies.
@@ -645,6 +638,19 @@ struct Mounted<'a> {
 }
 
 impl<'a> Mounted<'a> {
+    /// Hands every mounted file, and the directories whose files all come from the input,
+    /// to the reader.
+    fn offer(&self, asm: &mut Assembly) {
+        for dir in &self.known_dirs {
+            asm.known_dir(dir);
+        }
+        for (path, object, cursor) in &self.files {
+            if let Some(scalar) = cursor.node.scalar() {
+                asm.file_from_scalar(path, scalar, &loc(*object, cursor));
+            }
+        }
+    }
+
     /// The mounted file at `path`.
     fn file(&self, path: &str) -> Option<(ObjectId, &Cursor<'a>)> {
         self.files
@@ -659,7 +665,6 @@ fn mount_files<'a>(
     id: ObjectId,
     pod_spec: &Cursor,
     container: &Cursor,
-    asm: &mut Assembly,
 ) -> Mounted<'a> {
     let namespace = ctx.object(id).namespace_or_default().to_string();
     let volumes = pod_spec
@@ -740,7 +745,7 @@ fn mount_files<'a>(
             };
             mounted.config_maps.push(cm_id);
             if sub_path.is_none() {
-                asm.known_dir(mount_path);
+                mounted.known_dirs.push(mount_path.to_string());
             }
             let data = ctx.root(cm_id).get("data");
             // key → file name inside the volume (`items` restricts and renames).
@@ -766,8 +771,7 @@ fn mount_files<'a>(
                 };
                 match data.as_ref().and_then(|d| d.get(&key)) {
                     Some(v) => {
-                        if let Some(s) = v.node.scalar() {
-                            asm.file_from_scalar(&path, s, &loc(cm_id, &v));
+                        if v.node.scalar().is_some() {
                             mounted.files.push((path.clone(), cm_id, v.clone()));
                         }
                     }

@@ -871,15 +871,8 @@ impl RedisConfig {
                 self.lines[line_index].refused = true;
                 let offset = tokens.get(arg).map_or(0, |t: &Token| t.offset);
                 self.error(&text, i, lead + offset, message, hint);
-                let loader = [
-                    "include",
-                    "rename-command",
-                    "user",
-                    "loadmodule",
-                    "sentinel",
-                ];
                 if directive.is_none()
-                    && !loader.contains(&name_lower.as_str())
+                    && !self.dialect.table().loader.contains(&name_lower.as_str())
                     && !self.dialect.certain()
                     && let Some(e) = self.errors.last_mut()
                 {

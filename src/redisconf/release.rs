@@ -101,13 +101,6 @@ impl Release {
         Release::for_version(engine, major, minor)
     }
 
-    fn index(&self) -> usize {
-        RELEASES
-            .iter()
-            .position(|r| std::ptr::eq(r, self))
-            .expect("releases come from RELEASES")
-    }
-
     /// Finds a directive by name or alias, case-insensitively, as `lookupConfig` does.
     pub fn lookup(&'static self, name: &str) -> Option<&'static Directive> {
         static INDEXES: OnceLock<Vec<HashMap<&'static str, &'static Directive>>> = OnceLock::new();
@@ -126,7 +119,18 @@ impl Release {
                 })
                 .collect()
         });
-        let index = &indexes[self.index()];
+        // A release built outside the generated list (the fields are public) has no index:
+        // look it up by scanning.
+        let Some(index) = RELEASES
+            .iter()
+            .position(|r| std::ptr::eq(r, self))
+            .map(|i| &indexes[i])
+        else {
+            return self.directives.iter().find(|d| {
+                d.name.eq_ignore_ascii_case(name)
+                    || d.alias.is_some_and(|a| a.eq_ignore_ascii_case(name))
+            });
+        };
         if name.bytes().any(|b| b.is_ascii_uppercase()) {
             index.get(name.to_ascii_lowercase().as_str()).copied()
         } else {

@@ -97,6 +97,18 @@ pub fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// The directories directly under `dir`, sorted (one per upstream project).
+pub fn subdirs(dir: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
 /// The model of one file, as `lint --dump-model` prints it, named relative to `dir`.
 pub fn model_of(dir: &Path, path: &Path) -> String {
     use redline::extract::{Options, extract, objects_of};
