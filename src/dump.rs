@@ -169,7 +169,7 @@ fn deployment(out: &mut String, inv: &Inventory, d: &Deployment) {
             );
         }
         None if cfg.is_known("maxmemory") => {
-            let _ = writeln!(out, "  maxmemory: 0 (Redis default: no limit)");
+            let _ = writeln!(out, "  maxmemory: 0 ({} default: no limit)", d.engine);
         }
         None => {
             let _ = writeln!(out, "  maxmemory: unknown");

@@ -95,6 +95,9 @@ pub enum Origin {
     Parameter,
     /// A Spotahome `customConfig` line or an OT `dynamicConfig` line (applied by CONFIG SET).
     CustomConfig,
+    /// An entry of a custom resource's map of directives that the operator writes into the
+    /// server's config file (valkey-operator `spec.config`): `field` names the map.
+    ResourceConfig { field: String },
 }
 
 impl fmt::Display for Origin {
@@ -108,6 +111,7 @@ impl fmt::Display for Origin {
             Origin::ComponentParameter => write!(f, "ComponentParameter"),
             Origin::Parameter => write!(f, "Parameter"),
             Origin::CustomConfig => write!(f, "operator custom config (CONFIG SET)"),
+            Origin::ResourceConfig { field } => write!(f, "{field}"),
         }
     }
 }
@@ -139,6 +143,9 @@ pub struct Config {
     /// Directives whose value is not known offline (set from an environment variable that
     /// comes from a Secret or the downward API): rules must not judge them.
     pub unknown: Vec<String>,
+    /// ACL files whose content is known to leave the `default` user without a password (an
+    /// operator's generated file): an `aclfile` line naming one is no authentication.
+    pub open_acl_files: Vec<String>,
 }
 
 impl Config {
@@ -350,6 +357,8 @@ pub enum Platform {
     Workload,
     Spotahome,
     OpsTree,
+    /// valkey-io/valkey-operator `ValkeyCluster`.
+    ValkeyOperator,
     /// A ConfigMap with a redis.conf that no workload of the input mounts.
     ConfigMap,
 }
@@ -415,6 +424,9 @@ pub struct Inventory {
     pub deployments: Vec<Deployment>,
     /// Problems with the input documents themselves, by object (or file).
     pub problems: Vec<Problem>,
+    /// References the input answers with several equally near copies of one object (the
+    /// same ConfigMap under `dev/` and `prod/`): not joined.
+    pub ambiguous: Vec<Problem>,
     /// Indices into `deployments` of the projections of operations, by the objects they
     /// relate to (an OpsRequest's Cluster): rules ask "is this Cluster changed by an
     /// operation?" per deployment, and a scan of every deployment each time would make a
@@ -445,6 +457,7 @@ impl Inventory {
             objects,
             deployments,
             problems,
+            ambiguous: Vec::new(),
             operations_on,
         }
     }

@@ -5,6 +5,8 @@
 //!   `redline fix --rule ID fail.yaml` writes, equal as data to the objects of `fail.yaml`
 //!   with those RFC 6902 patches applied; linting it gives no finding of the rule.
 //!
+//! A fixture may stand for several files (`# fixture-file: NAME` lines split it).
+//!
 //! `REDLINE_BLESS=1 cargo test --test rules` writes a missing `fixed.yaml` with `fix`, for
 //! review; the test still fails until it is reviewed and committed.
 
@@ -35,8 +37,35 @@ fn lint_file(path: &Path) -> Linted {
 fn lint_file_as_is(path: &Path) -> Linted {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let name = path.file_name().unwrap().to_string_lossy().into_owned();
-    let source = load_yaml(&name, text, &Limits::default());
-    lint(vec![source], &Options::default(), &Settings::default())
+    lint(
+        sources(&name, &text),
+        &Options::default(),
+        &Settings::default(),
+    )
+}
+
+/// A fixture is one file, or several: a line `# fixture-file: envs/dev/redis.yaml` starts
+/// the next file of that name (for rules about how files of a repository relate).
+fn sources(name: &str, text: &str) -> Vec<redline::source::SourceFile> {
+    const MARK: &str = "# fixture-file: ";
+    if !text.lines().any(|l| l.starts_with(MARK)) {
+        return vec![load_yaml(name, text.to_string(), &Limits::default())];
+    }
+    let mut files: Vec<(String, String)> = Vec::new();
+    for line in text.split_inclusive('\n') {
+        match line.strip_prefix(MARK) {
+            Some(file) => files.push((file.trim().to_string(), String::new())),
+            None => {
+                if let Some((_, body)) = files.last_mut() {
+                    body.push_str(line);
+                }
+            }
+        }
+    }
+    files
+        .into_iter()
+        .map(|(file, body)| load_yaml(&file, body, &Limits::default()))
+        .collect()
 }
 
 fn of_rule<'a>(linted: &'a Linted, id: &str) -> Vec<&'a redline::engine::Finding> {

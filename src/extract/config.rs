@@ -45,6 +45,7 @@ pub struct Assembly {
     /// there is really missing; elsewhere it may be written at run time.
     known_dirs: Vec<String>,
     sentinel: bool,
+    open_acl_files: Vec<String>,
 }
 
 /// Where the composed file of an operator lives; never a path in a real container.
@@ -129,6 +130,12 @@ impl Assembly {
         self.gaps.push(what.into());
     }
 
+    /// The ACL file at `path` leaves the `default` user open; `why` is the note.
+    pub fn open_acl_file(&mut self, path: &str, why: &str) {
+        self.open_acl_files.push(path.to_string());
+        self.gaps.push(why.to_string());
+    }
+
     /// Every file under `dir` is in the input.
     pub fn known_dir(&mut self, dir: &str) {
         self.known_dirs.push(normalize(dir));
@@ -173,8 +180,23 @@ impl Assembly {
                 ));
                 continue;
             }
-            let at = e.location.as_ref().and_then(|l| self.resolve(l, false).at);
-            errors.push((e.clone(), at));
+            let source = e.location.as_ref().map(|l| self.resolve(l, false));
+            if !e.certain
+                && let Some(LineSource {
+                    origin: Origin::OperatorDefault { operator, .. },
+                    ..
+                }) = &source
+            {
+                // An operator's own line that no table of a known release accepts: its
+                // authors target a release newer than the tables; not the user's to judge.
+                gaps.push(format!(
+                    "{operator} writes `{}`, which the newest table redline has rejects \
+                     (the release is not known): not judged",
+                    e.line_text
+                ));
+                continue;
+            }
+            errors.push((e.clone(), source.and_then(|s| s.at)));
         }
         Config {
             redis,
@@ -183,6 +205,7 @@ impl Assembly {
             complete,
             gaps,
             unknown: std::mem::take(&mut self.unknown),
+            open_acl_files: std::mem::take(&mut self.open_acl_files),
         }
     }
 

@@ -435,13 +435,17 @@ fn definition_probes(role: Role, v1alpha1: bool) -> Probes {
 fn component_parameters(ctx: &Ctx, cluster: ObjectId, component: &str) -> Vec<Param> {
     let object = ctx.object(cluster);
     let mut out = Vec::new();
-    for id in ctx.of_kind("ComponentParameter", object.namespace_or_default()) {
+    let matching: Vec<ObjectId> = ctx
+        .of_kind("ComponentParameter", object.namespace_or_default())
+        .filter(|&id| {
+            let root = ctx.root(id);
+            root.str_at(&["spec", "clusterName"]) == Some(object.name.as_str())
+                && root.str_at(&["spec", "componentName"]) == Some(component)
+        })
+        .collect();
+    // Another environment's ComponentParameter does not configure this copy's Cluster.
+    for id in ctx.nearest(cluster, &matching) {
         let root = ctx.root(id);
-        if root.str_at(&["spec", "clusterName"]) != Some(object.name.as_str())
-            || root.str_at(&["spec", "componentName"]) != Some(component)
-        {
-            continue;
-        }
         if let Some(spec) = root.get("spec") {
             out.extend(file_parameters(id, &spec));
         }
@@ -659,7 +663,12 @@ fn targets<'a>(
     cluster_name: &str,
 ) -> (Option<ObjectId>, Vec<Component<'a>>) {
     let ns = ctx.object(ops).namespace_or_default().to_string();
-    match ctx.find("Cluster", &ns, cluster_name) {
+    let spec = ctx.root(ops).get("spec");
+    let at = spec
+        .as_ref()
+        .and_then(|s| s.get("clusterName").or_else(|| s.get("clusterRef")))
+        .map_or_else(|| loc(ops, &ctx.root(ops)), |c| loc(ops, &c));
+    match ctx.find(&at, "Cluster", &ns, cluster_name) {
         Some(cid) if ctx.object(cid).group() == "apps.kubeblocks.io" => {
             // The Cluster's own extraction reports its problems; reading it again for each
             // operation must not repeat them.

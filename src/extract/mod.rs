@@ -11,6 +11,7 @@ mod kubeblocks;
 mod opstree;
 mod shell;
 mod spotahome;
+mod valkey_operator;
 mod workload;
 
 #[cfg(test)]
@@ -80,18 +81,26 @@ pub struct Ctx<'a> {
     pub objects: &'a [Object],
     pub opts: &'a Options,
     pub problems: Vec<Problem>,
-    /// Indexes, so that linking n objects stays O(n) on a repository of thousands.
-    by_name: HashMap<(&'a str, &'a str, &'a str), ObjectId>,
+    /// References that several copies of an object answer equally well (`dev/` and
+    /// `prod/` both define it): not joined, reported.
+    pub ambiguous: Vec<Problem>,
+    /// Indexes, so that linking n objects stays O(n) on a repository of thousands. One
+    /// identity may have several objects: the copies of a GitOps repository's environments.
+    by_name: HashMap<(&'a str, &'a str, &'a str), Vec<ObjectId>>,
     by_kind: HashMap<(&'a str, &'a str), Vec<ObjectId>>,
+    ambiguous_names: std::collections::HashSet<(String, String, String)>,
 }
 
 impl<'a> Ctx<'a> {
     fn new(objects: &'a [Object], opts: &'a Options) -> Self {
-        let mut by_name = HashMap::new();
+        let mut by_name: HashMap<_, Vec<ObjectId>> = HashMap::new();
         let mut by_kind: HashMap<_, Vec<ObjectId>> = HashMap::new();
         for (i, o) in objects.iter().enumerate() {
             let (kind, namespace) = (o.kind.as_str(), o.namespace_or_default());
-            by_name.insert((kind, namespace, o.name.as_str()), ObjectId(i));
+            by_name
+                .entry((kind, namespace, o.name.as_str()))
+                .or_default()
+                .push(ObjectId(i));
             by_kind
                 .entry((kind, namespace))
                 .or_default()
@@ -101,8 +110,10 @@ impl<'a> Ctx<'a> {
             objects,
             opts,
             problems: Vec::new(),
+            ambiguous: Vec::new(),
             by_name,
             by_kind,
+            ambiguous_names: Default::default(),
         }
     }
 
@@ -110,9 +121,122 @@ impl<'a> Ctx<'a> {
         self.problems.push(Problem { at, message });
     }
 
-    /// The object of `kind` named `name` in `namespace`, if the input has it.
-    pub fn find(&self, kind: &str, namespace: &str, name: &str) -> Option<ObjectId> {
-        self.by_name.get(&(kind, namespace, name)).copied()
+    /// The object of `kind` named `name` in `namespace` that the field at `at` refers to. Where the
+    /// input holds several (the same object once per environment), the nearest one answers
+    /// ([`Ctx::nearest`]); equally near copies are reported as ambiguous and none is joined.
+    pub fn find(&mut self, at: &Loc, kind: &str, namespace: &str, name: &str) -> Option<ObjectId> {
+        let from = at.object;
+        let candidates = self.by_name.get(&(kind, namespace, name))?;
+        let nearest = self.nearest(from, candidates);
+        match nearest.as_slice() {
+            [] => None,
+            [one] => Some(*one),
+            several => {
+                let files: Vec<String> = several
+                    .iter()
+                    .map(|&id| {
+                        let o = self.object(id);
+                        match (&o.file, o.pos) {
+                            (Some(f), Some(p)) => format!("{f}:{}", p.line),
+                            (Some(f), None) => f.clone(),
+                            (None, _) => "<input>".to_string(),
+                        }
+                    })
+                    .collect();
+                self.ambiguous.push(Problem {
+                    at: at.clone(),
+                    message: format!(
+                        "{} refers to {kind} {namespace}/{name}, which the input defines {} \
+                         times, equally near to it ({}): none is joined, so what it holds is \
+                         unknown here; lint each copy's directory on its own, or keep one copy",
+                        self.object(from),
+                        several.len(),
+                        files.join(", ")
+                    ),
+                });
+                self.ambiguous_names
+                    .insert((kind.into(), namespace.into(), name.into()));
+                None
+            }
+        }
+    }
+
+    /// Why [`Ctx::find`] found nothing, for messages.
+    pub fn why_missing(&self, kind: &str, namespace: &str, name: &str) -> &'static str {
+        let key = (kind.to_string(), namespace.to_string(), name.to_string());
+        if self.ambiguous_names.contains(&key) {
+            "which has several equally near copies in the input"
+        } else {
+            "which is not in the input"
+        }
+    }
+
+    /// The candidates `from` may be joined with, nearest first: those in its own file (of
+    /// several there, the last: `kubectl apply` leaves the last one), else its directory,
+    /// else the nearest ancestor or descendant directory. Candidates in unrelated directories
+    /// (`dev/` for a `prod/` object) count only when `from` itself has no copy elsewhere
+    /// and nothing nearer exists: then a lone candidate is joined and several are ambiguous.
+    pub fn nearest(&self, from: ObjectId, candidates: &[ObjectId]) -> Vec<ObjectId> {
+        if candidates.len() <= 1 && !self.is_copied(from) {
+            return candidates.to_vec();
+        }
+        let ranked: Vec<(Option<usize>, ObjectId)> = candidates
+            .iter()
+            .map(|&c| (self.distance(from, c), c))
+            .collect();
+        let Some(best) = ranked.iter().filter_map(|(d, _)| *d).min() else {
+            return if self.is_copied(from) {
+                // Every candidate belongs to another copy of the tree.
+                Vec::new()
+            } else {
+                candidates.to_vec()
+            };
+        };
+        let tied: Vec<ObjectId> = ranked
+            .into_iter()
+            .filter(|(d, _)| *d == Some(best))
+            .map(|(_, c)| c)
+            .collect();
+        if best == 0 {
+            // The same file: the last document wins, as with `kubectl apply -f`.
+            return tied.last().copied().into_iter().collect();
+        }
+        tied
+    }
+
+    /// Another object of the input has `id`'s kind, namespace and name.
+    fn is_copied(&self, id: ObjectId) -> bool {
+        let o = self.object(id);
+        self.by_name
+            .get(&(o.kind.as_str(), o.namespace_or_default(), o.name.as_str()))
+            .is_some_and(|v| v.len() > 1)
+    }
+
+    /// 0: the same file; 1: the same directory; 1 + n: a directory n levels above or below;
+    /// `None`: unrelated directories.
+    fn distance(&self, a: ObjectId, b: ObjectId) -> Option<usize> {
+        let (fa, fb) = (&self.object(a).file, &self.object(b).file);
+        if fa == fb {
+            return Some(0);
+        }
+        let dir = |f: &Option<String>| -> Vec<String> {
+            let Some(f) = f else { return Vec::new() };
+            let mut parts: Vec<String> = std::path::Path::new(f)
+                .components()
+                .filter(|c| !matches!(c, std::path::Component::CurDir))
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            parts.pop();
+            parts
+        };
+        let (da, db) = (dir(fa), dir(fb));
+        let (short, long) = if da.len() <= db.len() {
+            (&da, &db)
+        } else {
+            (&db, &da)
+        };
+        long.starts_with(short)
+            .then(|| 1 + long.len() - short.len())
     }
 
     pub fn object(&self, id: ObjectId) -> &'a Object {
@@ -273,6 +397,7 @@ pub fn extract(objects: Vec<Object>, opts: &Options) -> Inventory {
                 | ("workloads.kubeblocks.io", "InstanceSet") => workload::workload(&mut ctx, id),
                 ("databases.spotahome.com", "RedisFailover") => spotahome::failover(&mut ctx, id),
                 (g, k) if g.ends_with("opstreelabs.in") => opstree::resource(&mut ctx, id, k),
+                ("valkey.io", "ValkeyCluster") => valkey_operator::cluster(&mut ctx, id),
                 _ => Vec::new(),
             };
             deployments.extend(found);
@@ -282,9 +407,12 @@ pub fn extract(objects: Vec<Object>, opts: &Options) -> Inventory {
         for d in &mut deployments {
             d.pdb = pdb_for(&ctx, d);
         }
-        (deployments, ctx.problems)
+        (deployments, (ctx.problems, ctx.ambiguous))
     };
-    Inventory::new(objects, deployments, problems)
+    let (problems, ambiguous) = problems;
+    let mut inventory = Inventory::new(objects, deployments, problems);
+    inventory.ambiguous = ambiguous;
+    inventory
 }
 
 /// Directives that mark a text as a redis.conf (a ConfigMap key holding one).
@@ -382,20 +510,23 @@ fn pdb_for(ctx: &Ctx, d: &Deployment) -> Option<Pdb> {
         return None;
     }
     let base = ctx.object(d.object);
-    ctx.of_kind("PodDisruptionBudget", base.namespace_or_default())
-        .find_map(|id| {
-            let root = ctx.root(id);
-            let selector = string_map(root.at(&["spec", "selector", "matchLabels"]));
-            let selects =
-                !selector.is_empty() && selector.iter().all(|kv| d.pod_labels.contains(kv));
-            selects.then(|| Pdb {
-                object: id,
-                min_available: root
-                    .at(&["spec", "minAvailable"])
-                    .and_then(|c| located_str(id, &c)),
-                max_unavailable: root
-                    .at(&["spec", "maxUnavailable"])
-                    .and_then(|c| located_str(id, &c)),
-            })
+    let selecting: Vec<ObjectId> = ctx
+        .of_kind("PodDisruptionBudget", base.namespace_or_default())
+        .filter(|&id| {
+            let selector = string_map(ctx.root(id).at(&["spec", "selector", "matchLabels"]));
+            !selector.is_empty() && selector.iter().all(|kv| d.pod_labels.contains(kv))
         })
+        .collect();
+    // Another environment's budget does not protect this copy's pods.
+    let id = *ctx.nearest(d.object, &selecting).first()?;
+    let root = ctx.root(id);
+    Some(Pdb {
+        object: id,
+        min_available: root
+            .at(&["spec", "minAvailable"])
+            .and_then(|c| located_str(id, &c)),
+        max_unavailable: root
+            .at(&["spec", "maxUnavailable"])
+            .and_then(|c| located_str(id, &c)),
+    })
 }

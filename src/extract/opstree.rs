@@ -255,7 +255,10 @@ fn config_lines(
         }
         if let Some(cm_name) = rc.str_at(&["additionalRedisConfig"]) {
             let ns = ctx.object(id).namespace_or_default().to_string();
-            match ctx.find("ConfigMap", &ns, cm_name) {
+            let at = rc
+                .get("additionalRedisConfig")
+                .map_or_else(|| loc(id, rc), |c| loc(id, &c));
+            match ctx.find(&at, "ConfigMap", &ns, cm_name) {
                 Some(cm) => match ctx.root(cm).at(&["data", "redis-additional.conf"]) {
                     Some(v) => {
                         related.push(cm);
@@ -275,7 +278,8 @@ fn config_lines(
                     ),
                 },
                 None => asm.gap(format!(
-                    "additionalRedisConfig ConfigMap {cm_name} is not in the input"
+                    "additionalRedisConfig ConfigMap {cm_name}, {}",
+                    ctx.why_missing("ConfigMap", &ns, cm_name)
                 )),
             }
         }

@@ -590,3 +590,217 @@ spec:
     assert_eq!(inv.object(at.object).name, "scripts");
     assert_eq!(at.pos.unwrap().line, 11);
 }
+
+const VALKEY_CLUSTER: &str = "\
+apiVersion: valkey.io/v1alpha1
+kind: ValkeyCluster
+metadata: {name: vc, namespace: cache}
+spec:
+  shards: 3
+  replicas: 1
+  resources:
+    limits: {memory: 2Gi}
+  config:
+    protected-mode: 'yes'
+    maxmemory: 1gb
+    cluster-enabled: 'no'
+    appendonly: 'yes'
+";
+
+#[test]
+fn valkey_cluster_writes_spec_config_then_its_base_config() {
+    let inv = model(VALKEY_CLUSTER);
+    let d = only(&inv);
+    assert_eq!(d.platform, Platform::ValkeyOperator);
+    assert_eq!(d.role, Role::ClusterShard);
+    assert_eq!(d.engine, crate::model::Product::Valkey);
+    // Pods per shard: the primary and one replica.
+    assert_eq!(d.replicas.as_ref().map(|r| r.value), Some(2));
+    assert_eq!(d.shards.as_ref().map(|r| r.value), Some(3));
+    let r = &d.config.redis;
+    // The base is written last: the user's protected-mode and cluster-enabled lose.
+    assert!(!r.bool_value("protected-mode"));
+    assert!(r.cluster_enabled());
+    assert_eq!(r.maxmemory_bytes(), 1 << 30);
+    let (_, src) = d.config.source_of("maxmemory").unwrap();
+    assert_eq!(
+        src.origin,
+        Origin::ResourceConfig {
+            field: "spec.config".into()
+        }
+    );
+    assert_eq!(src.at.as_ref().unwrap().pointer, "/spec/config/maxmemory");
+    // Default image valkey/valkey:9.0.0: newer than every table, so `shutdown-on-sigterm
+    // failover` is a note, not an error.
+    assert_eq!(d.version.as_ref().map(|v| v.major), Some(9));
+    assert!(d.config.errors.is_empty(), "{:?}", d.config.errors);
+    assert!(
+        d.config
+            .gaps
+            .iter()
+            .any(|g| g.contains("shutdown-on-sigterm failover")),
+        "{:?}",
+        d.config.gaps
+    );
+    assert!(matches!(d.data, DataVolume::EmptyDir { .. }));
+    // No `default` user in spec.users: the operator's ACL file leaves it open.
+    assert_eq!(crate::rules::facts::auth(d), Some(false));
+}
+
+#[test]
+fn valkey_cluster_on_an_older_image_cannot_take_the_operators_base_config() {
+    let text = VALKEY_CLUSTER.replace("  shards: 3", "  image: valkey/valkey:8.0.1\n  shards: 3");
+    let inv = model(&text);
+    let d = only(&inv);
+    let (e, at) = d.config.errors.first().expect("an error");
+    assert!(e.certain, "{e:?}");
+    assert!(
+        e.line_text.contains("shutdown-on-sigterm failover"),
+        "{e:?}"
+    );
+    assert_eq!(at.as_ref().unwrap().pointer, "/spec/image");
+}
+
+#[test]
+fn valkey_cluster_users_persistence_tls_and_the_server_overlay() {
+    let text = format!(
+        "{VALKEY_CLUSTER}  users:
+  - name: default
+    passwordSecret: {{name: s, keys: [pw]}}
+  persistence: {{size: 4Gi}}
+  networking:
+    tls:
+      certificates: {{server: {{secretName: tls}}}}
+  containers:
+  - name: server
+    resources:
+      limits: {{memory: 3Gi}}
+  scheduling:
+    node:
+      spread:
+        shard: {{mode: Required}}
+"
+    );
+    let inv = model(&text);
+    let d = only(&inv);
+    assert_eq!(crate::rules::facts::auth(d), Some(true));
+    assert!(matches!(
+        d.data,
+        DataVolume::Claim {
+            size_bytes: Some(4294967296),
+            ..
+        }
+    ));
+    assert_eq!(d.config.redis.int_value("tls-port"), 6379);
+    assert_eq!(d.config.redis.int_value("port"), 0);
+    let c = d.redis_container().unwrap();
+    assert_eq!(c.limit_bytes(), Some(3 << 30));
+    assert!(matches!(
+        d.anti_affinity,
+        crate::model::AntiAffinity::RequiredHostname { .. }
+    ));
+    // A disabled default user, or one with nopass.
+    for (user, open) in [("enabled: false", false), ("nopass: true", true)] {
+        let text = format!("{VALKEY_CLUSTER}  users:\n  - name: default\n    {user}\n");
+        let inv = model(&text);
+        assert_eq!(crate::rules::facts::auth(only(&inv)), Some(!open), "{user}");
+    }
+}
+
+/// The model of several files, `(name, text)`.
+fn model_of_files(files: &[(&str, &str)]) -> Inventory {
+    let mut loaded: Vec<_> = files
+        .iter()
+        .map(|(name, text)| load_yaml(name, text.to_string(), &Limits::default()))
+        .collect();
+    let (objects, _) = objects_of(&mut loaded);
+    extract(objects, &Options::default())
+}
+
+/// `STS_WITH_CM` without its PDB: a ConfigMap (`appendonly no`) and a StatefulSet.
+fn without_pdb() -> &'static str {
+    &STS_WITH_CM[..STS_WITH_CM.rfind("---").unwrap()]
+}
+
+/// `STS_WITH_CM`'s StatefulSet alone.
+fn sts_only() -> &'static str {
+    let from = STS_WITH_CM.find("apiVersion: apps/v1").unwrap();
+    &STS_WITH_CM[from..STS_WITH_CM.rfind("---").unwrap()]
+}
+
+/// `STS_WITH_CM`'s ConfigMap alone.
+fn cm_only() -> &'static str {
+    &STS_WITH_CM[..STS_WITH_CM.find("---").unwrap()]
+}
+
+#[test]
+fn joins_stay_inside_one_copy_of_the_repository() {
+    let file = |inv: &Inventory, d: &Deployment| inv.object(d.object).file.clone().unwrap();
+    let pdb = &STS_WITH_CM[STS_WITH_CM.rfind("---").unwrap() + 4..];
+    // Both environments complete: each StatefulSet joins its own ConfigMap and no PDB but
+    // its own.
+    let prod = without_pdb().replace("appendonly no", "appendonly yes");
+    let inv = model_of_files(&[
+        ("envs/dev/redis.yaml", without_pdb()),
+        ("envs/prod/redis.yaml", &prod),
+        ("envs/prod/pdb.yaml", pdb),
+    ]);
+    assert!(inv.ambiguous.is_empty(), "{:?}", inv.ambiguous);
+    assert_eq!(inv.deployments.len(), 2);
+    for d in &inv.deployments {
+        let related: Vec<String> = d
+            .related
+            .iter()
+            .map(|&r| inv.object(r).file.clone().unwrap())
+            .collect();
+        let pdb = d
+            .pdb
+            .as_ref()
+            .map(|p| inv.object(p.object).file.clone().unwrap());
+        match file(&inv, d).as_str() {
+            "envs/dev/redis.yaml" => {
+                assert_eq!(related, ["envs/dev/redis.yaml"]);
+                assert!(!d.config.redis.appendonly());
+                assert_eq!(pdb, None, "prod's PDB does not protect dev's pods");
+            }
+            "envs/prod/redis.yaml" => {
+                assert_eq!(related, ["envs/prod/redis.yaml"]);
+                assert!(d.config.redis.appendonly());
+                assert_eq!(pdb.as_deref(), Some("envs/prod/pdb.yaml"));
+            }
+            other => panic!("{other}"),
+        }
+    }
+    // prod lacks its ConfigMap: dev's is another copy's, so prod's configuration is a gap.
+    let inv = model_of_files(&[
+        ("envs/dev/redis.yaml", without_pdb()),
+        ("envs/prod/redis.yaml", sts_only()),
+    ]);
+    let prod = inv
+        .deployments
+        .iter()
+        .find(|d| file(&inv, d) == "envs/prod/redis.yaml")
+        .unwrap();
+    assert!(!prod.config.complete);
+    assert!(prod.related.is_empty());
+    // A StatefulSet with no copy joins a lone ConfigMap anywhere (a kustomize base).
+    let inv = model_of_files(&[
+        (
+            "base/config.yaml",
+            &cm_only().replace("appendonly no", "appendonly yes"),
+        ),
+        ("overlays/prod/redis.yaml", sts_only()),
+    ]);
+    assert_eq!(inv.deployments.len(), 1, "{:#?}", inv.deployments);
+    assert!(inv.deployments[0].config.redis.appendonly());
+    // Two ConfigMaps of one name in one file: the last, as `kubectl apply` leaves it.
+    let twice = format!(
+        "{}---\n{}",
+        cm_only().replace("appendonly no", "appendonly yes"),
+        without_pdb()
+    );
+    let inv = model(&twice);
+    let d = only(&inv);
+    assert!(!d.config.redis.appendonly());
+    assert!(inv.ambiguous.is_empty());
+}

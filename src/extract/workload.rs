@@ -632,7 +632,8 @@ struct Mounted<'a> {
     /// Mount directories whose files all come from ConfigMaps of the input.
     known_dirs: Vec<String>,
     /// Mount directories whose ConfigMap is not in the input.
-    missing: Vec<(String, String)>,
+    /// Mount path, ConfigMap name, why it was not found.
+    missing: Vec<(String, String, &'static str)>,
     /// Every ConfigMap key of the pod, by file name, for configs an init container copies.
     candidates: Vec<(String, Loc, crate::source::Scalar)>,
 }
@@ -678,8 +679,8 @@ fn mount_files<'a>(
             continue;
         };
         let Some(cm_id) = cm
-            .str_at(&["name"])
-            .and_then(|n| ctx.find("ConfigMap", &namespace, n))
+            .get("name")
+            .and_then(|n| ctx.find(&loc(id, &n), "ConfigMap", &namespace, n.str()?))
         else {
             continue;
         };
@@ -737,10 +738,13 @@ fn mount_files<'a>(
             let Some(cm_name) = cm.str_at(&["name"]) else {
                 continue;
             };
-            let Some(cm_id) = ctx.find("ConfigMap", &namespace, cm_name) else {
-                mounted
-                    .missing
-                    .push((mount_path.to_string(), cm_name.to_string()));
+            let at = cm.get("name").map_or_else(|| loc(id, &cm), |n| loc(id, &n));
+            let Some(cm_id) = ctx.find(&at, "ConfigMap", &namespace, cm_name) else {
+                mounted.missing.push((
+                    mount_path.to_string(),
+                    cm_name.to_string(),
+                    ctx.why_missing("ConfigMap", &namespace, cm_name),
+                ));
                 continue;
             };
             mounted.config_maps.push(cm_id);
@@ -862,13 +866,13 @@ fn config_file_arg(path: String, at: Loc, workdir: &str, mounted: &Mounted, asm:
         asm.push_arg(path, Some(at));
         return;
     }
-    if let Some((dir, cm)) = mounted
+    if let Some((dir, cm, why)) = mounted
         .missing
         .iter()
-        .find(|(dir, _)| absolute.starts_with(&format!("{}/", dir.trim_end_matches('/'))))
+        .find(|(dir, _, _)| absolute.starts_with(&format!("{}/", dir.trim_end_matches('/'))))
     {
         asm.gap(format!(
-            "{absolute} comes from ConfigMap {cm} (mounted at {dir}), which is not in the input"
+            "{absolute} comes from ConfigMap {cm} (mounted at {dir}), {why}"
         ));
         return;
     }

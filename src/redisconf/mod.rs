@@ -871,8 +871,14 @@ impl RedisConfig {
                 self.lines[line_index].refused = true;
                 let offset = tokens.get(arg).map_or(0, |t: &Token| t.offset);
                 self.error(&text, i, lead + offset, message, hint);
-                if directive.is_none()
-                    && !self.dialect.table().loader.contains(&name_lower.as_str())
+                // Where the release is not known (or not final), a name no table knows may
+                // be a newer release's, and so may an enum value (Valkey 9.0 added
+                // `shutdown-on-sigterm failover`).
+                let newer_may_know = match directive {
+                    None => !self.dialect.table().loader.contains(&name_lower.as_str()),
+                    Some(d) => matches!(d.kind, Kind::Enum { .. }),
+                };
+                if newer_may_know
                     && !self.dialect.certain()
                     && let Some(e) = self.errors.last_mut()
                 {

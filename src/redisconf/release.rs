@@ -348,4 +348,35 @@ mod tests {
         assert!(!Dialect::Unknown(Engine::Redis).certain());
         assert!(r70.certain());
     }
+
+    /// An enum value no table accepts is certainly refused by a known release, and may be a
+    /// newer release's value when the release is unknown (Valkey 9.0's
+    /// `shutdown-on-sigterm failover`); a value of the wrong shape is refused by all.
+    #[test]
+    fn enum_values_are_uncertain_only_where_the_release_is_unknown() {
+        use crate::redisconf::{ConfigFiles, ReadOptions, RedisConfig};
+        let read = |dialect: Dialect, line: &str| {
+            let mut files = ConfigFiles::default();
+            files.insert("/r.conf", line.to_string());
+            let options = ReadOptions {
+                dialect,
+                ..ReadOptions::default()
+            };
+            let config = RedisConfig::from_argv(&["/r.conf".to_string()], &files, &options);
+            config
+                .errors()
+                .iter()
+                .map(|e| e.certain)
+                .collect::<Vec<_>>()
+        };
+        let v80 = Dialect::Release(Release::parse("valkey-8.0").unwrap());
+        let unknown = Dialect::Unknown(Engine::Valkey);
+        assert_eq!(read(v80, "shutdown-on-sigterm failover"), [true]);
+        assert_eq!(read(unknown, "shutdown-on-sigterm failover"), [false]);
+        assert_eq!(read(unknown, "maxmemory 2Gi"), [true]);
+        assert_eq!(
+            read(unknown, "shutdown-on-sigterm save"),
+            Vec::<bool>::new()
+        );
+    }
 }

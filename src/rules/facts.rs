@@ -106,6 +106,7 @@ pub fn pod_owner(d: &Deployment) -> &'static str {
         Platform::KubeBlocks => "the KubeBlocks addon's ComponentDefinition",
         Platform::Spotahome => "the Spotahome redis-operator",
         Platform::OpsTree => "the OT redis-operator",
+        Platform::ValkeyOperator => "the valkey-operator",
         Platform::Workload | Platform::ConfigMap => "the pod template",
     }
 }
@@ -134,9 +135,10 @@ pub fn auth(d: &Deployment) -> Option<bool> {
     if r.has_requirepass() || d.config.unknown.iter().any(|u| u == "requirepass") {
         return Some(true);
     }
-    if r.get("aclfile")
-        .is_some_and(|(v, _)| matches!(v, Value::Str(Some(_))))
-    {
+    if r.get("aclfile").is_some_and(|(v, _)| match v {
+        Value::Str(Some(path)) => !d.config.open_acl_files.iter().any(|o| o == path),
+        _ => false,
+    }) {
         return Some(true);
     }
     let default_user_locked = r.lines_named("user").any(|l| {
@@ -148,8 +150,12 @@ pub fn auth(d: &Deployment) -> Option<bool> {
     if default_user_locked {
         return Some(true);
     }
-    if d.platform != Platform::Workload && d.platform != Platform::ConfigMap {
-        // Operators wire passwords from Secrets outside redis.conf.
+    if !matches!(
+        d.platform,
+        Platform::Workload | Platform::ConfigMap | Platform::ValkeyOperator
+    ) {
+        // Operators wire passwords from Secrets outside redis.conf (valkey-operator's go
+        // into the ACL file, which the model knows).
         return None;
     }
     if !d.config.complete {

@@ -150,9 +150,11 @@ pub fn set_directive(inv: &Inventory, d: &Deployment, name: &str, text: &str) ->
     };
     // Redis reads units; KubeBlocks parameters before addons#2509 take only integers.
     let text = match src.origin {
-        Origin::File { .. } | Origin::Include { .. } | Origin::Args | Origin::CustomConfig => {
-            redis_units(&d.config.redis, name, text)
-        }
+        Origin::File { .. }
+        | Origin::Include { .. }
+        | Origin::Args
+        | Origin::CustomConfig
+        | Origin::ResourceConfig { .. } => redis_units(&d.config.redis, name, text),
         _ => text.to_string(),
     };
     let text = text.as_str();
@@ -357,6 +359,18 @@ fn add_directive(
                 ops,
                 format!("{description} (spec.redis.customConfig)"),
             ))
+        }
+        Platform::ValkeyOperator => {
+            let root = &inv.object(d.object).root;
+            let path = format!("/spec/config/{}", crate::source::escape_token(name));
+            let ops = match root.pointer("/spec/config") {
+                Some(map) if map.is_map() => vec![PatchOp::Add {
+                    path,
+                    value: Value::String(text.to_string()),
+                }],
+                _ => set_path(root, "/spec/config", json!({ name: text }))?,
+            };
+            Some(patch(d.object, ops, format!("{description} (spec.config)")))
         }
         Platform::KubeBlocks => kubeblocks_reconfigure(inv, d, name, text, description),
         Platform::OpsTree | Platform::ConfigMap => None,

@@ -339,6 +339,7 @@ registry! {
     kubeblocks_ops_while_unstable => "kubeblocks-ops-while-unstable",
     k8s_object_invalid => "k8s-object-invalid",
     redline_ignore_unknown => "redline-ignore-unknown",
+    redline_ambiguous_reference => "redline-ambiguous-reference",
     yaml_invalid => "yaml-invalid",
 }
 

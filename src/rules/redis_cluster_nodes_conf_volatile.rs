@@ -2,7 +2,8 @@
 //!
 //! **What it does.** Finds Redis Cluster workloads whose data directory — where
 //! `nodes.conf` lives — is not on a PersistentVolumeClaim (an `emptyDir`, or no volume at
-//! all).
+//! all). Not for valkey-operator clusters, whose operator forgets stale nodes and re-MEETs
+//! new ones.
 //!
 //! **Why it matters.** `nodes.conf` holds the node's identity (its node ID), its epoch and
 //! its view of slot ownership. A pod that restarts without it comes back as a new, empty
@@ -11,7 +12,7 @@
 //! `CLUSTER MEET`.
 //!
 //! **Fix.** None automatic: put the data directory on a `volumeClaimTemplates` volume.
-use crate::model::{DataVolume, Deployment, Role};
+use crate::model::{DataVolume, Deployment, Platform, Role};
 
 use super::{Context, Rule, Violation};
 
@@ -19,7 +20,10 @@ pub struct Check;
 
 impl Rule for Check {
     fn deployment(&self, _cx: &Context, d: &Deployment, out: &mut Vec<Violation>) {
-        if d.role != Role::ClusterShard {
+        // valkey-operator repairs membership itself: it forgets nodes with no backing pod
+        // and MEETs new ones (valkey-io/valkey-operator@c33988f,
+        // internal/controller/valkeycluster_controller.go, "Forget stale nodes").
+        if d.role != Role::ClusterShard || d.platform == Platform::ValkeyOperator {
             return;
         }
         let Some(c) = d.redis_container() else { return };

@@ -1,7 +1,8 @@
 //! ## redis-cluster-replicas
 //!
 //! **What it does.** Finds Redis Cluster deployments in which a shard has no replica: a
-//! KubeBlocks sharding with `replicas` < 2 per shard, or a StatefulSet in cluster mode with
+//! KubeBlocks sharding with `replicas` < 2 per shard, a valkey-operator `ValkeyCluster`
+//! with `replicas: 0` (its `replicas` counts replicas per shard), or a StatefulSet in cluster mode with
 //! fewer than 2 × 3 pods (three primaries need three replicas).
 //!
 //! **Why it matters.** A Redis Cluster fails over a primary only to one of its replicas.
@@ -28,6 +29,10 @@ impl Rule for Check {
                  stops the cluster; set replicas to at least 2",
                 replicas.value
             ),
+            Platform::ValkeyOperator if replicas.value < 2 => "spec.replicas is 0: each \
+                shard is its primary alone, so losing one pod loses its slots and stops the \
+                cluster; set replicas to at least 1"
+                .to_string(),
             Platform::Workload if replicas.value < 6 => format!(
                 "{} pods in cluster mode cannot give three primaries one replica each (6 pods): \
                  losing a primary without a replica loses its slots",

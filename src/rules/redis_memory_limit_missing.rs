@@ -42,13 +42,14 @@ impl Rule for Check {
             Violation::new(
                 c.resources_at.clone(),
                 format!(
-                    "{} no memory limit{request}: Redis can take the node's memory and \
+                    "{} no memory limit{request}: {} can take the node's memory and \
                      maxmemory cannot be judged; set limits.memory",
                     if facts::user_owns_pods(d) {
                         format!("container `{}` has", c.name)
                     } else {
-                        "the Redis pods have".to_string()
-                    }
+                        format!("the {} pods have", d.engine)
+                    },
+                    d.engine
                 ),
             )
             .fix(fix),

@@ -12,13 +12,16 @@
 //! by default, so a configuration without `protected-mode yes` on those images is exposed.
 //!
 //! Operators (KubeBlocks, OT, Spotahome) wire passwords from Secrets outside redis.conf, so
-//! their deployments are not judged.
+//! their deployments are not judged. valkey-operator is: it writes `protected-mode no` and an
+//! ACL file of `spec.users`, and Valkey creates a `default` user missing from an ACL file as
+//! `on nopass ~* &* +@all` (`src/acl.c` of Redis and Valkey, `ACLLoadFromFile`), so a
+//! ValkeyCluster without an enabled `default` user with a password is open.
 //!
 //! **Fix.** None automatic (a password belongs in a Secret): pass `--requirepass
-//! $(REDIS_PASSWORD)` from a Secret, or define ACL users, and restrict access with a
-//! NetworkPolicy.
+//! $(REDIS_PASSWORD)` from a Secret, or define ACL users (on a ValkeyCluster, a `default`
+//! user with a `passwordSecret`), and restrict access with a NetworkPolicy.
 use crate::extract::image::ImageRef;
-use crate::model::{Container, Deployment};
+use crate::model::{Container, Deployment, Platform};
 
 use super::facts;
 use super::{Context, Rule, Violation};
@@ -61,12 +64,21 @@ impl Rule for Check {
             None => "bind unset (all interfaces)".to_string(),
             Some(a) => format!("bind {}", a.join(" ")),
         };
+        let remedy = match d.platform {
+            Platform::ValkeyOperator => {
+                "add a `default` user with a passwordSecret to spec.users (the operator \
+                 writes protected-mode no), and a NetworkPolicy"
+            }
+            _ => {
+                "set a password from a Secret (`--requirepass $(REDIS_PASSWORD)`) or ACL \
+                 users, and a NetworkPolicy"
+            }
+        };
         out.push(Violation::new(
             protected_at.unwrap_or_else(|| c.at.clone()),
             format!(
                 "{} accepts any client without a password: no requirepass or ACL user, \
-                 {why}, {bind_text}; set a password from a Secret (`--requirepass \
-                 $(REDIS_PASSWORD)`) or ACL users, and a NetworkPolicy",
+                 {why}, {bind_text}; {remedy}",
                 d.engine
             ),
         ));

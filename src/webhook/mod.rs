@@ -111,6 +111,12 @@ pub const ADMITTED: &[Admitted] = &[
         resource: "redissentinels",
         kind: "RedisSentinel",
     },
+    Admitted {
+        group: "valkey.io",
+        versions: &["v1alpha1"],
+        resource: "valkeyclusters",
+        kind: "ValkeyCluster",
+    },
 ];
 
 /// Whether a review of this group and kind is judged.

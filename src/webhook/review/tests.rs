@@ -277,3 +277,26 @@ fn an_operation_is_judged_against_the_cluster_the_lookups_find() {
             .contains("redis-memory-request-ratio")
     );
 }
+
+#[test]
+fn a_valkey_cluster_is_judged_at_its_spec_config() {
+    let object = json!({
+        "apiVersion": "valkey.io/v1alpha1", "kind": "ValkeyCluster",
+        "metadata": {"name": "vc", "namespace": "cache"},
+        "spec": {"shards": 3, "replicas": 1,
+                 "resources": {"limits": {"memory": "1Gi"}},
+                 "config": {"maxmemory": "1gb"},
+                 "users": [{"name": "default", "passwordSecret": {"name": "s", "keys": ["pw"]}}]}
+    });
+    assert!(crate::webhook::admits("valkey.io", "ValkeyCluster"));
+    let out = answer(
+        &request("CREATE", &object, None),
+        Hook::Validate,
+        &Policy::default(),
+    );
+    let r = &out["response"];
+    assert_eq!(r["allowed"], false, "{r}");
+    let message = r["status"]["message"].as_str().unwrap();
+    assert!(message.contains("[redis-maxmemory-headroom]"), "{message}");
+    assert!(message.contains("/spec/config/maxmemory"), "{message}");
+}
