@@ -97,8 +97,26 @@ fn probe(inv: &Inventory, name: &str, p: &Option<Probe>) -> String {
         ProbeOrigin::User => p.at.as_ref().map_or(String::new(), |a| place(inv, a)),
         ProbeOrigin::Operator(who) => format!("from {who}"),
     };
+    use crate::rules::facts::{ProbeCheck, probe_check};
+    let check = match probe_check(p) {
+        ProbeCheck::Connect => "TCP connect (passes while loading or stalled)",
+        ProbeCheck::PingWantsPong {
+            accepts_loading: false,
+        } => "PING, wants PONG (fails on -LOADING)",
+        ProbeCheck::PingWantsPong {
+            accepts_loading: true,
+        } => "PING, wants PONG or LOADING",
+        ProbeCheck::PingAnyReply => "PING, any reply passes",
+        ProbeCheck::Other => "not Redis",
+        ProbeCheck::Unknown => "unknown (script not in the input)",
+    };
+    let script = if p.script.is_some() {
+        ", script read"
+    } else {
+        ""
+    };
     format!(
-        "{name}: {handler} delay/period/timeout/success/failure {}/{}/{}/{}/{} {origin}",
+        "{name}: {handler} delay/period/timeout/success/failure {}/{}/{}/{}/{} {origin} [{check}{script}]",
         setting(&p.initial_delay_seconds),
         setting(&p.period_seconds),
         setting(&p.timeout_seconds),

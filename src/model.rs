@@ -238,6 +238,9 @@ pub enum ProbeOrigin {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Probe {
     pub handler: Handler,
+    /// The text of the script an exec handler runs, when the input holds it (a file mounted
+    /// from a ConfigMap, an operator's embedded script): what the probe does is read there.
+    pub script: Option<String>,
     pub origin: ProbeOrigin,
     pub at: Option<Loc>,
     pub initial_delay_seconds: Setting,

@@ -169,6 +169,7 @@ pub fn probe(
     };
     let [d, p, t, s, f] = PROBE_DEFAULTS.map(|(k, v)| setting(k, v));
     Some(Probe {
+        script: None,
         handler,
         origin,
         at: Some(loc(object, &c)),
@@ -184,6 +185,7 @@ pub fn probe(
 pub fn operator_probe(handler: Handler, who: &str, timings: [i64; 5]) -> Probe {
     let [d, p, t, s, f] = timings.map(|value| Setting { value, at: None });
     Probe {
+        script: None,
         handler,
         origin: ProbeOrigin::Operator(who.to_string()),
         at: None,

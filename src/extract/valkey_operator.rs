@@ -31,6 +31,14 @@ const DEFAULT_IMAGE: &str = "valkey/valkey:9.0.0";
 /// Where the operator's ACL file is (`buildManagedConfig`).
 pub const ACL_FILE: &str = "/config/users/users.acl";
 
+/// The lines of the operator's probe scripts that decide (`liveness-check.sh`,
+/// `readiness-check.sh`).
+const PING_REPLY: &str =
+    "response=$(timeout_cmd $timeout valkey-cli -h localhost -p $port $tls_args $auth_args PING)";
+const LIVENESS_CHECK: &str = r#"responseFirstWord=$(echo "$response" | head -n1 | awk '{print $1;}')
+if [ "$response" != "PONG" ] && [ "$responseFirstWord" != "LOADING" ] && [ "$responseFirstWord" != "MASTERDOWN" ]; then"#;
+const READINESS_CHECK: &str = r#"if [ "$response" != "PONG" ]; then"#;
+
 /// `getBaseConfig` without TLS, written after the user's lines.
 const BASE: &[&str] = &[
     "aclfile /config/users/users.acl",
@@ -202,23 +210,28 @@ fn server_container(ctx: &mut Ctx, id: ObjectId, spec: &Cursor) -> Container {
                 at: absent(id, spec, "image"),
             }),
     );
-    let script =
-        |name: &str| Handler::Exec(vec!["sh".into(), "-c".into(), format!("/scripts/{name}")]);
-    // (initial delay, period, timeout, success, failure) of valkeynode_resources.go.
+    // (initial delay, period, timeout, success, failure) of valkeynode_resources.go; the
+    // scripts' checks from internal/controller/scripts/.
+    let scripted = |name: &str, check: &str, timings: [i64; 5]| {
+        let handler = Handler::Exec(vec!["sh".into(), "-c".into(), format!("/scripts/{name}")]);
+        let mut p = operator_probe(handler, OPERATOR, timings);
+        p.script = Some(format!("{PING_REPLY}\n{check}"));
+        p
+    };
     container.probes = Probes {
-        startup: Some(operator_probe(
-            script("liveness-check.sh"),
-            OPERATOR,
+        startup: Some(scripted(
+            "liveness-check.sh",
+            LIVENESS_CHECK,
             [5, 5, 5, 1, 20],
         )),
-        liveness: Some(operator_probe(
-            script("liveness-check.sh"),
-            OPERATOR,
+        liveness: Some(scripted(
+            "liveness-check.sh",
+            LIVENESS_CHECK,
             [5, 5, 5, 1, 5],
         )),
-        readiness: Some(operator_probe(
-            script("readiness-check.sh"),
-            OPERATOR,
+        readiness: Some(scripted(
+            "readiness-check.sh",
+            READINESS_CHECK,
             [5, 5, 2, 1, 5],
         )),
     };

@@ -78,7 +78,8 @@ pub fn workload(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
         let Some((launch, mounted, problems)) = launch else {
             continue;
         };
-        let container = pod_container(ctx, id, c);
+        let mut container = pod_container(ctx, id, c);
+        read_probe_scripts(&mut container, &mounted);
         ctx.problems.extend(problems);
         let mut asm = Assembly::new();
         asm.sentinel(launch.process == Process::Sentinel);
@@ -623,6 +624,31 @@ fn expand(text: &str, env: &[(String, Option<String>)], shell: bool) -> Result<S
     Ok(out)
 }
 
+/// For each exec probe that runs a file mounted from a ConfigMap of the input (Bitnami's
+/// `/health/ping_liveness_local.sh 5`), the file's text: what the probe accepts is there.
+fn read_probe_scripts(container: &mut crate::model::Container, mounted: &Mounted) {
+    let probes = &mut container.probes;
+    for probe in [
+        &mut probes.liveness,
+        &mut probes.readiness,
+        &mut probes.startup,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let crate::model::Handler::Exec(command) = &probe.handler else {
+            continue;
+        };
+        probe.script = command
+            .iter()
+            .flat_map(|a| a.split_whitespace())
+            .map(|w| w.trim_matches(|c| c == '"' || c == '\''))
+            .filter(|w| w.starts_with('/'))
+            .find_map(|path| mounted.file(path))
+            .and_then(|(_, cursor)| cursor.str().map(str::to_string));
+    }
+}
+
 /// Files provided by the container's ConfigMap mounts.
 #[derive(Default)]
 struct Mounted<'a> {
@@ -631,8 +657,8 @@ struct Mounted<'a> {
     files: Vec<(String, ObjectId, Cursor<'a>)>,
     /// Mount directories whose files all come from ConfigMaps of the input.
     known_dirs: Vec<String>,
-    /// Mount directories whose ConfigMap is not in the input.
-    /// Mount path, ConfigMap name, why it was not found.
+    /// Mount directories whose ConfigMap is not in the input: mount path, ConfigMap name,
+    /// why it was not found.
     missing: Vec<(String, String, &'static str)>,
     /// Every ConfigMap key of the pod, by file name, for configs an init container copies.
     candidates: Vec<(String, Loc, crate::source::Scalar)>,

@@ -224,6 +224,12 @@ pub fn loc_of(inv: &Inventory, object: crate::model::ObjectId, pointer: &str) ->
     }
 }
 
+/// An operation whose Cluster is not in the input (or not one copy of it): its pods'
+/// resources and probes are unknown, not absent, unless the operation itself sets them.
+pub fn cluster_unknown(d: &Deployment) -> bool {
+    d.operation.as_ref().is_some_and(|op| !op.cluster_found)
+}
+
 /// A Cluster component whose `name` directive a Reconfiguring OpsRequest (or a Parameter) of
 /// the same input sets: once applied, that operation's value is the one that counts, and
 /// the projection of the operation is judged instead. (A ComponentParameter is already
@@ -241,4 +247,154 @@ pub fn superseded(inv: &Inventory, d: &Deployment, name: &str) -> bool {
                         .is_some_and(|at| at.object == op.object)
             })
         })
+}
+
+/// What a probe's check can see of a Redis server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProbeCheck {
+    /// `tcpSocket`: the kernel completes the handshake while Redis is stalled in a fork or
+    /// a slow command, and Redis listens before it loads its dataset: it passes whenever the
+    /// process listens, loading or stalled.
+    Connect,
+    /// `PING` whose error reply (`-LOADING`, `-MASTERDOWN`, `-NOAUTH`) fails the probe: a
+    /// comparison with `PONG`, or `redis-cli -e`; `accepts_loading` when it lets
+    /// `LOADING` pass anyway.
+    PingWantsPong { accepts_loading: bool },
+    /// `PING` that passes on any reply: `redis-cli` without `-e` exits 0 on an error reply
+    /// (redis-cli.c: only `-e` sets `set_errcode`). It fails only when Redis does not answer
+    /// within the timeout, or does not listen.
+    PingAnyReply,
+    /// Another process (an exporter's `httpGet`, gRPC) or a command that does not ping.
+    Other,
+    /// A script the input does not hold.
+    Unknown,
+}
+
+/// What `probe` checks, from its handler and, for an exec handler, the script it runs.
+pub fn probe_check(probe: &crate::model::Probe) -> ProbeCheck {
+    use crate::model::Handler;
+    let command = match &probe.handler {
+        Handler::TcpSocket(_) => return ProbeCheck::Connect,
+        Handler::HttpGet { .. } | Handler::Grpc(_) => return ProbeCheck::Other,
+        Handler::Missing => return ProbeCheck::Unknown,
+        Handler::Exec(command) => command,
+    };
+    let words: Vec<&str> = command
+        .iter()
+        .chain(probe.script.iter())
+        .flat_map(|a| a.split_whitespace())
+        .map(|w| w.trim_matches(|c| c == '"' || c == '\'' || c == '(' || c == ')' || c == ';'))
+        .collect();
+    let pings = words.iter().any(|w| w.eq_ignore_ascii_case("ping"));
+    if !pings {
+        // `sh -c /scripts/check.sh` whose text we do not have.
+        let runs_file = command
+            .iter()
+            .flat_map(|a| a.split_whitespace())
+            .any(|w| w.contains('/') && !w.ends_with("/sh") && !w.ends_with("/bash"));
+        return if runs_file && probe.script.is_none() {
+            ProbeCheck::Unknown
+        } else {
+            ProbeCheck::Other
+        };
+    }
+    let text = words.join(" ");
+    let wants_pong = text.contains("PONG")
+        || words
+            .iter()
+            .position(|w| w.ends_with("redis-cli") || w.ends_with("valkey-cli"))
+            .is_some_and(|i| {
+                words[i + 1..]
+                    .iter()
+                    .take_while(|w| !w.eq_ignore_ascii_case("ping"))
+                    .any(|w| *w == "-e")
+            });
+    if wants_pong {
+        ProbeCheck::PingWantsPong {
+            accepts_loading: text.to_ascii_uppercase().contains("LOADING"),
+        }
+    } else {
+        ProbeCheck::PingAnyReply
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ProbeCheck, probe_check};
+    use crate::extract::common::operator_probe;
+    use crate::model::Handler;
+
+    fn exec(words: &[&str], script: Option<&str>) -> ProbeCheck {
+        let mut p = operator_probe(
+            Handler::Exec(words.iter().map(|w| w.to_string()).collect()),
+            "t",
+            [0, 10, 1, 1, 3],
+        );
+        p.script = script.map(str::to_string);
+        probe_check(&p)
+    }
+
+    #[test]
+    fn probes_are_judged_by_what_they_check() {
+        let pong = ProbeCheck::PingWantsPong {
+            accepts_loading: false,
+        };
+        let tolerant = ProbeCheck::PingWantsPong {
+            accepts_loading: true,
+        };
+        let cases: &[(&[&str], Option<&str>, ProbeCheck)] = &[
+            (&["redis-cli", "ping"], None, ProbeCheck::PingAnyReply),
+            (&["redis-cli", "-e", "ping"], None, pong),
+            (
+                &["sh", "-e", "-c", "redis-cli ping"],
+                None,
+                ProbeCheck::PingAnyReply,
+            ),
+            (&["sh", "-c", "redis-cli ping | grep PONG"], None, pong),
+            (
+                &["sh", "-c", "redis-cli ping | grep -E 'PONG|LOADING'"],
+                None,
+                tolerant,
+            ),
+            (
+                &["valkey-cli", "-h", "localhost", "PING"],
+                None,
+                ProbeCheck::PingAnyReply,
+            ),
+            (
+                &["sh", "-c", "/health/ping_liveness_local.sh 5"],
+                None,
+                ProbeCheck::Unknown,
+            ),
+            (
+                &["sh", "-c", "/health/ping_liveness_local.sh 5"],
+                Some(
+                    "response=$(redis-cli -h localhost ping)\n\
+                     if [ \"$response\" != \"PONG\" ] && [ \"$responseFirstWord\" != \"LOADING\" ]",
+                ),
+                tolerant,
+            ),
+            (
+                &["sh", "-c", "/health/ping_readiness_local.sh 1"],
+                Some("response=$(redis-cli ping)\nif [ \"$response\" != \"PONG\" ]; then"),
+                pong,
+            ),
+            (&["test", "-f", "/data/ready"], None, ProbeCheck::Unknown),
+            (&["true"], None, ProbeCheck::Other),
+        ];
+        for (words, script, want) in cases {
+            assert_eq!(exec(words, *script), *want, "{words:?} {script:?}");
+        }
+        let tcp = operator_probe(Handler::TcpSocket("6379".into()), "t", [0, 10, 1, 1, 3]);
+        assert_eq!(probe_check(&tcp), ProbeCheck::Connect);
+        let http = operator_probe(
+            Handler::HttpGet {
+                path: "/health".into(),
+                port: "9121".into(),
+            },
+            "t",
+            [0, 10, 1, 1, 3],
+        );
+        assert_eq!(probe_check(&http), ProbeCheck::Other);
+    }
 }

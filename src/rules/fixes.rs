@@ -430,7 +430,7 @@ fn kubeblocks_reconfigure(
 /// A probe handler that succeeds once Redis answers `PONG`: `redis-cli ping` (with
 /// `REDISCLI_AUTH` from the container's password variable when auth is on), or a TCP check
 /// on the Redis port when auth is on and no password variable is visible.
-pub fn ping_handler(d: &Deployment, c: &Container) -> Value {
+pub fn ping_handler(d: &Deployment, c: &Container) -> Option<Value> {
     let port = match d.config.redis.int_value("port") {
         0 => d.config.redis.int_value("tls-port"),
         p => p,
@@ -443,15 +443,16 @@ pub fn ping_handler(d: &Deployment, c: &Container) -> Value {
         .find(|(name, _)| name.to_ascii_uppercase().contains("PASS"))
         .map(|(name, _)| name.as_str());
     let auth = super::facts::auth(d);
+    // A tcpSocket probe would pass while Redis loads: no probe rather than a blind one.
     match (auth, password_env) {
-        (Some(true) | None, Some(var)) if !tls => json!({"exec": {"command": [
+        (Some(true) | None, Some(var)) if !tls => Some(json!({"exec": {"command": [
             "sh", "-c",
             format!("REDISCLI_AUTH=\"${var}\" redis-cli -p {port} ping | grep -q PONG"),
-        ]}}),
-        (Some(false), _) if !tls => json!({"exec": {"command": [
+        ]}})),
+        (Some(false), _) if !tls => Some(json!({"exec": {"command": [
             "sh", "-c", format!("redis-cli -p {port} ping | grep -q PONG"),
-        ]}}),
-        _ => json!({"tcpSocket": {"port": port}}),
+        ]}})),
+        _ => None,
     }
 }
 

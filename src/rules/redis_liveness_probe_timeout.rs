@@ -1,7 +1,9 @@
 //! ## redis-liveness-probe-timeout
 //!
-//! **What it does.** Checks a Redis container's livenessProbe: `timeoutSeconds` below
-//! `min_timeout_seconds` (5) or `failureThreshold` below `min_failure_threshold` (3).
+//! **What it does.** Checks a Redis container's livenessProbe that waits for Redis' reply
+//! to `PING`: `timeoutSeconds` below `min_timeout_seconds` (5) or `failureThreshold` below
+//! `min_failure_threshold` (3). A tcpSocket probe is left alone (the kernel answers it while
+//! Redis is stalled), as is an exporter's httpGet and a script the input does not hold.
 //!
 //! **Why it matters.** Kubernetes' default timeout is 1 s. A fork for BGSAVE or an AOF
 //! rewrite can stall Redis "even for one second" on a large dataset (redis-doc
@@ -25,6 +27,14 @@ impl Rule for Check {
     fn deployment(&self, cx: &Context, d: &Deployment, out: &mut Vec<Violation>) {
         let Some(c) = facts::data_container(d) else { return };
         let Some(probe) = &c.probes.liveness else { return };
+        // Only a probe that waits for Redis' reply is stalled with it: a tcpSocket check is
+        // answered by the kernel, an exporter's httpGet by the exporter.
+        if !matches!(
+            facts::probe_check(probe),
+            facts::ProbeCheck::PingWantsPong { .. } | facts::ProbeCheck::PingAnyReply
+        ) {
+            return;
+        }
         let probe_at = probe.at.clone().unwrap_or_else(|| c.at.clone());
         let min_timeout = cx.params.f64("min_timeout_seconds") as i64;
         let min_failures = cx.params.f64("min_failure_threshold") as i64;

@@ -23,7 +23,7 @@ pub struct Check;
 impl Rule for Check {
     fn deployment(&self, cx: &Context, d: &Deployment, out: &mut Vec<Violation>) {
         let Some(c) = facts::data_container(d) else { return };
-        if c.memory_limit.is_some() || !c.memory_errors.is_empty() {
+        if c.memory_limit.is_some() || !c.memory_errors.is_empty() || facts::cluster_unknown(d) {
             return;
         }
         let fork = facts::fork_reason(d);

@@ -8,8 +8,9 @@
 //! the new pod to serve before stopping the next.
 //!
 //! **Fix.** Adds `redis-cli ping | grep -q PONG` (with `REDISCLI_AUTH` from the container's
-//! password variable when auth is on; a TCP check on the Redis port when auth is on and no
-//! password variable is visible), period 10 s, timeout 5 s. Where an operator writes the
+//! password variable when auth is on), period 10 s, timeout 5 s. No fix where auth is on and
+//! no password variable is visible, or only TLS is served: a TCP check would pass while Redis
+//! loads, which is what the probe is for. Where an operator writes the
 //! pods (KubeBlocks' ComponentDefinition, OT, Spotahome), it is an info naming it.
 use crate::model::Deployment;
 use serde_json::json;
@@ -23,7 +24,7 @@ pub struct Check;
 impl Rule for Check {
     fn deployment(&self, cx: &Context, d: &Deployment, out: &mut Vec<Violation>) {
         let Some(c) = facts::data_container(d) else { return };
-        if c.probes.readiness.is_some() {
+        if c.probes.readiness.is_some() || facts::cluster_unknown(d) {
             return;
         }
         if !facts::user_owns_pods(d) {
@@ -40,7 +41,7 @@ impl Rule for Check {
             return;
         }
         let mut probe = ping_handler(d, c);
-        if let Some(map) = probe.as_object_mut() {
+        if let Some(map) = probe.as_mut().and_then(|p| p.as_object_mut()) {
             for (k, v) in [("periodSeconds", 10), ("timeoutSeconds", 5), ("failureThreshold", 3)] {
                 map.insert(k.into(), json!(v));
             }
@@ -54,7 +55,7 @@ impl Rule for Check {
                     c.name
                 ),
             )
-            .fix(add_probe(cx.inventory, c, "readinessProbe", probe)),
+            .fix(probe.and_then(|p| add_probe(cx.inventory, c, "readinessProbe", p))),
         );
     }
 }

@@ -1,8 +1,10 @@
 //! ## redis-startup-probe-missing
 //!
-//! **What it does.** Finds Redis containers with a livenessProbe and no startupProbe where
-//! start-up is slow: persistence on (RDB save points or AOF, so the dataset loads from
-//! disk) or cluster mode (the node waits to join).
+//! **What it does.** Finds Redis containers with no startupProbe whose livenessProbe fails
+//! while Redis answers `-LOADING` (it wants `PONG`: see `redis-liveness-probe-loading`),
+//! where start-up is slow: persistence on (RDB save points or AOF, so the dataset loads
+//! from disk) or cluster mode. A tcpSocket liveness probe, or a bare `redis-cli ping`
+//! (exit 0 on an error reply), passes while Redis loads and needs no startupProbe.
 //!
 //! **Why it matters.** Until a startupProbe succeeds, liveness and readiness are not run.
 //! Without one, the liveness probe's `initialDelaySeconds + failureThreshold ×
@@ -26,7 +28,16 @@ pub struct Check;
 impl Rule for Check {
     fn deployment(&self, cx: &Context, d: &Deployment, out: &mut Vec<Violation>) {
         let Some(c) = facts::data_container(d) else { return };
-        if c.probes.startup.is_some() || c.probes.liveness.is_none() {
+        if c.probes.startup.is_some() {
+            return;
+        }
+        // Only a liveness probe that fails on `-LOADING` kills Redis while it loads.
+        let Some(liveness) = &c.probes.liveness else { return };
+        if facts::probe_check(liveness)
+            != (facts::ProbeCheck::PingWantsPong {
+                accepts_loading: false,
+            })
+        {
             return;
         }
         let cluster = d.config.redis.cluster_enabled();
@@ -57,7 +68,7 @@ impl Rule for Check {
             return;
         }
         let mut probe = ping_handler(d, c);
-        if let Some(map) = probe.as_object_mut() {
+        if let Some(map) = probe.as_mut().and_then(|p| p.as_object_mut()) {
             map.insert("periodSeconds".into(), json!(period));
             map.insert("timeoutSeconds".into(), json!(5));
             map.insert("failureThreshold".into(), json!((budget + period - 1) / period));
@@ -66,13 +77,13 @@ impl Rule for Check {
             Violation::new(
                 c.at.clone(),
                 format!(
-                    "container `{}` has a liveness probe but no startupProbe, and start-up is \
-                     slow ({why}): a dataset that takes longer to load than the liveness budget \
-                     is killed on every restart",
+                    "container `{}` has no startupProbe, its liveness probe fails while Redis \
+                     answers -LOADING, and start-up is slow ({why}): a dataset that takes \
+                     longer to load than the liveness budget is killed on every restart",
                     c.name
                 ),
             )
-            .fix(add_probe(cx.inventory, c, "startupProbe", probe)),
+            .fix(probe.and_then(|p| add_probe(cx.inventory, c, "startupProbe", p))),
         );
     }
 }

@@ -226,3 +226,33 @@ proptest::proptest! {
         }
     }
 }
+
+/// `{{ }}` inside a string is data (dashboards, alert templates); where it shapes the YAML,
+/// or the document does not parse, it is an unrendered template.
+#[test]
+fn template_syntax_only_where_it_is_not_data() {
+    let data = [
+        "kind: ConfigMap\ndata:\n  dash.json: |\n    {\"legendFormat\": \"{{instance}}\"}\n",
+        "kind: ConfigMap\ndata:\n  a: \"{{ $labels.pod }} is down\"\n  b: '{{x}}'\n",
+        "kind: PrometheusRule\nsummary: Instance {{ $labels.instance }} down\n",
+        "kind: X\nlist: [\"{{a}}\", b]\n",
+    ];
+    for text in data {
+        let f = load(text);
+        assert!(f.diagnostics.is_empty(), "{text}: {:?}", f.diagnostics);
+        assert_eq!(f.documents.len(), 1, "{text}");
+    }
+    let templates = [
+        ("metadata:\n  name: {{ .Release.Name }}\n", 2, 9),
+        ("a: 1\n{{- if .Values.x }}\nb: 2\n{{- end }}\n", 2, 1),
+        ("a: \"ok {{x}}\"\nb: {{ .Values.b }}\n", 2, 4),
+    ];
+    for (text, line, column) in templates {
+        let f = load(text);
+        assert_eq!(f.documents.len(), 0, "{text}");
+        assert_eq!(f.diagnostics.len(), 1, "{text}: {:?}", f.diagnostics);
+        let d = &f.diagnostics[0];
+        assert!(d.message.contains("helm template"), "{}", d.message);
+        assert_eq!((d.pos.line, d.pos.column), (line, column), "{text}");
+    }
+}

@@ -122,25 +122,37 @@ pub fn load_yaml(name: &str, text: String, limits: &Limits) -> SourceFile {
         if is_blank_document(chunk_text) {
             continue;
         }
-        if let Some(pos) = template_syntax(chunk_text, chunk.start, chunk.line) {
-            file.diagnostics.push(Diagnostic {
-                pos,
-                message: "Helm/Go template syntax `{{ … }}`: this is a chart template, not a \
-                          manifest; render it first (`helm template … | redline lint -`)"
-                    .to_string(),
-                error: true,
-            });
-            continue;
-        }
+        let template = |pos: Pos| Diagnostic {
+            pos,
+            message: "Helm/Go template syntax `{{ … }}`: this is a chart template, not a \
+                      manifest; render it first (`helm template … | redline lint -`)"
+                .to_string(),
+            error: true,
+        };
+        // `{{ }}` is a template only where it makes the YAML what it is: outside every
+        // scalar (`name: {{ .Release.Name }}` parses as a flow mapping), or in a document that
+        // does not parse. Inside a string it is data (a Grafana dashboard's
+        // `"legendFormat": "{{instance}}"`, an alert's `{{ $labels.pod }}`).
+        let occurrences = template_syntax(chunk_text, chunk.start, chunk.line);
         let mut builder = Builder::new(&file.text, chunk.start, chunk.line, limits);
         match builder.parse(chunk_text) {
             Ok(roots) => {
+                if let Some(pos) = occurrences
+                    .into_iter()
+                    .find(|p| !roots.iter().any(|r| inside_scalar(r, p.offset)))
+                {
+                    file.diagnostics.push(template(pos));
+                    continue;
+                }
                 file.diagnostics.append(&mut builder.warnings);
                 for root in roots {
                     file.documents.push(Document { index, root });
                 }
             }
-            Err(d) => file.diagnostics.push(d),
+            Err(d) => match occurrences.first() {
+                Some(pos) => file.diagnostics.push(template(*pos)),
+                None => file.diagnostics.push(d),
+            },
         }
     }
     file
@@ -237,23 +249,44 @@ fn helm_section(
 }
 
 /// The first `{{` outside a comment, as a file position.
-fn template_syntax(text: &str, start: usize, first_line: u32) -> Option<Pos> {
+fn template_syntax(text: &str, start: usize, first_line: u32) -> Vec<Pos> {
+    let mut out = Vec::new();
     let mut offset = start;
     for (i, line) in text.split_inclusive('\n').enumerate() {
         let code = line.split(" #").next().unwrap_or(line);
-        if !line.trim_start().starts_with('#')
-            && let Some(col) = code.find("{{")
-            && code[col..].contains("}}")
-        {
-            return Some(Pos {
-                line: first_line + i as u32,
-                column: code[..col].chars().count() as u32 + 1,
-                offset: offset + col,
-            });
+        if !line.trim_start().starts_with('#') {
+            let mut from = 0;
+            while let Some(found) = code[from..].find("{{") {
+                let col = from + found;
+                if !code[col..].contains("}}") {
+                    break;
+                }
+                out.push(Pos {
+                    line: first_line + i as u32,
+                    column: code[..col].chars().count() as u32 + 1,
+                    offset: offset + col,
+                });
+                from = col + 2;
+            }
         }
         offset += line.len();
     }
-    None
+    out
+}
+
+/// Whether byte `offset` of the file lies inside a scalar of `node`.
+fn inside_scalar(node: &Node, offset: usize) -> bool {
+    let Some(span) = node.span else { return false };
+    if offset < span.start.offset || offset >= span.end.offset {
+        return false;
+    }
+    match &node.kind {
+        NodeKind::Scalar(_) => true,
+        NodeKind::Seq(items) => items.iter().any(|i| inside_scalar(i, offset)),
+        NodeKind::Map(entries) => entries
+            .iter()
+            .any(|e| inside_scalar(&e.key, offset) || inside_scalar(&e.value, offset)),
+    }
 }
 
 enum Frame {
