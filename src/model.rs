@@ -406,6 +406,10 @@ pub struct Deployment {
     pub pdb: Option<Pdb>,
     /// Pod labels (for joins and exemptions).
     pub pod_labels: Vec<(String, String)>,
+    /// The workload's own `spec.selector.matchLabels`: what a PodDisruptionBudget or an
+    /// anti-affinity term should select (pod labels such as `chart: redis-10.5.6` change on
+    /// every upgrade). Empty where there is none, or the selector uses `matchExpressions`.
+    pub selector: Vec<(String, String)>,
     /// Objects this deployment was assembled from, besides `object`.
     pub related: Vec<ObjectId>,
     pub operation: Option<Operation>,

@@ -348,3 +348,63 @@ fn configuration_and_exemptions() {
     };
     assert_eq!(count(&annotated, &strict), 1, "--no-annotation-exemptions");
 }
+
+/// Generated objects land where the workload does and select what stays stable: no
+/// `namespace: default` for a manifest that has none (it is applied with `-n`), and the
+/// workload's own selector rather than pod labels such as `chart: redis-10.5.6`.
+#[test]
+fn generated_objects_take_the_workloads_namespace_and_selector() {
+    let text = "\
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: redis-replicas}
+spec:
+  replicas: 3
+  selector:
+    matchLabels: {app: redis, release: r}
+  template:
+    metadata:
+      labels: {app: redis, release: r, chart: redis-10.5.6, role: replica}
+    spec:
+      containers:
+        - name: redis
+          image: redis:7.4.1
+          args: [--replicaof, redis-master, '6379', --requirepass, $(REDIS_PASSWORD)]
+          env:
+            - name: REDIS_PASSWORD
+              valueFrom: {secretKeyRef: {name: redis, key: password}}
+";
+    let linted = lint_text(text);
+    let pdb = of_rule(&linted, "redis-pdb-missing");
+    assert_eq!(pdb.len(), 1);
+    assert!(
+        pdb[0].message.contains("several of its replicas"),
+        "{}",
+        pdb[0].message
+    );
+    let Some(FixEdit::Manifest(manifest)) = pdb[0].fix.as_ref().map(|f| &f.edit) else {
+        panic!("a manifest: {:?}", pdb[0].fix);
+    };
+    assert_eq!(
+        manifest["metadata"],
+        serde_json::json!({"name": "redis-replicas"})
+    );
+    assert_eq!(
+        manifest["spec"]["selector"],
+        serde_json::json!({"matchLabels": {"app": "redis", "release": "r"}})
+    );
+    let anti = of_rule(&linted, "redis-anti-affinity-missing");
+    assert_eq!(anti.len(), 1);
+    assert!(
+        anti[0].message.contains("several of its replicas"),
+        "{}",
+        anti[0].message
+    );
+    let patched = patched(&linted, "redis-anti-affinity-missing").unwrap();
+    let term = &patched[0]["spec"]["template"]["spec"]["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+        [0];
+    assert_eq!(
+        term["labelSelector"],
+        serde_json::json!({"matchLabels": {"app": "redis", "release": "r"}})
+    );
+}

@@ -649,6 +649,7 @@ fn build(
         anti_affinity: c.anti_affinity,
         topology_spread: false,
         pdb: None,
+        selector: Vec::new(),
         pod_labels,
         related,
         operation,

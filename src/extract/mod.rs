@@ -491,6 +491,7 @@ fn orphan_config_maps(ctx: &Ctx, deployments: &[Deployment]) -> Vec<Deployment> 
                 anti_affinity: crate::model::AntiAffinity::Unknown,
                 topology_spread: false,
                 pdb: None,
+                selector: Vec::new(),
                 pod_labels: Vec::new(),
                 related: Vec::new(),
                 operation: None,

@@ -171,6 +171,7 @@ fn build(
         },
         topology_spread: spec.get("topologySpreadConstraints").is_some(),
         pdb: None,
+        selector: Vec::new(),
         pod_labels: vec![("app".into(), sts)],
         related,
         operation: None,

@@ -127,6 +127,7 @@ pub fn failover(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
                 .as_ref()
                 .is_some_and(|c| c.get("topologySpreadConstraints").is_some()),
             pdb: None,
+            selector: Vec::new(),
             pod_labels: vec![
                 ("app.kubernetes.io/component".into(), part.into()),
                 ("app.kubernetes.io/name".into(), name.clone()),

@@ -190,6 +190,7 @@ pub fn cluster(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
             .is_some()
             || spec.at(&["scheduling", "zone", "spread"]).is_some(),
         pdb: None,
+        selector: Vec::new(),
         pod_labels: vec![("valkey.io/cluster".into(), name)],
         related: Vec::new(),
         operation: None,

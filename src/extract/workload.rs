@@ -50,6 +50,12 @@ pub fn workload(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
         located_i64(ctx, id, root.at(&["spec", "replicas"]))
     };
     let pod_labels = string_map(pod_meta.and_then(|m| m.get("labels")));
+    let selector = match root.at(&["spec", "selector"]) {
+        Some(s) if !is_pod && s.get("matchExpressions").is_none() => {
+            string_map(s.get("matchLabels"))
+        }
+        _ => Vec::new(),
+    };
     let containers = pod_spec
         .get("containers")
         .map(|c| c.items())
@@ -131,6 +137,7 @@ pub fn workload(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
             anti_affinity: anti_affinity(id, &pod_spec),
             topology_spread: pod_spec.get("topologySpreadConstraints").is_some(),
             pdb: None,
+            selector: selector.clone(),
             pod_labels: pod_labels.clone(),
             related: mounted.config_maps.clone(),
             operation: None,

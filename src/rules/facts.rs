@@ -224,6 +224,42 @@ pub fn loc_of(inv: &Inventory, object: crate::model::ObjectId, pointer: &str) ->
     }
 }
 
+/// Labels that keep selecting the workload's pods across upgrades: its own
+/// `spec.selector.matchLabels`, else its pod labels without the ones a chart or controller
+/// changes per release (`chart`, `helm.sh/chart`, `app.kubernetes.io/version`, hashes).
+pub fn stable_selector(d: &Deployment) -> Vec<(String, String)> {
+    if !d.selector.is_empty() {
+        return d.selector.clone();
+    }
+    const VOLATILE: [&str; 6] = [
+        "chart",
+        "helm.sh/chart",
+        "app.kubernetes.io/version",
+        "version",
+        "pod-template-hash",
+        "controller-revision-hash",
+    ];
+    d.pod_labels
+        .iter()
+        .filter(|(k, _)| !VOLATILE.contains(&k.as_str()))
+        .cloned()
+        .collect()
+}
+
+/// Which pods of the workload are at risk together, for messages: a primary and its
+/// replica, or — where every pod replicates from a primary elsewhere — several replicas.
+pub fn pods_at_risk(d: &Deployment) -> &'static str {
+    match d.role {
+        Role::ClusterShard => "a primary and its replica",
+        _ if d.config.redis.replicaof().is_some() => {
+            "several of its replicas (each replicates from a primary elsewhere)"
+        }
+        // Several pods, and who replicates from whom is decided at run time (Sentinel,
+        // start scripts) or not at all.
+        _ => "several of its pods (a primary and its replica, where they replicate)",
+    }
+}
+
 /// An operation whose Cluster is not in the input (or not one copy of it): its pods'
 /// resources and probes are unknown, not absent, unless the operation itself sets them.
 pub fn cluster_unknown(d: &Deployment) -> bool {

@@ -17,6 +17,7 @@ use serde_json::{Map, Value, json};
 use crate::model::{AntiAffinity, Deployment, Platform, Role};
 
 use super::fixes::set_path;
+use super::facts;
 use super::{Context, Fix, FixEdit, Rule, Violation};
 
 pub struct Check;
@@ -42,9 +43,9 @@ impl Rule for Check {
             .nth(2)
             .unwrap_or_default()
             .to_string();
-        let fix = (!d.pod_labels.is_empty()).then_some(()).and_then(|()| {
-            let labels: Map<String, Value> = d
-                .pod_labels
+        let selector = facts::stable_selector(d);
+        let fix = (!selector.is_empty()).then_some(()).and_then(|()| {
+            let labels: Map<String, Value> = selector
                 .iter()
                 .map(|(k, v)| (k.clone(), Value::String(v.clone())))
                 .collect();
@@ -68,8 +69,9 @@ impl Rule for Check {
             Violation::new(
                 at,
                 format!(
-                    "{what} on kubernetes.io/hostname: the scheduler may put a primary and its \
-                     replica on one node, and that node's failure loses both"
+                    "{what} on kubernetes.io/hostname: the scheduler may put {} on one node, \
+                     and that node's failure loses them at once",
+                    facts::pods_at_risk(d)
                 ),
             )
             .fix(fix),

@@ -7,13 +7,16 @@
 //! the node at once; without a budget it can take a primary and its replica together, or
 //! several cluster primaries, and the data set is unavailable or lost until they return.
 //!
-//! **Fix.** Prints a PodDisruptionBudget with `maxUnavailable: 1` selecting the pods'
-//! labels. If your PDBs live in another repository, exempt the object with the annotation
-//! `redline.dev/ignore: redis-pdb-missing`.
+//! **Fix.** Prints a PodDisruptionBudget with `maxUnavailable: 1` selecting what the
+//! workload's own `spec.selector.matchLabels` selects (not pod labels such as `chart:` that
+//! change on every upgrade), in the workload's namespace — or in none, when the manifest
+//! names none and is applied with `-n`. If your PDBs live in another repository, exempt the
+//! object with the annotation `redline.dev/ignore: redis-pdb-missing`.
 use serde_json::{Map, Value, json};
 
 use crate::model::{Deployment, Loc, Platform, Role};
 
+use super::facts;
 use super::{Context, Fix, FixEdit, Rule, Violation};
 
 pub struct Check;
@@ -34,18 +37,24 @@ impl Rule for Check {
         if replicas.value < 2 {
             return;
         }
-        let fix = (!d.pod_labels.is_empty()).then(|| {
-            let labels: Map<String, Value> = d
-                .pod_labels
+        let selector = facts::stable_selector(d);
+        let fix = (!selector.is_empty()).then(|| {
+            let labels: Map<String, Value> = selector
                 .iter()
                 .map(|(k, v)| (k.clone(), Value::String(v.clone())))
                 .collect();
+            // The namespace the workload is applied to: its own, or none (`kubectl apply
+            // -n argocd` puts both in the same place).
+            let mut metadata = json!({"name": object.name});
+            if let Some(ns) = &object.namespace {
+                metadata["namespace"] = json!(ns);
+            }
             Fix {
                 description: format!("create a PodDisruptionBudget with maxUnavailable: 1 for {object}"),
                 edit: FixEdit::Manifest(json!({
                     "apiVersion": "policy/v1",
                     "kind": "PodDisruptionBudget",
-                    "metadata": {"name": object.name, "namespace": object.namespace_or_default()},
+                    "metadata": metadata,
                     "spec": {"maxUnavailable": 1, "selector": {"matchLabels": labels}},
                 })),
             }
@@ -58,9 +67,11 @@ impl Rule for Check {
                     pos: object.pos,
                 },
                 format!(
-                    "no PodDisruptionBudget selects the {} Redis pods of {object}: a node drain \
-                     can evict a primary together with its replica",
-                    replicas.value
+                    "no PodDisruptionBudget selects the {} {} pods of {object}: a node drain \
+                     can evict {} at once",
+                    replicas.value,
+                    d.engine,
+                    facts::pods_at_risk(d)
                 ),
             )
             .fix(fix),
