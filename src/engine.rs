@@ -136,6 +136,12 @@ pub fn parse_ignore(value: &str) -> (Vec<&str>, Option<&str>) {
 /// Run every enabled rule.
 pub fn run(inventory: &Inventory, settings: &Settings) -> Outcome {
     let mut raw: Vec<(&'static RuleInfo, &RuleSettings, ObjectId, Violation)> = Vec::new();
+    let enabled: std::collections::BTreeMap<&str, &rules::Params> = settings
+        .rules
+        .iter()
+        .filter(|(_, s)| s.enabled)
+        .map(|(id, s)| (id.as_str(), &s.params))
+        .collect();
     for info in rules::all() {
         let Some(rs) = settings.rules.get(info.id()).filter(|s| s.enabled) else {
             continue;
@@ -143,6 +149,7 @@ pub fn run(inventory: &Inventory, settings: &Settings) -> Outcome {
         let cx = Context {
             inventory,
             params: &rs.params,
+            enabled: &enabled,
         };
         let mut out = Vec::new();
         info.check.inventory(&cx, &mut out);

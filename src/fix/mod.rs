@@ -8,7 +8,10 @@
 //!
 //! Fixes are applied in passes, as ruff does: a pass lints, applies every fix that does not
 //! overlap an earlier one of the same pass, and the next pass lints the result, until nothing
-//! fixable is left (or [`MAX_PASSES`]). Fixing a fixed file therefore changes nothing.
+//! fixable is left (or [`MAX_PASSES`]). Later passes apply only fixes of findings the first
+//! lint listed: `fix` does what `lint` said. The rules plan the fixes of one object together
+//! (`rules::plan`), so none of them makes another finding appear, and fixing a fixed file
+//! changes nothing (`tests/fix_plan.rs` checks both on every real input of the tests).
 //!
 //! Nothing here does I/O but [`write`]; the CLI reads, and decides what to write.
 
@@ -158,6 +161,9 @@ pub fn fix(
     let mut applied = Vec::new();
     let mut sources = Some(sources);
     let mut passes = 0;
+    // What `lint` listed: later passes apply only these (fixes that overlapped in a pass),
+    // never a finding that appeared because of another fix.
+    let mut listed: Option<HashSet<FixKey>> = None;
     let linted = loop {
         let current = sources.take().unwrap_or_else(|| {
             files
@@ -167,7 +173,10 @@ pub fn fix(
         });
         let linted = lint(current, opts, settings);
         passes += 1;
-        let candidates = candidates(&linted, options, &files, &index, &refused);
+        let mut candidates = candidates(&linted, options, &files, &index, &refused);
+        let listed =
+            listed.get_or_insert_with(|| candidates.iter().map(|f| key_of(&linted, f)).collect());
+        candidates.retain(|f| listed.contains(&key_of(&linted, f)));
         if candidates.is_empty() || passes > options.max_passes {
             break linted;
         }
@@ -200,7 +209,8 @@ pub fn fix(
             break linted;
         }
     };
-    let (manual, without_fix) = leftovers(&linted, options, &files, &index, &refused);
+    let listed = listed.unwrap_or_default();
+    let (manual, without_fix) = leftovers(&linted, options, &files, &index, &refused, &listed);
     FixRun {
         files,
         applied,
@@ -520,6 +530,7 @@ fn leftovers(
     files: &[FileResult],
     index: &HashMap<String, usize>,
     refused: &HashMap<FixKey, String>,
+    listed: &HashSet<FixKey>,
 ) -> (Vec<Manual>, usize) {
     let mut manual = Vec::new();
     let mut without_fix = 0;
@@ -537,12 +548,19 @@ fn leftovers(
             FixEdit::Patch { object, ops } => {
                 let reason = match editable(linted, *object, files, index) {
                     Err(why) => why,
-                    Ok(()) => refused.get(&key_of(linted, f)).cloned().unwrap_or_else(|| {
-                        format!(
-                            "still pending after {} passes (fixes that undo each other?)",
-                            options.max_passes
-                        )
-                    }),
+                    Ok(()) => {
+                        let key = key_of(linted, f);
+                        match refused.get(&key) {
+                            Some(reason) => reason.clone(),
+                            None if !listed.contains(&key) => "appeared after the listed fixes \
+                                were applied (not applied: run `redline lint` and review it)"
+                                .to_string(),
+                            None => format!(
+                                "still pending after {} passes (fixes that undo each other?)",
+                                options.max_passes
+                            ),
+                        }
+                    }
                 };
                 let o = linted.inventory.object(*object);
                 Action::Refused {
@@ -552,7 +570,13 @@ fn leftovers(
                 }
             }
         };
-        if !seen.insert((f.rule, format!("{action:?}"))) {
+        // One manifest per change, whichever rules ask for it (the plan makes the headroom
+        // and request-ratio rules ask for the same Reconfiguring OpsRequest).
+        let key = match &action {
+            Action::Manifest(_) => format!("{action:?}"),
+            Action::Refused { .. } => format!("{}{action:?}", f.rule),
+        };
+        if !seen.insert(key) {
             continue;
         }
         manual.push(Manual {

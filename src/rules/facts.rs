@@ -260,6 +260,21 @@ pub fn pods_at_risk(d: &Deployment) -> &'static str {
     }
 }
 
+/// An operation of the input (a VerticalScaling) sets this Cluster component's memory
+/// limit: the component's memory plan is made on the operation's projection, which carries
+/// the fix, so that one component never gets two maxmemory manifests for two limits.
+pub fn limit_changed_by_operation(inv: &Inventory, d: &Deployment) -> bool {
+    d.operation.is_none()
+        && inv.operations_on(d.object).any(|p| {
+            p.component == d.component
+                && p.operation.as_ref().is_some_and(|op| {
+                    p.redis_container()
+                        .and_then(|c| c.memory_limit.as_ref())
+                        .is_some_and(|l| l.at.object == op.object)
+                })
+        })
+}
+
 /// An operation whose Cluster is not in the input (or not one copy of it): its pods'
 /// resources and probes are unknown, not absent, unless the operation itself sets them.
 pub fn cluster_unknown(d: &Deployment) -> bool {

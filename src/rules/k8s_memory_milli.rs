@@ -34,19 +34,28 @@ impl Rule for Check {
     }
 }
 
+/// What a milli-byte quantity (`512m`) was meant to be (`512Mi`): the text and its bytes.
+pub fn meant(memory: &Memory) -> Option<(String, u64)> {
+    let number = memory.text.trim().strip_suffix('m')?;
+    if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return None;
+    }
+    let meant = format!("{number}Mi");
+    let bytes = crate::units::quantity::Quantity::parse(&meant).ok()?.bytes()?;
+    Some((meant, bytes))
+}
+
 fn check(cx: &Context, what: &str, memory: &Memory) -> Option<Violation> {
     let text = memory.text.trim();
     if let Some(number) = text.strip_suffix('m')
         && !number.is_empty()
         && number.bytes().all(|b| b.is_ascii_digit() || b == b'.')
     {
-        let meant = format!("{number}Mi");
-        let fix = crate::units::quantity::Quantity::parse(&meant)
-            .ok()
-            .and_then(|q| q.bytes())
-            .and_then(|b| set_memory(cx.inventory, &memory.at, b))
+        let meant_text = format!("{number}Mi");
+        let fix = meant(memory)
+            .and_then(|(_, b)| set_memory(cx.inventory, &memory.at, b))
             .map(|mut f| {
-                f.description = format!("write `{meant}` instead of `{text}` (m is milli)");
+                f.description = format!("write `{meant_text}` instead of `{text}` (m is milli)");
                 f
             });
         return Some(
@@ -54,7 +63,7 @@ fn check(cx: &Context, what: &str, memory: &Memory) -> Option<Violation> {
                 memory.at.clone(),
                 format!(
                     "memory {what} `{text}` is {number} millibytes, rounded up to {}: `m` is \
-                     milli, not mega; you probably meant `{meant}`",
+                     milli, not mega; you probably meant `{meant_text}`",
                     bytes(memory.bytes)
                 ),
             )

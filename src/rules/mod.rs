@@ -17,6 +17,7 @@ use crate::model::{Deployment, Inventory, Loc, ObjectId};
 
 pub mod facts;
 pub mod fixes;
+pub mod plan;
 
 /// How bad a finding is. Ordered: `Info < Warning < Error`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -113,6 +114,16 @@ impl Violation {
 pub struct Context<'a> {
     pub inventory: &'a Inventory,
     pub params: &'a Params,
+    /// The parameters of every enabled rule, by ID: rules whose fixes touch the same values
+    /// (maxmemory, the memory limit) plan them together ([`plan`]).
+    pub enabled: &'a std::collections::BTreeMap<&'a str, &'a Params>,
+}
+
+impl Context<'_> {
+    /// The parameters of rule `id`, when it is enabled.
+    pub fn params_of(&self, id: &str) -> Option<&Params> {
+        self.enabled.get(id).copied()
+    }
 }
 
 pub trait Rule: Sync + Send {

@@ -32,7 +32,7 @@
 use crate::model::Deployment;
 
 use super::facts::{self, bytes, percent};
-use super::fixes::set_directive;
+use super::plan;
 use super::{Context, Rule, Severity, Violation};
 
 pub struct Check;
@@ -103,11 +103,15 @@ impl Rule for Check {
         } else {
             return;
         };
-        let target = facts::floor_mib(limit.bytes, warn_ratio);
+        let plan = plan::memory(cx, d);
+        let message = match &plan {
+            Some(p) => format!("{message}{}", plan::next_step(p)),
+            None => message,
+        };
         out.push(
             Violation::new(at, message)
                 .severity(severity)
-                .fix(set_directive(cx.inventory, d, "maxmemory", &target.to_string())),
+                .fix(plan.and_then(|p| plan::maxmemory_fix(cx, d, &p))),
         );
     }
 }

@@ -18,7 +18,7 @@
 use crate::model::Deployment;
 
 use super::facts::{self, bytes};
-use super::fixes::set_directive;
+use super::plan;
 use super::{Context, Rule, Severity, Violation};
 
 pub struct Check;
@@ -43,38 +43,45 @@ impl Rule for Check {
             None => "maxmemory is not set (0: no limit)".to_string(),
         };
         let Some(limit) = &c.memory_limit else {
+            // The limit redis-memory-limit-missing's fix sets, and maxmemory for it.
+            let planned = plan::memory(cx, d).filter(|p| p.set_limit_to.is_some());
+            let advice = match &planned {
+                Some(p) => format!(
+                    "with the limit redis-memory-limit-missing sets ({}), set maxmemory to {}",
+                    bytes(p.limit_bytes),
+                    bytes(p.maxmemory_bytes)
+                ),
+                None => "set a memory limit and maxmemory below it".to_string(),
+            };
             out.push(
                 Violation::new(
                     at,
                     format!(
                         "{set} and the container has no memory limit: the dataset grows until \
-                         the node runs short of memory; set a memory limit and maxmemory below it"
+                         the node runs short of memory; {advice}"
                     ),
                 )
-                .severity(Severity::Warning),
+                .severity(Severity::Warning)
+                .fix(planned.and_then(|p| plan::maxmemory_fix(cx, d, &p))),
             );
             return;
         };
-        let ratio = if facts::fork_reason(d).is_some() {
-            cx.params.f64("fork_ratio")
-        } else {
-            cx.params.f64("ratio")
-        };
-        let target = facts::floor_mib(limit.bytes, ratio);
+        let Some(plan) = plan::memory(cx, d) else { return };
         out.push(
             Violation::new(
                 at,
                 format!(
                     "{set}: Redis never evicts and the kernel OOM-kills it at the memory limit \
-                     `{}` = {}; set maxmemory to at most {:.0}% of the limit ({})",
+                     `{}` = {}; set maxmemory to at most {:.0}% of the limit ({}){}",
                     limit.text,
                     bytes(limit.bytes),
-                    ratio * 100.0,
-                    bytes(target),
+                    plan.fraction * 100.0,
+                    bytes(plan.maxmemory_bytes),
+                    plan::next_step(&plan),
                 ),
             )
             .severity(Severity::Error)
-            .fix(set_directive(cx.inventory, d, "maxmemory", &target.to_string())),
+            .fix(plan::maxmemory_fix(cx, d, &plan)),
         );
     }
 }

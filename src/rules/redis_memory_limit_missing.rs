@@ -16,6 +16,7 @@ use crate::model::Deployment;
 
 use super::facts::{self, bytes};
 use super::fixes::set_limit;
+use super::plan;
 use super::{Context, Rule, Violation};
 
 pub struct Check;
@@ -26,14 +27,9 @@ impl Rule for Check {
         if c.memory_limit.is_some() || !c.memory_errors.is_empty() || facts::cluster_unknown(d) {
             return;
         }
-        let fork = facts::fork_reason(d);
-        let fix = c.request_bytes().and_then(|request| {
-            let limit = match fork {
-                Some(_) => facts::ceil_mib(request, cx.params.f64("fork_ratio")),
-                None => request,
-            };
-            set_limit(cx.inventory, c, limit)
-        });
+        let fix = plan::memory(cx, d)
+            .and_then(|p| p.set_limit_to)
+            .and_then(|limit| set_limit(cx.inventory, c, limit));
         let request = c
             .request_bytes()
             .map(|r| format!(" (request {})", bytes(r)))

@@ -2,8 +2,8 @@
 //!
 //! **What it does.** For an instance that forks (save points including Redis' implicit
 //! defaults, AOF, replicas, cluster mode), warns when the memory limit is below `ratio`
-//! (2.5) × the memory request while maxmemory is above limit / `ratio` (a maxmemory of 0 is
-//! `redis-maxmemory-unset`'s finding).
+//! (2.5) × the memory request while maxmemory is unset (the dataset then grows to the limit)
+//! or above limit / `ratio`.
 //!
 //! **Why it matters.** "While saving an RDB file on disk or rewriting the AOF log, Redis can
 //! use up to 2 times the memory normally used" (redis-doc admin.md); the copies are charged
@@ -22,7 +22,8 @@
 use crate::model::Deployment;
 
 use super::facts::{self, bytes};
-use super::fixes::{pin_percent_and_raise_limit, set_directive, set_limit};
+use super::fixes::set_limit;
+use super::plan;
 use super::{Context, Rule, Violation};
 
 pub struct Check;
@@ -30,50 +31,40 @@ pub struct Check;
 impl Rule for Check {
     fn deployment(&self, cx: &Context, d: &Deployment, out: &mut Vec<Violation>) {
         let Some(c) = facts::data_container(d) else { return };
-        let (Some(limit), Some(request)) = (&c.memory_limit, c.request_bytes()) else {
-            return;
-        };
+        let Some(limit) = &c.memory_limit else { return };
+        // Read `512m` as the `512Mi` that k8s-memory-milli's fix writes.
+        let Some(request) = plan::request_bytes(cx, c) else { return };
+        let limit_bytes = plan::read(cx, limit);
         let Some(fork) = facts::fork_reason(d) else { return };
         let ratio = cx.params.f64("ratio");
-        if request == 0 || limit.bytes as f64 >= ratio * request as f64 {
-            return;
-        }
-        // With maxmemory unset the instance grows to the limit whatever the ratio
-        // (`redis-maxmemory-unset` reports that); with maxmemory unknown, there is nothing
-        // to judge.
+        // With maxmemory unknown there is nothing to judge; unset, the dataset grows to the
+        // limit, which must then absorb the fork too.
         let maxmemory = d.config.redis.maxmemory_bytes();
-        if !d.config.is_known("maxmemory")
-            || maxmemory == 0
-            || maxmemory as f64 * ratio <= limit.bytes as f64
+        if request == 0
+            || !d.config.is_known("maxmemory")
+            || !plan::ratio_fires(limit_bytes, request, maxmemory, ratio)
         {
             return;
         }
         let from_limit = facts::maxmemory_from_limit(d);
         let new_limit = facts::ceil_mib(request, ratio);
-        let fix = match cx.params.str("mode") {
-            "off" => None,
-            _ if from_limit
-                && let Some(fix) =
-                    pin_percent_and_raise_limit(cx.inventory, d, c, request, new_limit) =>
-            {
-                Some(fix)
-            }
-            _ if from_limit => set_directive(cx.inventory, d, "maxmemory", &request.to_string())
-                .map(|mut f| {
-                    f.description = format!(
-                        "pin maxmemory to the request {} ({}); then raise the limit to {}",
-                        bytes(request),
-                        f.description,
-                        crate::units::quantity::canonical_bytes(new_limit)
-                    );
-                    f
-                }),
+        // No plan where an operation of the input changes this component's limit: that
+        // operation's finding carries the fix.
+        let fix = match (cx.params.str("mode"), plan::memory(cx, d)) {
+            ("off", _) | (_, None) => None,
+            (_, Some(p)) if from_limit => plan::pin_then_raise(cx, d, &p),
             _ => set_limit(cx.inventory, c, new_limit),
         };
         let request_text = c
             .memory_request
             .as_ref()
             .map_or_else(|| limit.text.clone(), |r| r.text.clone());
+        let read_as = match c.memory_request.as_ref().and_then(super::k8s_memory_milli::meant) {
+            Some((meant, _)) if Some(request) != c.request_bytes() => {
+                format!(" (read as `{meant}`, what k8s-memory-milli's fix writes)")
+            }
+            _ => String::new(),
+        };
         let derived = if from_limit {
             "; maxmemory is derived from the limit, so pin it to the request before raising the limit"
         } else {
@@ -83,11 +74,11 @@ impl Rule for Check {
             Violation::new(
                 limit.at.clone(),
                 format!(
-                    "memory limit `{}` is {:.1}× the request `{request_text}` = {}; this instance \
-                     forks ({fork}) and can need up to twice its dataset while it does: keep the \
-                     limit at least {ratio}× the request{derived}",
+                    "memory limit `{}` is {:.1}× the request `{request_text}`{read_as} = {}; \
+                     this instance forks ({fork}) and can need up to twice its dataset while it \
+                     does: keep the limit at least {ratio}× the request{derived}",
                     limit.text,
-                    limit.bytes as f64 / request as f64,
+                    limit_bytes as f64 / request as f64,
                     bytes(request),
                 ),
             )

@@ -270,11 +270,17 @@ fn an_operation_is_judged_against_the_cluster_the_lookups_find() {
         .unwrap();
     assert!(message.contains("[redis-maxmemory-headroom]"), "{message}");
     assert!(decision.lookup_errors.is_empty());
-    // Findings about the Cluster alone (its request/limit ratio) are not this review's.
+    // Findings about the Cluster alone (its request/limit ratio) are not this review's: the
+    // headroom finding names the limit raise that follows as the plan's next step only.
     assert!(
         !with_cluster
             .to_string()
-            .contains("redis-memory-request-ratio")
+            .contains("[redis-memory-request-ratio]"),
+        "{with_cluster}"
+    );
+    assert!(
+        message.contains("then raise the limit to 40Gi"),
+        "{message}"
     );
 }
 
