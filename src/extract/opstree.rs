@@ -61,9 +61,15 @@ fn build(
 ) -> Deployment {
     let part_cursor = part.and_then(|p| spec.get(p));
     let kc = spec.get("kubernetesConfig");
+    // What stands for the container: the leader/follower block, else kubernetesConfig (its
+    // image and resources), else the spec — not the spec's first key (`clusterSize`).
+    let container_cursor = part_cursor
+        .clone()
+        .or_else(|| kc.clone())
+        .unwrap_or_else(|| spec.clone());
     let mut container = container_at(
         part.map_or("redis", |p| p.trim_start_matches("redis")),
-        loc(id, spec),
+        loc(id, &container_cursor),
     );
     container.name = container.name.to_lowercase();
     // Leader/follower resources fall back to kubernetesConfig.resources.
@@ -165,11 +171,14 @@ fn build(
         engine,
         version,
         pod_management_policy: None,
-        anti_affinity: match spec.get("affinity") {
-            Some(_) => anti_affinity(id, spec),
-            None => crate::model::AntiAffinity::None,
-        },
-        topology_spread: spec.get("topologySpreadConstraints").is_some(),
+        // RedisCluster's leader and follower have their own `affinity` and spread
+        // constraints (api/common/v1beta2/common_types.go `RedisLeader`/`RedisFollower`).
+        anti_affinity: anti_affinity(id, part_cursor.as_ref().unwrap_or(spec)),
+        topology_spread: part_cursor
+            .as_ref()
+            .unwrap_or(spec)
+            .get("topologySpreadConstraints")
+            .is_some(),
         pdb: None,
         selector: Vec::new(),
         pod_labels: vec![("app".into(), sts)],

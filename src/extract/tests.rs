@@ -804,3 +804,56 @@ fn joins_stay_inside_one_copy_of_the_repository() {
     assert!(!d.config.redis.appendonly());
     assert!(inv.ambiguous.is_empty());
 }
+
+const OT_CLUSTER: &str = "\
+apiVersion: redis.redis.opstreelabs.in/v1beta2
+kind: RedisCluster
+metadata:
+  name: redis-cluster
+spec:
+  clusterSize: 3
+  clusterVersion: v7
+  persistenceEnabled: true
+  kubernetesConfig:
+    image: quay.io/opstree/redis:v7.0.12
+    imagePullPolicy: IfNotPresent
+    resources:
+      requests:
+        cpu: 101m
+        memory: 128Mi
+      limits:
+        cpu: 101m
+        memory: 128Mi
+  redisLeader:
+    affinity:
+      podAntiAffinity:
+        requiredDuringSchedulingIgnoredDuringExecution:
+          - labelSelector:
+              matchLabels: {app: redis-cluster-leader}
+            topologyKey: kubernetes.io/hostname
+  storage:
+    volumeClaimTemplate:
+      spec:
+        accessModes: [\"ReadWriteOnce\"]
+        resources:
+          requests:
+            storage: 1Gi
+";
+
+/// OT `RedisCluster`: the leader's and follower's own `affinity`, and findings placed on the
+/// block that stands for each container rather than on `spec.clusterSize`.
+#[test]
+fn ot_cluster_parts_have_their_own_affinity_and_place() {
+    let inv = model(OT_CLUSTER);
+    assert_eq!(inv.deployments.len(), 2);
+    let leader = &inv.deployments[0];
+    assert_eq!(leader.component.as_deref(), Some("leader"));
+    assert!(matches!(
+        leader.anti_affinity,
+        crate::model::AntiAffinity::RequiredHostname { .. }
+    ));
+    assert_eq!(leader.containers[0].at.pointer, "/spec/redisLeader");
+    let follower = &inv.deployments[1];
+    assert_eq!(follower.anti_affinity, crate::model::AntiAffinity::None);
+    assert_eq!(follower.containers[0].at.pointer, "/spec/kubernetesConfig");
+}

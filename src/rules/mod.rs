@@ -344,6 +344,7 @@ registry! {
     redis_cluster_full_coverage_cache => "redis-cluster-full-coverage-cache",
     redis_pdb_missing => "redis-pdb-missing",
     redis_pdb_blocks_drain => "redis-pdb-blocks-drain",
+    redis_pdb_quorum => "redis-pdb-quorum",
     redis_anti_affinity_missing => "redis-anti-affinity-missing",
     redis_no_auth_exposed => "redis-no-auth-exposed",
     redis_tls_partial => "redis-tls-partial",
