@@ -82,3 +82,95 @@ fn kubeblocks_valkey_gets_the_valkey_addon_model_and_the_redis_twins_findings() 
         "valkey:\n{valkey}\nredis:\n{redis}"
     );
 }
+
+/// The findings of one project directory as `file:line:col` and rule.
+fn finding_keys(dir: &Path, sub: &Path) -> Vec<(String, String)> {
+    let sources: Vec<_> = corpus_files(sub)
+        .iter()
+        .map(|p| {
+            let name = p.strip_prefix(dir).unwrap().display().to_string();
+            redline::source::load_yaml(
+                &name,
+                std::fs::read_to_string(p).unwrap(),
+                &redline::source::Limits::default(),
+            )
+        })
+        .collect();
+    let linted = redline::lint::lint(
+        sources,
+        &redline::extract::Options::default(),
+        &redline::engine::Settings::default(),
+    );
+    linted
+        .outcome
+        .findings
+        .iter()
+        .map(|f| {
+            let o = linted.inventory.object(f.object);
+            let pos = f
+                .pos
+                .map(|p| format!(":{}:{}", p.line, p.column))
+                .unwrap_or_default();
+            (
+                format!("{}{pos}", o.file.as_deref().unwrap_or("")),
+                f.rule.to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Precision as a number: every finding on `tests/realworld/` has a reviewed verdict and a
+/// reason in `REVIEW.tsv`, no verdict is left without a finding, and README states the
+/// totals this file gives.
+#[test]
+fn every_realworld_finding_is_reviewed_and_the_readme_says_how_many() {
+    let dir = realworld_dir();
+    let review = std::fs::read_to_string(dir.join("REVIEW.tsv")).unwrap();
+    let mut reviewed = std::collections::BTreeMap::new();
+    for line in review.lines().filter(|l| !l.starts_with('#')).skip(1) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        assert_eq!(cols.len(), 4, "REVIEW.tsv: `{line}`");
+        assert!(
+            matches!(cols[2], "true" | "false-positive"),
+            "REVIEW.tsv: verdict `{}`",
+            cols[2]
+        );
+        assert!(cols[3].len() > 20, "REVIEW.tsv: no reason in `{line}`");
+        let key = (cols[0].to_string(), cols[1].to_string());
+        assert!(
+            reviewed.insert(key, cols[2] == "false-positive").is_none(),
+            "REVIEW.tsv: `{line}` twice"
+        );
+    }
+    let mut found = std::collections::BTreeSet::new();
+    for sub in subdirs(&dir) {
+        found.extend(finding_keys(&dir, &sub));
+    }
+    let unreviewed: Vec<_> = found
+        .iter()
+        .filter(|k| !reviewed.contains_key(*k))
+        .collect();
+    let stale: Vec<_> = reviewed.keys().filter(|k| !found.contains(*k)).collect();
+    assert!(
+        unreviewed.is_empty(),
+        "findings not in REVIEW.tsv: {unreviewed:#?}"
+    );
+    assert!(
+        stale.is_empty(),
+        "REVIEW.tsv lines no finding matches: {stale:#?}"
+    );
+    let false_positives = reviewed.values().filter(|fp| **fp).count();
+    let files = corpus_files(&dir).len();
+    let projects = subdirs(&dir).len();
+    let sentence = format!(
+        "On `tests/realworld/` ({files} files in {projects} project directories) `redline lint` reports {} \
+         findings, each reviewed in `tests/realworld/REVIEW.tsv`: {false_positives} false positives.",
+        found.len()
+    );
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .unwrap()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(readme.contains(&sentence), "README lacks: {sentence}");
+}

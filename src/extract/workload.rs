@@ -646,13 +646,31 @@ fn read_probe_scripts(container: &mut crate::model::Container, mounted: &Mounted
         let crate::model::Handler::Exec(command) = &probe.handler else {
             continue;
         };
-        probe.script = command
+        let Some((path, text)) = command
             .iter()
             .flat_map(|a| a.split_whitespace())
             .map(|w| w.trim_matches(|c| c == '"' || c == '\''))
             .filter(|w| w.starts_with('/'))
-            .find_map(|path| mounted.file(path))
-            .and_then(|(_, cursor)| cursor.str().map(str::to_string));
+            .find_map(|path| Some((path, mounted.file(path)?.1.str()?)))
+        else {
+            continue;
+        };
+        // One level of the scripts it runs from its own directory (Bitnami's
+        // `"$script_dir/ping_liveness_local.sh" $1` in `ping_liveness_local_and_master.sh`).
+        let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
+        let mut script = text.to_string();
+        for word in text.split_whitespace() {
+            let name = basename(word.trim_matches(|c| c == '"' || c == '\''));
+            if name.ends_with(".sh")
+                && let Some(other) = mounted.file(&format!("{dir}/{name}"))
+                && let Some(other) = other.1.str()
+                && other != text
+            {
+                script.push('\n');
+                script.push_str(other);
+            }
+        }
+        probe.script = Some(script);
     }
 }
 

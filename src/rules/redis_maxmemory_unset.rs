@@ -71,8 +71,9 @@ impl Rule for Check {
             Violation::new(
                 at,
                 format!(
-                    "{set}: Redis never evicts and the kernel OOM-kills it at the memory limit \
+                    "{set}: {} never evicts and the kernel OOM-kills it at the memory limit \
                      `{}` = {}; set maxmemory to at most {:.0}% of the limit ({}){}",
+                    d.engine,
                     limit.text,
                     bytes(limit.bytes),
                     plan.fraction * 100.0,

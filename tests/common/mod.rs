@@ -29,7 +29,7 @@ pub fn corpus_files(dir: &Path) -> Vec<PathBuf> {
                 stack.push(p);
             } else if p.file_name().is_some_and(|n| {
                 let n = n.to_string_lossy();
-                !n.ends_with(".md") && !n.starts_with("LICENSE")
+                !n.ends_with(".md") && !n.ends_with(".tsv") && !n.starts_with("LICENSE")
             }) {
                 out.push(p);
             }
