@@ -95,6 +95,8 @@ pub enum Origin {
     Parameter,
     /// A Spotahome `customConfig` line or an OT `dynamicConfig` line (applied by CONFIG SET).
     CustomConfig,
+    /// A line an init container's script writes into the file (`echo "port 6379" >> …`).
+    InitScript { container: String },
     /// An entry of a custom resource's map of directives that the operator writes into the
     /// server's config file (valkey-operator `spec.config`): `field` names the map.
     ResourceConfig { field: String },
@@ -112,6 +114,7 @@ impl fmt::Display for Origin {
             Origin::Parameter => write!(f, "Parameter"),
             Origin::CustomConfig => write!(f, "operator custom config (CONFIG SET)"),
             Origin::ResourceConfig { field } => write!(f, "{field}"),
+            Origin::InitScript { container } => write!(f, "init container `{container}`'s script"),
         }
     }
 }

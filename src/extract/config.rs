@@ -115,8 +115,13 @@ impl Assembly {
 
     /// A directive whose value is not known offline (an unresolved environment variable).
     pub fn unknown(&mut self, name: &str, why: String) {
-        self.unknown.push(name.to_lowercase());
-        self.gaps.push(why);
+        let name = name.to_lowercase();
+        if !self.unknown.contains(&name) {
+            self.unknown.push(name);
+        }
+        if !self.gaps.contains(&why) {
+            self.gaps.push(why);
+        }
     }
 
     /// Part of the configuration is not in the input.

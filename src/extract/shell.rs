@@ -147,6 +147,87 @@ pub struct Script {
     /// Other scripts it runs (`/opt/bitnami/scripts/start-scripts/start-master.sh`,
     /// `sh /scripts/init.sh`), in order.
     pub runs: Vec<String>,
+    /// What it writes into files, in text order (valkey-helm's `init.sh` composes
+    /// valkey.conf with `echo "port 6379" >>"$VALKEY_CONFIG"`), the paths with the script's
+    /// own simple variables expanded. Control flow is not run: writes inside a branch, loop or
+    /// function are marked conditional.
+    pub writes: Vec<Write>,
+}
+
+/// One write of a script into a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Write {
+    /// `echo TEXT >>PATH` (or inside `{ …; } >>PATH`): the text (its first word's offset).
+    /// `conditional`: inside an `if`, `case`, loop or function body, so it may not run.
+    Line {
+        path: String,
+        text: String,
+        offset: usize,
+        conditional: bool,
+    },
+    /// `cat SOURCE >>PATH`, `cp SOURCE PATH`.
+    Append {
+        path: String,
+        source: String,
+        offset: usize,
+    },
+    /// `rm -f PATH`, `> PATH`, `echo … > PATH`, `cp`: what was written before is gone.
+    Truncate { path: String },
+}
+
+impl Write {
+    pub fn path(&self) -> &str {
+        match self {
+            Write::Line { path, .. } | Write::Append { path, .. } | Write::Truncate { path } => {
+                path
+            }
+        }
+    }
+}
+
+/// `>>PATH`, `>PATH`, `>> PATH` among `words`: the path, whether it appends, and the words
+/// before the redirection.
+fn redirect(words: &[Word]) -> Option<(String, bool, usize)> {
+    for (i, w) in words.iter().enumerate() {
+        let (append, rest) = match w.text.strip_prefix(">>") {
+            Some(rest) => (true, rest),
+            None => match w.text.strip_prefix('>') {
+                Some(rest) if !rest.starts_with('&') => (false, rest),
+                _ => continue,
+            },
+        };
+        let path = if rest.is_empty() {
+            words.get(i + 1)?.text.clone()
+        } else {
+            rest.to_string()
+        };
+        return Some((path, append, i));
+    }
+    None
+}
+
+/// `$NAME` and `${NAME}` replaced with the script's simple assignments.
+fn substitute(text: &str, vars: &[(String, String)]) -> String {
+    let mut out = text.to_string();
+    for (name, value) in vars {
+        out = out
+            .replace(&format!("${{{name}}}"), value)
+            .replace(&format!("${name}"), value);
+    }
+    out
+}
+
+/// The value of `NAME=VALUE`: `${OTHER:-default}` is its default (the variable is not set
+/// in the containers these scripts run in unless the pod says so).
+fn assigned(value: &str) -> String {
+    match value
+        .strip_prefix("${")
+        .and_then(|v| v.strip_suffix('}'))
+        .and_then(|v| v.split_once(":-"))
+    {
+        Some((_, default)) => default.to_string(),
+        None => value.to_string(),
+    }
 }
 
 /// Shell keywords that may precede a command on its line.
@@ -157,8 +238,72 @@ const KEYWORDS: [&str; 9] = [
 /// Reads a script; `is_server` says whether a program name starts a server.
 pub fn read(text: &str, is_server: impl Fn(&str) -> bool) -> Script {
     let mut arrays: Vec<(String, Vec<Word>)> = Vec::new();
+    let mut vars: Vec<(String, String)> = Vec::new();
+    // The echo lines of an open `{ … }` group, written where its `}` redirects.
+    let mut group: Option<Vec<(String, usize)>> = None;
     let mut script = Script::default();
+    // Open `if`/`case`/loop/function blocks: a write inside one may not run.
+    let mut depth = 0usize;
     for command in commands(text) {
+        let opens = |w: &Word| matches!(w.text.as_str(), "if" | "case" | "do");
+        let closes = |w: &Word| matches!(w.text.as_str(), "fi" | "esac" | "done");
+        let function = command.len() >= 3
+            && command.last().is_some_and(|w| w.text == "{")
+            && command.iter().any(|w| w.text == ")");
+        let first = command.first();
+        if function || first.is_some_and(opens) {
+            depth += 1;
+        }
+        let conditional = depth > 0;
+        if first.is_some_and(closes)
+            || first.is_some_and(|w| w.text == "}") && group.is_none() && depth > 0
+        {
+            depth = depth.saturating_sub(1);
+        }
+        if let [only] = &command[..]
+            && let Some((name, value)) = only.text.split_once('=')
+            && !name.is_empty()
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        {
+            vars.retain(|(n, _)| n != name);
+            vars.push((name.to_string(), assigned(value)));
+        }
+        if command.first().is_some_and(|w| w.text == "{") && command.len() == 1 {
+            group = Some(Vec::new());
+            continue;
+        }
+        if command.first().is_some_and(|w| w.text == "}") {
+            if let (Some(lines), Some((path, append, _))) = (group.take(), redirect(&command)) {
+                let path = substitute(&path, &vars);
+                if !append {
+                    script.writes.push(Write::Truncate { path: path.clone() });
+                }
+                for (text, offset) in lines {
+                    script.writes.push(Write::Line {
+                        path: path.clone(),
+                        text,
+                        offset,
+                        conditional,
+                    });
+                }
+            }
+            continue;
+        }
+        let plain = command
+            .iter()
+            .position(|w| !KEYWORDS.contains(&w.text.as_str()))
+            .map_or(&command[..0], |i| &command[i..]);
+        if let Some(w) = writes(plain, &vars, conditional) {
+            match (&mut group, w) {
+                (Some(lines), None) => {
+                    if let Some((text, offset)) = echo_text(plain) {
+                        lines.push((text, offset));
+                    }
+                }
+                (_, Some(w)) => script.writes.extend(w),
+                (None, None) => {}
+            }
+        }
         let mut words: &[Word] = &command;
         while let Some(first) = words.first()
             && (KEYWORDS.contains(&first.text.as_str())
@@ -224,6 +369,99 @@ pub fn read(text: &str, is_server: impl Fn(&str) -> bool) -> Script {
         }
     }
     script
+}
+
+/// The text an `echo` (or `printf '%s\n'`-less `printf`) prints, with its offset.
+fn echo_text(words: &[Word]) -> Option<(String, usize)> {
+    let program = words.first()?.text.as_str();
+    if program != "echo" && program != "printf" {
+        return None;
+    }
+    let end = redirect(words).map_or(words.len(), |(_, _, i)| i);
+    let args: Vec<&Word> = words[1..end]
+        .iter()
+        .skip_while(|w| program == "echo" && matches!(w.text.as_str(), "-n" | "-e" | "-E"))
+        .collect();
+    let first = args.first()?;
+    let text = args
+        .iter()
+        .map(|w| w.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    Some((text, first.offset))
+}
+
+/// What one command writes into files: `Some(vec![])` for a command that writes nothing
+/// (so that it may be an `echo` inside a group), `None` for one that is not an echo, cat or
+/// rm.
+fn writes(
+    words: &[Word],
+    vars: &[(String, String)],
+    conditional: bool,
+) -> Option<Option<Vec<Write>>> {
+    let program = words.first()?.text.as_str();
+    let target = redirect(words).map(|(path, append, _)| (substitute(&path, vars), append));
+    match (program, target) {
+        ("echo" | "printf", None) => Some(None),
+        ("echo" | "printf", Some((path, append))) => {
+            let mut out = Vec::new();
+            if !append {
+                out.push(Write::Truncate { path: path.clone() });
+            }
+            if let Some((text, offset)) = echo_text(words) {
+                out.push(Write::Line {
+                    path,
+                    text,
+                    offset,
+                    conditional,
+                });
+            }
+            Some(Some(out))
+        }
+        ("cp", None) => {
+            let paths: Vec<&Word> = words[1..]
+                .iter()
+                .filter(|w| !w.text.starts_with('-'))
+                .collect();
+            let [source, dest] = paths[..] else {
+                return Some(Some(Vec::new()));
+            };
+            let path = substitute(&dest.text, vars);
+            Some(Some(vec![
+                Write::Truncate { path: path.clone() },
+                Write::Append {
+                    path,
+                    source: substitute(&source.text, vars),
+                    offset: source.offset,
+                },
+            ]))
+        }
+        ("cat", Some((path, append))) => {
+            let mut out = Vec::new();
+            if !append {
+                out.push(Write::Truncate { path: path.clone() });
+            }
+            let end = redirect(words).map_or(words.len(), |(_, _, i)| i);
+            for w in words[1..end].iter().filter(|w| !w.text.starts_with('-')) {
+                out.push(Write::Append {
+                    path: path.clone(),
+                    source: substitute(&w.text, vars),
+                    offset: w.offset,
+                });
+            }
+            Some(Some(out))
+        }
+        ("rm", None) => Some(Some(
+            words[1..]
+                .iter()
+                .filter(|w| !w.text.starts_with('-'))
+                .map(|w| Write::Truncate {
+                    path: substitute(&w.text, vars),
+                })
+                .collect(),
+        )),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -306,5 +544,41 @@ exec redis-server "${ARGS[@]}"
     fn loops_without_a_server_start_nothing() {
         let text = "while true; do sleep 60; redis-cli -p 6379 ping; done";
         assert!(read(text, |p| p == "redis-server").launch.is_none());
+    }
+
+    #[test]
+    fn writes_into_files_are_read_with_the_scripts_variables() {
+        let text = "CONF=${CONF_PATH:-/data/valkey.conf}\nrm -f \"$CONF\"\n{\n  echo \"port 6379\"\n  echo \"bind * -::*\"\n} >>\"$CONF\"\necho \"aclfile /etc/users.acl\" >> $CONF\nif [ -f /extra.conf ]; then cat /extra.conf >>\"$CONF\"; fi\necho \"$(date) started\" | tee -a /log >&2\necho 'replicaof $HOST 6379' > ${CONF}\nup() {\n  echo \"replica-priority 0\" >> $CONF\n}\n";
+        let script = read(text, |_| false);
+        let lines: Vec<String> = script
+            .writes
+            .iter()
+            .map(|w| match w {
+                Write::Line {
+                    path,
+                    text,
+                    conditional,
+                    ..
+                } => format!(
+                    "{path} << {text}{}",
+                    if *conditional { " (if)" } else { "" }
+                ),
+                Write::Append { path, source, .. } => format!("{path} <- {source}"),
+                Write::Truncate { path } => format!("{path} cleared"),
+            })
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "/data/valkey.conf cleared",
+                "/data/valkey.conf << port 6379",
+                "/data/valkey.conf << bind * -::*",
+                "/data/valkey.conf << aclfile /etc/users.acl",
+                "/data/valkey.conf <- /extra.conf",
+                "/data/valkey.conf cleared",
+                "/data/valkey.conf << replicaof $HOST 6379",
+                "/data/valkey.conf << replica-priority 0 (if)",
+            ]
+        );
     }
 }

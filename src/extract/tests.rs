@@ -857,3 +857,132 @@ fn ot_cluster_parts_have_their_own_affinity_and_place() {
     assert_eq!(follower.anti_affinity, crate::model::AntiAffinity::None);
     assert_eq!(follower.containers[0].at.pointer, "/spec/kubernetesConfig");
 }
+
+/// valkey-helm's Deployment and init script, hand-rendered from valkey-io/valkey-helm@dbcf6a6
+/// (BSD-3-Clause; `valkey/templates/init_config.yaml`, `deploy_valkey.yaml`) with the default
+/// values (auth, TLS and replicas off) plus `valkeyConfig: "maxmemory 100mb"`, trimmed to the
+/// parts that shape valkey.conf. (A real `helm template` output of the chart, aserowy/dots
+/// `paperless/`, gives the same model, but carries no licence to ship it here.)
+const VALKEY_HELM: &str = r#"
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: valkey-init-scripts}
+data:
+  init.sh: |-
+    #!/bin/sh
+    set -eu
+
+    # Default config paths
+    VALKEY_CONFIG=${VALKEY_CONFIG_PATH:-/data/conf/valkey.conf}
+
+    LOGFILE="/data/init.log"
+    DATA_DIR="/data/conf"
+
+    log() {
+      echo "$(date) $1" | tee -a "$LOGFILE" >&2
+    }
+
+    log "Creating configuration in $DATA_DIR..."
+    mkdir -p "$DATA_DIR"
+    rm -f "$VALKEY_CONFIG"
+
+    # Base valkey.conf
+    log "Generating base valkey.conf"
+    {
+      echo "port 6379"
+      echo "protected-mode no"
+      echo "bind * -::*"
+      echo "dir /data"
+    } >>"$VALKEY_CONFIG"
+
+    # Append extra configs if present
+    if [ -f /usr/local/etc/valkey/valkey.conf ]; then
+      log "Appending /usr/local/etc/valkey/valkey.conf"
+      cat /usr/local/etc/valkey/valkey.conf >>"$VALKEY_CONFIG"
+    fi
+    if [ -d /extravalkeyconfigs ]; then
+      log "Appending files in /extravalkeyconfigs/"
+      cat /extravalkeyconfigs/* >>"$VALKEY_CONFIG"
+    fi
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: valkey-config}
+data:
+  valkey.conf: |
+    maxmemory 100mb
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: valkey}
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app.kubernetes.io/name: valkey}
+  template:
+    metadata:
+      labels: {app.kubernetes.io/name: valkey}
+    spec:
+      initContainers:
+        - name: valkey-init
+          image: docker.io/valkey/valkey:8.1.3
+          command: [ "/scripts/init.sh" ]
+          volumeMounts:
+            - {name: valkey-data, mountPath: /data}
+            - {name: scripts, mountPath: /scripts}
+            - {name: valkey-config, mountPath: /usr/local/etc/valkey/valkey.conf, subPath: valkey.conf}
+      containers:
+        - name: valkey
+          image: docker.io/valkey/valkey:8.1.3
+          command: [ "valkey-server" ]
+          args: [ "/data/conf/valkey.conf" ]
+          volumeMounts:
+            - {name: valkey-data, mountPath: /data}
+      volumes:
+        - {name: scripts, configMap: {name: valkey-init-scripts, defaultMode: 0555}}
+        - {name: valkey-config, configMap: {name: valkey-config}}
+        - {name: valkey-data, emptyDir: {}}
+"#;
+
+#[test]
+fn valkey_helm_init_script_composes_the_config_the_server_reads() {
+    let inv = model(VALKEY_HELM);
+    let d = inv
+        .deployments
+        .iter()
+        .find(|d| d.platform == Platform::Workload)
+        .expect("the valkey server");
+    assert_eq!(d.engine, crate::model::Product::Valkey);
+    assert!(d.config.complete, "{:?}", d.config.gaps);
+    let r = &d.config.redis;
+    assert!(!r.bool_value("protected-mode"));
+    assert_eq!(r.maxmemory_bytes(), 100 << 20);
+    // Each line points into the script that writes it, or the file it appends.
+    assert_eq!(line_pos(d, "protected-mode"), (28, 13));
+    let (_, src) = d.config.source_of("protected-mode").unwrap();
+    assert_eq!(
+        src.origin,
+        Origin::InitScript {
+            container: "valkey-init".into()
+        }
+    );
+    let (_, src) = d.config.source_of("maxmemory").unwrap();
+    // Appended from its own mount: read in place, as an include at that point.
+    assert_eq!(
+        src.origin,
+        Origin::Include {
+            path: "/usr/local/etc/valkey/valkey.conf".into()
+        }
+    );
+    assert_eq!(line_pos(d, "maxmemory"), (48, 5));
+    // Default chart values: no password, protected mode off, every interface.
+    assert_eq!(crate::rules::facts::auth(d), Some(false));
+    assert!(
+        d.config
+            .gaps
+            .iter()
+            .any(|g| g.contains("/extravalkeyconfigs/* where present")),
+        "{:?}",
+        d.config.gaps
+    );
+}

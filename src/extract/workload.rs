@@ -2,14 +2,16 @@
 //! containers run redis-server, valkey-server or sentinel, with the configuration they read:
 //! command/args → volumeMounts → `volumes[].configMap` (with `items`) → ConfigMap data.
 
-use crate::model::{DataVolume, Deployment, Loc, ObjectId, Platform, Problem, Product, Role};
+use crate::model::{
+    DataVolume, Deployment, Loc, ObjectId, Origin, Platform, Problem, Product, Role,
+};
 use crate::source::Cursor;
 
 use super::Ctx;
 use super::common::{
     anti_affinity, dialect, loc, located_i64, located_str, pod_container, string_map,
 };
-use super::config::Assembly;
+use super::config::{Assembly, SynthLine};
 use super::image::ImageRef;
 use super::shell;
 
@@ -79,6 +81,16 @@ pub fn workload(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
         .iter()
         .flatten()
         .any(|(l, _, _)| l.process == Process::Sentinel);
+    // Files the init containers' scripts write (valkey-helm composes valkey.conf so).
+    let init = if launches
+        .iter()
+        .flatten()
+        .any(|(l, _, _)| l.process == Process::Server)
+    {
+        init_writes(ctx, id, &pod_spec)
+    } else {
+        Vec::new()
+    };
     let mut out = Vec::new();
     for (c, launch) in containers.iter().zip(launches) {
         let Some((launch, mounted, problems)) = launch else {
@@ -96,7 +108,7 @@ pub fn workload(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
             .image
             .as_ref()
             .and_then(|i| super::image::version_of(i, engine));
-        read_command(&launch, &env, &mounted, &mut asm);
+        read_command(&launch, &env, &mounted, &init, &mut asm);
         let config = asm.finish(dialect(engine, version.as_ref()));
         let role = match launch.process {
             Process::Sentinel => Role::Sentinel,
@@ -841,11 +853,169 @@ fn mount_files<'a>(
     mounted
 }
 
+/// What one init container's script writes into files.
+struct InitWrites<'a> {
+    container: String,
+    /// The script's text and place (a mounted ConfigMap key, or an inline `sh -c` argument).
+    object: ObjectId,
+    cursor: Cursor<'a>,
+    writes: Vec<shell::Write>,
+    mounted: Mounted<'a>,
+}
+
+/// The writes of every init container that runs a script: inline (`sh -c "…"`) or a file
+/// mounted from a ConfigMap of the input. Problems of their mounts are not the server's.
+fn init_writes<'a>(ctx: &mut Ctx<'a>, id: ObjectId, pod_spec: &Cursor<'a>) -> Vec<InitWrites<'a>> {
+    let mut out = Vec::new();
+    for c in pod_spec
+        .get("initContainers")
+        .map(|v| v.items())
+        .unwrap_or_default()
+    {
+        let before = ctx.problems.len();
+        let mounted = mount_files(ctx, id, pod_spec, &c);
+        ctx.problems.truncate(before);
+        let items: Vec<Cursor> = ["command", "args"]
+            .iter()
+            .flat_map(|k| c.get(k).map(|v| v.items()).unwrap_or_default())
+            .collect();
+        let inline = items
+            .windows(2)
+            .find(|w| {
+                w[0].str()
+                    .is_some_and(|t| t.starts_with('-') && t.contains('c'))
+            })
+            .map(|w| (id, w[1].clone()));
+        let file = items.iter().find_map(|i| {
+            let text = i.str()?;
+            let path = text.split_whitespace().find(|w| w.starts_with('/'))?;
+            let (object, cursor) = mounted.file(path)?;
+            Some((object, cursor.clone()))
+        });
+        let Some((object, cursor)) = file.or(inline) else {
+            continue;
+        };
+        let Some(text) = cursor.str() else { continue };
+        let writes = read_script(text).writes;
+        if writes.is_empty() {
+            continue;
+        }
+        out.push(InitWrites {
+            container: c.str_at(&["name"]).unwrap_or("").to_string(),
+            object,
+            cursor,
+            writes,
+            mounted,
+        });
+    }
+    out
+}
+
+/// The file at `path` as the init containers' scripts leave it, line by line with where each
+/// line comes from; `None` when no init container writes it.
+fn written_by_init(path: &str, init: &[InitWrites], asm: &mut Assembly) -> Option<Vec<SynthLine>> {
+    let mut lines: Vec<SynthLine> = Vec::new();
+    let mut writer = None;
+    for w in init {
+        let origin = Origin::InitScript {
+            container: w.container.clone(),
+        };
+        let scalar = w.cursor.node.scalar();
+        let at = |offset: usize| Loc {
+            object: w.object,
+            pointer: w.cursor.pointer.clone(),
+            pos: scalar.and_then(|s| s.pos_at(offset)).or(w.cursor.pos()),
+        };
+        for write in w.writes.iter().filter(|x| x.path() == path) {
+            writer = Some(w.container.clone());
+            match write {
+                shell::Write::Truncate { .. } => lines.clear(),
+                shell::Write::Line {
+                    text,
+                    offset,
+                    conditional,
+                    ..
+                } => {
+                    if text.contains('$') || *conditional {
+                        let name = text.split_whitespace().next().unwrap_or("").to_string();
+                        let why = if *conditional {
+                            "only under a condition of its script"
+                        } else {
+                            "from a run-time value"
+                        };
+                        asm.unknown(
+                            &name,
+                            format!(
+                                "`{name}` is written by init container `{}` {why}",
+                                w.container
+                            ),
+                        );
+                        continue;
+                    }
+                    // Point at the text, inside its quotes.
+                    let quoted = scalar.is_some_and(|s| {
+                        matches!(s.text.as_bytes().get(*offset), Some(b'"' | b'\''))
+                    });
+                    lines.push(SynthLine {
+                        text: text.clone(),
+                        origin: origin.clone(),
+                        at: Some(at(offset + usize::from(quoted))),
+                    });
+                }
+                shell::Write::Append { source, offset, .. } => {
+                    let files: Vec<(String, ObjectId, &Cursor)> = match source.strip_suffix("/*") {
+                        Some(dir) => w
+                            .mounted
+                            .files
+                            .iter()
+                            .filter(|(p, _, _)| p.starts_with(&format!("{dir}/")))
+                            .map(|(p, o, c)| (p.clone(), *o, c))
+                            .collect(),
+                        None => w
+                            .mounted
+                            .file(source)
+                            .map(|(o, c)| (source.clone(), o, c))
+                            .into_iter()
+                            .collect(),
+                    };
+                    if files.is_empty() {
+                        // `if [ -f … ]; then cat … >> …`: nothing is mounted there.
+                        asm.note(format!(
+                            "{path}: init container `{}` appends {source} where present; \
+                             nothing is mounted there",
+                            w.container
+                        ));
+                    }
+                    // The appended file is read where it is mounted, as an `include` at
+                    // this point: its lines keep their own places (and fixes edit them there).
+                    for (file, object, cursor) in files {
+                        let Some(file_scalar) = cursor.node.scalar() else {
+                            continue;
+                        };
+                        asm.file_from_scalar(&file, file_scalar, &loc(object, cursor));
+                        lines.push(SynthLine {
+                            text: format!("include {file}"),
+                            origin: origin.clone(),
+                            at: Some(at(*offset)),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    let writer = writer?;
+    asm.note(format!(
+        "{path} is written by init container `{writer}`, read from its script"
+    ));
+    Some(lines)
+}
+
 /// The server's arguments, as the container (or its script) passes them.
 fn read_command(
     launch: &Launch,
     env: &[(String, Option<String>)],
     mounted: &Mounted,
+    init: &[InitWrites],
     asm: &mut Assembly,
 ) {
     for gap in &launch.gaps {
@@ -882,7 +1052,7 @@ fn read_command(
         }
         match expand(&arg.text, env, shell) {
             Ok(text) if i == 0 && !text.starts_with('-') => {
-                config_file_arg(text, at, launch.workdir, mounted, asm);
+                config_file_arg(text, at, launch.workdir, mounted, init, asm);
             }
             Ok(text) => asm.push_arg(text, Some(at)),
             Err(var) => {
@@ -907,13 +1077,25 @@ fn read_command(
 
 /// The configuration file argument: from a mounted ConfigMap, or copied there by an init
 /// container from one, or not knowable.
-fn config_file_arg(path: String, at: Loc, workdir: &str, mounted: &Mounted, asm: &mut Assembly) {
+fn config_file_arg(
+    path: String,
+    at: Loc,
+    workdir: &str,
+    mounted: &Mounted,
+    init: &[InitWrites],
+    asm: &mut Assembly,
+) {
     let absolute = if path.starts_with('/') {
         path.clone()
     } else {
         format!("{workdir}/{path}")
     };
     if asm.has_file(&absolute) {
+        asm.push_arg(path, Some(at));
+        return;
+    }
+    if let Some(lines) = written_by_init(&absolute, init, asm) {
+        asm.synthetic_file(&absolute, lines);
         asm.push_arg(path, Some(at));
         return;
     }

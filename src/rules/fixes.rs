@@ -443,14 +443,26 @@ pub fn ping_handler(d: &Deployment, c: &Container) -> Option<Value> {
         .find(|(name, _)| name.to_ascii_uppercase().contains("PASS"))
         .map(|(name, _)| name.as_str());
     let auth = super::facts::auth(d);
+    // Valkey images ship valkey-cli, which reads VALKEYCLI_AUTH (REDISCLI_AUTH on older
+    // releases): set both.
+    let cli = match d.engine {
+        crate::model::Product::Valkey => "valkey-cli",
+        crate::model::Product::Redis => "redis-cli",
+    };
+    let auth_prefix = |var: &str| match d.engine {
+        crate::model::Product::Valkey => {
+            format!("VALKEYCLI_AUTH=\"${var}\" REDISCLI_AUTH=\"${var}\" ")
+        }
+        crate::model::Product::Redis => format!("REDISCLI_AUTH=\"${var}\" "),
+    };
     // A tcpSocket probe would pass while Redis loads: no probe rather than a blind one.
     match (auth, password_env) {
         (Some(true) | None, Some(var)) if !tls => Some(json!({"exec": {"command": [
             "sh", "-c",
-            format!("REDISCLI_AUTH=\"${var}\" redis-cli -p {port} ping | grep -q PONG"),
+            format!("{}{cli} -p {port} ping | grep -q PONG", auth_prefix(var)),
         ]}})),
         (Some(false), _) if !tls => Some(json!({"exec": {"command": [
-            "sh", "-c", format!("redis-cli -p {port} ping | grep -q PONG"),
+            "sh", "-c", format!("{cli} -p {port} ping | grep -q PONG"),
         ]}})),
         _ => None,
     }
