@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 mod common;
-use common::{corpus_files, findings_of, model_of, subdirs};
+use common::{corpus_files, findings_of, lint_dir, model_of, subdirs};
 
 fn realworld_dir() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/realworld");
@@ -85,22 +85,7 @@ fn kubeblocks_valkey_gets_the_valkey_addon_model_and_the_redis_twins_findings() 
 
 /// The findings of one project directory as `file:line:col` and rule.
 fn finding_keys(dir: &Path, sub: &Path) -> Vec<(String, String)> {
-    let sources: Vec<_> = corpus_files(sub)
-        .iter()
-        .map(|p| {
-            let name = p.strip_prefix(dir).unwrap().display().to_string();
-            redline::source::load_yaml(
-                &name,
-                std::fs::read_to_string(p).unwrap(),
-                &redline::source::Limits::default(),
-            )
-        })
-        .collect();
-    let linted = redline::lint::lint(
-        sources,
-        &redline::extract::Options::default(),
-        &redline::engine::Settings::default(),
-    );
+    let linted = lint_dir(dir, sub);
     linted
         .outcome
         .findings

@@ -408,3 +408,93 @@ spec:
         serde_json::json!({"matchLabels": {"app": "redis", "release": "r"}})
     );
 }
+
+/// The memory rules plan together: on a Deployment with no maxmemory whose limit is below
+/// 2.5 × its request, `lint` lists both steps in order and `fix` leaves nothing; on a
+/// KubeBlocks component, the headroom and request-ratio rules ask for one and the same
+/// Reconfiguring OpsRequest.
+#[test]
+fn memory_fixes_agree_on_one_plan() {
+    let deployment = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: cart}
+spec:
+  selector: {matchLabels: {app: cart}}
+  template:
+    metadata: {labels: {app: cart}}
+    spec:
+      containers:
+        - name: redis
+          image: redis:7.4.1
+          resources:
+            requests: {memory: 200Mi}
+            limits: {memory: 256Mi}
+";
+    let linted = lint_text(deployment);
+    let unset = of_rule(&linted, "redis-maxmemory-unset");
+    assert!(
+        unset[0]
+            .message
+            .contains("(192.0 MiB)); then raise the limit to 500Mi"),
+        "{}",
+        unset[0].message
+    );
+    assert_eq!(of_rule(&linted, "redis-memory-request-ratio").len(), 1);
+    let rules: [String; 0] = [];
+    let run = redline::fix::fix(
+        vec![load_yaml(
+            "input.yaml",
+            deployment.to_string(),
+            &Limits::default(),
+        )],
+        &Options::default(),
+        &Settings::default(),
+        &redline::fix::FixOptions::new(&rules),
+        &Limits::default(),
+    );
+    let fixed = &run.files[0].fixed;
+    assert!(
+        fixed.contains("--maxmemory") && fixed.contains("192mb"),
+        "{fixed}"
+    );
+    assert!(fixed.contains("memory: 500Mi"), "{fixed}");
+    let after = lint_text(fixed);
+    for rule in [
+        "redis-maxmemory-unset",
+        "redis-maxmemory-headroom",
+        "redis-memory-request-ratio",
+    ] {
+        assert!(
+            of_rule(&after, rule).is_empty(),
+            "{rule} after fix: {fixed}"
+        );
+    }
+
+    // maxmemory derived as 0.8 × a limit equal to the request: both rules pin it once.
+    let cluster = "\
+apiVersion: apps.kubeblocks.io/v1
+kind: Cluster
+metadata: {name: c, namespace: default}
+spec:
+  clusterDef: redis
+  topology: replication
+  componentSpecs:
+    - name: redis
+      replicas: 2
+      resources:
+        requests: {memory: 1Gi}
+        limits: {memory: 1Gi}
+";
+    let linted = lint_text(cluster);
+    let manifest = |id| match of_rule(&linted, id)[0].fix.as_ref().map(|f| &f.edit) {
+        Some(FixEdit::Manifest(m)) => m.clone(),
+        other => panic!("{id}: {other:?}"),
+    };
+    let headroom = manifest("redis-maxmemory-headroom");
+    assert_eq!(headroom, manifest("redis-memory-request-ratio"));
+    assert_eq!(
+        headroom["spec"]["reconfigures"][0]["parameters"][0]["value"],
+        "805306368"
+    );
+}

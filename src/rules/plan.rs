@@ -47,8 +47,6 @@ pub struct MemoryPlan {
     pub derived: bool,
     /// The fraction of the current limit maxmemory is planned at.
     pub fraction: f64,
-    /// The request-ratio rule's ratio, when it is enabled and fixes.
-    pub request_ratio: Option<f64>,
 }
 
 /// The plan of a data instance with a memory limit, or with the limit the limit-missing rule
@@ -112,7 +110,6 @@ pub fn memory(cx: &Context, d: &Deployment) -> Option<MemoryPlan> {
         maxmemory_bytes,
         derived,
         fraction,
-        request_ratio,
     })
 }
 

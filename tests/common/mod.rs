@@ -125,9 +125,8 @@ pub fn model_of(dir: &Path, path: &Path) -> String {
     redline::dump::dump(&inventory, &diagnostics, &skipped)
 }
 
-/// The findings of every file under `sub` linted together (default settings), one line
-/// each with its fix, file names relative to `dir`.
-pub fn findings_of(dir: &Path, sub: &Path) -> String {
+/// Every file under `sub` linted together (default settings), file names relative to `dir`.
+pub fn lint_dir(dir: &Path, sub: &Path) -> redline::lint::Linted {
     let sources: Vec<_> = corpus_files(sub)
         .iter()
         .map(|p| {
@@ -139,11 +138,17 @@ pub fn findings_of(dir: &Path, sub: &Path) -> String {
             )
         })
         .collect();
-    let linted = redline::lint::lint(
+    redline::lint::lint(
         sources,
         &redline::extract::Options::default(),
         &redline::engine::Settings::default(),
-    );
+    )
+}
+
+/// The findings of every file under `sub` linted together (default settings), one line
+/// each with its fix, file names relative to `dir`.
+pub fn findings_of(dir: &Path, sub: &Path) -> String {
+    let linted = lint_dir(dir, sub);
     let mut out = String::new();
     for f in &linted.outcome.findings {
         let o = linted.inventory.object(f.object);
