@@ -418,15 +418,9 @@ async fn fate_of(sent: Result<reqwest::Response, reqwest::Error>, uid: &str) -> 
 /// The server's log lines once it has exited and its standard output has been read to the
 /// end (the last line is "stopped").
 fn server_log_when_stopped(server: &Server) -> Vec<Value> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let logs = server.logs();
-        if logs.iter().any(|l| l["message"] == "stopped") {
-            return logs;
-        }
-        assert!(Instant::now() < deadline, "no \"stopped\" line: {logs:?}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    server.logs_when("\"stopped\"", |logs| {
+        logs.iter().any(|l| l["message"] == "stopped")
+    })
 }
 
 /// An HTTP/2 stream the server refused without processing it (GOAWAY with a lower last

@@ -87,7 +87,11 @@ fn validate_denies_and_warns_over_tls_echoing_the_uid() {
         assert!(!warnings.is_empty());
 
         // The JSON log carries each review's uid and decision.
-        let logs = server.logs();
+        let logs = server.logs_when("both reviews", |logs| {
+            ["uid-deny-1", "uid-warn-2"]
+                .iter()
+                .all(|uid| logs.iter().any(|l| l["uid"] == *uid))
+        });
         let line = |uid: &str| {
             logs.iter()
                 .find(|l| l["uid"] == uid)
@@ -434,12 +438,10 @@ fn certificate_rotation_while_requests_run_fails_no_handshake() {
             "{metrics}"
         );
     });
-    assert!(
-        server
-            .logs()
-            .iter()
+    server.logs_when("the new certificate", |logs| {
+        logs.iter()
             .any(|l| l["message"] == "serving a new certificate")
-    );
+    });
 }
 
 /// SIGHUP re-reads the certificate at once, whatever the reload interval.
@@ -556,9 +558,10 @@ fn sigterm_finishes_in_flight_reviews_and_exits_within_ten_seconds() {
         assert!(ok > 0 && refused > 0, "{ok} answered, {refused} refused");
         assert!(dropped.is_empty(), "{dropped:?}");
     });
-    let logs = server.logs();
+    let logs = server.logs_when("\"stopped\"", |logs| {
+        logs.iter().any(|l| l["message"] == "stopped")
+    });
     assert!(logs.iter().any(|l| l["signal"] == "SIGTERM"), "{logs:?}");
-    assert!(logs.iter().any(|l| l["message"] == "stopped"), "{logs:?}");
 }
 
 /// The fake API server: answers list requests from fixed objects, holds watch requests open

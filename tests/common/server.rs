@@ -121,6 +121,24 @@ impl Server {
         r.text().await.unwrap()
     }
 
+    /// The log lines once `done` holds for them: a line is read from the child's output a
+    /// moment after the response it logs was sent, so a test that checks logs waits for
+    /// them (30 s at most, then fails naming `what`).
+    pub fn logs_when(&self, what: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let logs = self.logs();
+            if done(&logs) {
+                return logs;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no log lines for {what}: {logs:?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     pub fn logs(&self) -> Vec<Value> {
         self.logs
             .lock()
