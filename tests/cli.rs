@@ -553,3 +553,41 @@ fn bad_bytes_are_findings_and_closed_pipes_are_quiet() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(code(&o), 1, "the exit code still tells the findings");
 }
+
+/// A one-line JSON of many containers: every finding shows a window of the line around its
+/// column, not the whole line (which made the output grow with findings × line length),
+/// and SARIF leaves the snippet out rather than repeating the line in every result.
+#[test]
+fn findings_on_a_long_line_show_a_window_of_it() {
+    let dir = scratch("long-line");
+    let mut object: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/fixtures/serve/statefulset.json")).unwrap(),
+    )
+    .unwrap();
+    let container = object["spec"]["template"]["spec"]["containers"][0].clone();
+    object["spec"]["template"]["spec"]["containers"] = Value::Array(
+        (0..100)
+            .map(|i| {
+                let mut c = container.clone();
+                c["name"] = Value::String(format!("redis-{i}"));
+                c
+            })
+            .collect(),
+    );
+    let text = serde_json::to_string(&object).unwrap();
+    assert!(text.len() > 30_000 && !text.contains('\n'));
+    std::fs::write(dir.join("one-line.json"), &text).unwrap();
+    let out = run_in(&dir, &["lint", "one-line.json"], "");
+    let human = stdout(&out);
+    let findings = human.matches(" --> one-line.json:1:").count();
+    assert!(findings >= 100, "{findings} findings");
+    let longest = human.lines().map(|l| l.chars().count()).max().unwrap();
+    assert!(longest < 400, "a line of {longest} characters");
+    assert!(human.contains(" …"), "the cut is marked");
+    let sarif = json(&run_in(
+        &dir,
+        &["lint", "--format", "sarif", "one-line.json"],
+        "",
+    ));
+    assert!(!sarif.to_string().contains("\"snippet\""));
+}

@@ -461,14 +461,16 @@ fn random_edits_read_back_as_the_patched_data() {
                 value,
             },
         };
-        let edits =
-            match redline::fix::edit::Editor::new(text, doc).edits(std::slice::from_ref(&op)) {
-                Ok(e) => e,
-                Err(_) => {
-                    refused.set(refused.get() + 1);
-                    return Ok(());
-                }
-            };
+        let eol = redline::fix::edit::eol_of(text);
+        let edits = match redline::fix::edit::Editor::new(text, doc, eol)
+            .edits(std::slice::from_ref(&op))
+        {
+            Ok(e) => e,
+            Err(_) => {
+                refused.set(refused.get() + 1);
+                return Ok(());
+            }
+        };
         let out = redline::fix::edit::apply(text, &edits);
         let mut want = doc.to_json();
         let patch: json_patch::Patch =

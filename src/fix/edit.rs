@@ -59,13 +59,19 @@ pub struct Editor<'a> {
 
 type Result<T> = std::result::Result<T, String>;
 
+/// The line ending a file's new lines take: its own (`\r\n` if it has any). Computed once
+/// per file: scanning the text for every fix made a file of many objects quadratic.
+pub fn eol_of(text: &str) -> &'static str {
+    if text.contains("\r\n") { "\r\n" } else { "\n" }
+}
+
 impl<'a> Editor<'a> {
-    pub fn new(text: &'a str, root: &'a Node) -> Self {
+    pub fn new(text: &'a str, root: &'a Node, eol: &'static str) -> Self {
         let mut editor = Editor {
             text,
             root,
             json: false,
-            eol: if text.contains("\r\n") { "\r\n" } else { "\n" },
+            eol,
         };
         editor.json = editor.is_flow(root)
             && root
@@ -256,7 +262,7 @@ impl<'a> Editor<'a> {
         lead: &str,
         value: &Value,
     ) -> Result<TextEdit> {
-        let multi_line = self.line_of(at) != self.line_of(self.start(collection)?);
+        let multi_line = self.later_line(at, self.start(collection)?);
         let text = if multi_line {
             let col = self.column(last_start);
             let v = if self.json {
@@ -604,8 +610,11 @@ impl<'a> Editor<'a> {
         self.text[start..].len() - self.text[start..].trim_start_matches(' ').len()
     }
 
-    fn line_of(&self, at: usize) -> usize {
-        self.text[..at].bytes().filter(|&b| b == b'\n').count()
+    /// `at` is on a line after the line of `from` (`from` ≤ `at`; lines between them only
+    /// are scanned: counting from the start of the file made a file of many objects
+    /// quadratic).
+    fn later_line(&self, at: usize, from: usize) -> bool {
+        from < at && self.text[from..at].contains('\n')
     }
 
     /// The offset of the line break ending the line of `at` (or the end of the text).
@@ -670,7 +679,7 @@ impl<'a> Editor<'a> {
                             if let Some(Ok(child_at)) = children.first().map(|c| self.start(&c.key))
                             {
                                 let (k, c) = (self.column(key_at), self.column(child_at));
-                                if c > k && self.line_of(child_at) > self.line_of(key_at) {
+                                if c > k && self.later_line(child_at, key_at) {
                                     step = Some(c - k);
                                 }
                             }
@@ -679,7 +688,7 @@ impl<'a> Editor<'a> {
                             if let Some(Ok(dash)) = items
                                 .first()
                                 .map(|i| self.start(i).and_then(|a| self.dash_before(a)))
-                                && self.line_of(dash) > self.line_of(key_at)
+                                && self.later_line(dash, key_at)
                             {
                                 seq = Some(self.column(dash) > self.column(key_at));
                             }

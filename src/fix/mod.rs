@@ -299,35 +299,34 @@ fn fix_file(
 ) -> FileOutcome {
     let mut refused = Vec::new();
     let mut planned: Vec<Planned> = Vec::new();
+    // Indexes, so that a file of thousands of objects and fixes stays linear: identical
+    // patches, fields touched per object, bytes taken by edits.
+    let mut same_patch: HashMap<(ObjectId, String), usize> = HashMap::new();
+    let mut touched: HashMap<ObjectId, Touched> = HashMap::new();
+    let mut taken = Taken::default();
+    let eol = edit::eol_of(&file.fixed);
     for &f in found {
         let Some(FixEdit::Patch { object, ops }) = f.fix.as_ref().map(|x| &x.edit) else {
             continue;
         };
-        if let Some(p) = planned
-            .iter_mut()
-            .find(|p| p.object == *object && p.ops == ops.as_slice())
-        {
-            p.same.push(f);
+        let key = (*object, format!("{ops:?}"));
+        if let Some(&i) = same_patch.get(&key) {
+            planned[i].same.push(f);
             continue;
         }
         // A fix touching what an earlier fix of this pass touches waits for the next pass,
         // which judges the changed object afresh.
-        let conflicts = planned
-            .iter()
-            .any(|p| p.object == *object && paths_overlap(p.ops, ops));
-        if conflicts {
+        if touched.get(object).is_some_and(|t| t.overlaps(ops)) {
             continue;
         }
         let root = &linted.inventory.object(*object).root;
-        match Editor::new(&file.fixed, root).edits(ops) {
+        match Editor::new(&file.fixed, root, eol).edits(ops) {
             Err(reason) => refused.push((key_of(linted, f), reason)),
             Ok(edits) => {
-                let overlaps = planned.iter().any(|p| {
-                    p.edits
-                        .iter()
-                        .any(|a| edits.iter().any(|b| edit::overlap(a, b)))
-                });
-                if !overlaps {
+                if !edits.iter().any(|e| taken.overlaps(e)) {
+                    taken.add(&edits);
+                    touched.entry(*object).or_default().add(ops);
+                    same_patch.insert(key, planned.len());
                     planned.push(Planned {
                         finding: f,
                         object: *object,
@@ -407,17 +406,85 @@ fn choose<'p, 'l>(
     good.into_iter().next().map(|(p, text)| (vec![p], text))
 }
 
-/// Whether two patches touch the same field or one contains the other.
-pub(crate) fn paths_overlap(a: &[PatchOp], b: &[PatchOp]) -> bool {
-    let path = |op: &PatchOp| match op {
-        PatchOp::Add { path, .. } | PatchOp::Replace { path, .. } | PatchOp::Test { path, .. } => {
-            path.clone()
+/// The fields some patches touch, so that whether another patch touches one of them (the
+/// same field, or one inside the other) costs O(log n) instead of a scan of every earlier
+/// patch (a StatefulSet with hundreds of containers has hundreds of fixes).
+#[derive(Default)]
+pub(crate) struct Touched(std::collections::BTreeSet<String>);
+
+impl Touched {
+    fn path(op: &PatchOp) -> &str {
+        match op {
+            PatchOp::Add { path, .. }
+            | PatchOp::Replace { path, .. }
+            | PatchOp::Test { path, .. } => path,
         }
-    };
-    let within = |x: &str, y: &str| x == y || x.starts_with(&format!("{y}/"));
-    a.iter()
-        .map(path)
-        .any(|p| b.iter().map(path).any(|q| within(&p, &q) || within(&q, &p)))
+    }
+
+    pub(crate) fn overlaps(&self, ops: &[PatchOp]) -> bool {
+        ops.iter().map(Self::path).any(|p| {
+            // The field itself or one that contains it …
+            let ancestor = p
+                .match_indices('/')
+                .map(|(i, _)| &p[..i])
+                .chain(std::iter::once(p))
+                .any(|a| self.0.contains(a));
+            // … or one inside it.
+            let inner = format!("{p}/");
+            ancestor
+                || self
+                    .0
+                    .range::<str, _>((
+                        std::ops::Bound::Included(inner.as_str()),
+                        std::ops::Bound::Unbounded,
+                    ))
+                    .next()
+                    .is_some_and(|t| t.starts_with(&inner))
+        })
+    }
+
+    pub(crate) fn add(&mut self, ops: &[PatchOp]) {
+        self.0
+            .extend(ops.iter().map(|op| Self::path(op).to_string()));
+    }
+}
+
+/// Byte ranges some edits take, to tell whether another edit overlaps one in O(log n).
+#[derive(Default)]
+struct Taken(std::collections::BTreeMap<usize, Vec<usize>>);
+
+impl Taken {
+    /// The taken edits never overlap one another, so only three places can overlap `e`:
+    /// an edit starting strictly inside it, those starting where it starts, and the last
+    /// one starting before it (if it reaches past `e`'s start).
+    fn overlaps(&self, e: &TextEdit) -> bool {
+        let hits = |start: usize, ends: &Vec<usize>| {
+            ends.iter().any(|&end| {
+                edit::overlap(
+                    &TextEdit {
+                        start,
+                        end,
+                        text: String::new(),
+                    },
+                    e,
+                )
+            })
+        };
+        let inside = e.end > e.start + 1 && self.0.range(e.start + 1..e.end).next().is_some();
+        let same = self.0.get(&e.start).is_some_and(|ends| hits(e.start, ends));
+        let before = self
+            .0
+            .range(..e.start)
+            .next_back()
+            .is_some_and(|(&start, ends)| hits(start, ends));
+        inside || same || before
+    }
+
+    fn add(&mut self, edits: &[TextEdit]) {
+        for e in edits {
+            self.0.entry(e.start).or_default().push(e.end);
+        }
+    }
 }
 
 fn check_planned(
@@ -461,10 +528,10 @@ fn check(
         .iter()
         .map(|&id| linted.inventory.object(id).root.to_json())
         .collect();
+    let index: HashMap<ObjectId, usize> = ids.iter().enumerate().map(|(i, &id)| (id, i)).collect();
     for &(object, ops, _) in fixes {
-        let i = ids
-            .iter()
-            .position(|&id| id == object)
+        let &i = index
+            .get(&object)
             .ok_or("the patched object is not in this file")?;
         let patch: json_patch::Patch = serde_json::to_value(ops)
             .and_then(serde_json::from_value)
@@ -495,32 +562,130 @@ fn check(
     Ok(text)
 }
 
-/// The byte edits one fix makes in the text its object came from, checked as `fix` checks
-/// them (for SARIF `fixes`); `None` when `fix` would not write it in place.
+/// The byte edits one fix makes in `source`, the file its object came from, checked as `fix`
+/// checks them (for SARIF `fixes`); `None` when `fix` would not write it in place.
 pub fn edits_of(
     linted: &Linted,
+    source: &SourceFile,
     fix: &crate::rules::Fix,
     limits: &Limits,
-) -> Option<(String, Vec<TextEdit>)> {
+) -> Option<Vec<TextEdit>> {
     let FixEdit::Patch { object, ops } = &fix.edit else {
         return None;
     };
     let name = linted.inventory.object(*object).file.as_deref()?;
-    let source = linted.sources.iter().find(|s| s.name == name)?;
-    if source.diagnostics.iter().any(|d| d.error) {
+    if source.name != name || source.diagnostics.iter().any(|d| d.error) {
         return None;
     }
     let root = &linted.inventory.object(*object).root;
-    let edits = Editor::new(&source.text, root).edits(ops).ok()?;
-    check(
-        linted,
-        name,
-        &source.text,
-        &[(*object, ops, &edits)],
-        limits,
+    let edits = Editor::new(&source.text, root, edit::eol_of(&source.text))
+        .edits(ops)
+        .ok()?;
+    match document_check(&source.text, root, ops, &edits, limits) {
+        Some(ok) => ok.then_some(())?,
+        None => {
+            check(
+                linted,
+                name,
+                &source.text,
+                &[(*object, ops, &edits)],
+                limits,
+            )
+            .ok()?;
+        }
+    }
+    Some(edits)
+}
+
+/// The edits of `fix` in `source`, not checked (see [`check_together`]).
+pub fn edits_unchecked(
+    source: &SourceFile,
+    root: &crate::source::Node,
+    fix: &crate::rules::Fix,
+) -> Option<Vec<TextEdit>> {
+    let FixEdit::Patch { ops, .. } = &fix.edit else {
+        return None;
+    };
+    if source.diagnostics.iter().any(|d| d.error) {
+        return None;
+    }
+    Editor::new(&source.text, root, edit::eol_of(&source.text))
+        .edits(ops)
+        .ok()
+}
+
+/// Whether several fixes of one object, applied together, read back as their patches
+/// applied together: one check for all of an object's SARIF fixes (checking each alone
+/// re-read the object once per finding, quadratic in a large object). False when their
+/// edits overlap, or the check fails: then each is checked alone ([`edits_of`]).
+pub fn check_together(
+    linted: &Linted,
+    source: &SourceFile,
+    object: ObjectId,
+    fixes: &[(&[PatchOp], Vec<TextEdit>)],
+    limits: &Limits,
+) -> bool {
+    let mut taken = Taken::default();
+    for (_, edits) in fixes {
+        if edits.iter().any(|e| taken.overlaps(e)) {
+            return false;
+        }
+        taken.add(edits);
+    }
+    let ops: Vec<PatchOp> = fixes.iter().flat_map(|(o, _)| o.iter().cloned()).collect();
+    let edits: Vec<TextEdit> = fixes.iter().flat_map(|(_, e)| e.iter().cloned()).collect();
+    let root = &linted.inventory.object(object).root;
+    match document_check(&source.text, root, &ops, &edits, limits) {
+        Some(ok) => ok,
+        None => check(
+            linted,
+            &source.name,
+            &source.text,
+            &[(object, &ops, &edits)],
+            limits,
+        )
+        .is_ok(),
+    }
+}
+
+/// `check` for one object that is a whole document of its file, on that document's text
+/// alone (SARIF asks it for every finding: reloading the whole file each time made a large
+/// file quadratic). `None` where it does not apply (an item of a `List`, an edit outside
+/// the document): the caller checks the whole file.
+fn document_check(
+    text: &str,
+    root: &crate::source::Node,
+    ops: &[PatchOp],
+    edits: &[TextEdit],
+    limits: &Limits,
+) -> Option<bool> {
+    let span = root.span?;
+    let (start, end) = (span.start.offset, span.end.offset);
+    if span.start.column != 1 || edits.iter().any(|e| e.start < start || e.end > end) {
+        return None;
+    }
+    let shifted: Vec<TextEdit> = edits
+        .iter()
+        .map(|e| TextEdit {
+            start: e.start - start,
+            end: e.end - start,
+            text: e.text.clone(),
+        })
+        .collect();
+    let new = edit::apply(&text[start..end], &shifted);
+    let mut want = root.to_json();
+    let patch: json_patch::Patch = serde_json::to_value(ops)
+        .and_then(serde_json::from_value)
+        .ok()?;
+    if json_patch::patch(&mut want, &patch).is_err() {
+        return Some(false);
+    }
+    let loaded = load_yaml("document", new, limits);
+    Some(
+        !loaded.diagnostics.iter().any(|d| d.error)
+            && loaded.documents.len() == 1
+            && loaded.documents[0].root.to_json() == want,
     )
-    .ok()?;
-    Some((name.to_string(), edits))
 }
 
 /// What the last pass leaves for the user, and the count of findings with no fix.

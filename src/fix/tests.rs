@@ -10,7 +10,7 @@ fn edited(text: &str, ops: &[PatchOp]) -> Result<String, String> {
     let file = load_yaml("t.yaml", text.to_string(), &Limits::default());
     assert!(file.diagnostics.iter().all(|d| !d.error), "{text}");
     let root = &file.documents[0].root;
-    let edits = Editor::new(text, root).edits(ops)?;
+    let edits = Editor::new(text, root, super::edit::eol_of(text)).edits(ops)?;
     let out = edit::apply(text, &edits);
     let mut want = root.to_json();
     let patch: json_patch::Patch =
@@ -238,9 +238,64 @@ fn anchors_are_refused() {
     let file = load_yaml("t.yaml", text.to_string(), &Limits::default());
     let root = &file.documents[0].root;
     for path in ["/use/memory", "/merged/memory"] {
-        let err = Editor::new(text, root)
+        let err = Editor::new(text, root, super::edit::eol_of(text))
             .edits(&[replace(path, json!("2Gi"))])
             .unwrap_err();
         assert!(err.contains("anchor"), "{path}: {err}");
+    }
+}
+
+/// The indexes `fix_file` and the mutating webhook use instead of scanning every earlier fix
+/// answer as the pairwise checks they replace.
+#[test]
+fn touched_fields_and_taken_bytes_answer_like_the_pairwise_checks() {
+    use super::edit::TextEdit;
+    use super::{Taken, Touched};
+    use crate::rules::PatchOp;
+    use serde_json::json;
+    let op = |path: &str| PatchOp::Add {
+        path: path.into(),
+        value: json!(1),
+    };
+    let mut touched = Touched::default();
+    touched.add(&[op("/spec/template/spec/containers/0/readinessProbe")]);
+    for (path, overlaps) in [
+        ("/spec/template/spec/containers/0/readinessProbe", true),
+        (
+            "/spec/template/spec/containers/0/readinessProbe/periodSeconds",
+            true,
+        ),
+        ("/spec/template/spec/containers/0", true),
+        ("/spec/template/spec/containers/0/readinessProbeX", false),
+        ("/spec/template/spec/containers/1/readinessProbe", false),
+        ("/spec/template/spec/containers/0/livenessProbe", false),
+    ] {
+        assert_eq!(touched.overlaps(&[op(path)]), overlaps, "{path}");
+    }
+    let edit = |start, end| TextEdit {
+        start,
+        end,
+        text: "x".into(),
+    };
+    let mut taken = Taken::default();
+    taken.add(&[edit(10, 20), edit(30, 30), edit(40, 50)]);
+    for (e, overlaps) in [
+        (edit(0, 10), false),
+        (edit(0, 11), true),
+        (edit(19, 19), true),
+        (edit(20, 20), false),
+        (edit(20, 30), false),
+        (edit(25, 35), true),
+        (edit(30, 30), false),
+        (edit(30, 31), true),
+        (edit(45, 46), true),
+        (edit(50, 60), false),
+        (edit(5, 60), true),
+    ] {
+        let pairwise = [edit(10, 20), edit(30, 30), edit(40, 50)]
+            .iter()
+            .any(|t| super::edit::overlap(t, &e));
+        assert_eq!(pairwise, overlaps, "{}..{}", e.start, e.end);
+        assert_eq!(taken.overlaps(&e), overlaps, "{}..{}", e.start, e.end);
     }
 }

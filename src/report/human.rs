@@ -103,11 +103,14 @@ fn block(out: &mut String, item: &Item, p: &Palette) {
                 "{pad}{gutter}-->{gutter:#} {}:{line}:{column}{context}",
                 item.file
             );
-            if let Some(text) = item.snippet {
+            if let Some(line_text) = item.snippet {
+                // A long line (one-line JSON) is shown as a window around the column: the
+                // whole line per finding made the output grow with findings × line length.
+                let (text, column) = window(line_text, column as usize, item.column_byte);
                 // Columns count characters; tabs keep their width in the caret line.
                 let lead: String = text
                     .chars()
-                    .take(column.saturating_sub(1) as usize)
+                    .take(column.saturating_sub(1))
                     .map(|c| if c == '\t' { '\t' } else { ' ' })
                     .collect();
                 let _ = writeln!(out, "{gutter}{pad} |{gutter:#}");
@@ -129,4 +132,69 @@ fn block(out: &mut String, item: &Item, p: &Palette) {
         }
     }
     out.push('\n');
+}
+
+/// Characters of a source line shown before and after the column, at most.
+const BEFORE: usize = 60;
+const AFTER: usize = 100;
+
+/// The part of `line` shown for a finding at 1-based character `column` (at byte
+/// `column_byte` of the line, when known), and the column in it: the whole line when short,
+/// else a window with `…` where it was cut. Costs the window, not the line.
+fn window(
+    line: &str,
+    column: usize,
+    column_byte: Option<usize>,
+) -> (std::borrow::Cow<'_, str>, usize) {
+    if line.len() <= BEFORE + AFTER {
+        return (line.into(), column);
+    }
+    let at = column_byte.unwrap_or_else(|| {
+        line.char_indices()
+            .nth(column.saturating_sub(1))
+            .map_or(line.len(), |(b, _)| b)
+    });
+    // Byte bounds moved onto character boundaries (a character is at most 4 bytes).
+    let floor = |mut b: usize| {
+        while !line.is_char_boundary(b) {
+            b -= 1;
+        }
+        b
+    };
+    let from = floor(at.saturating_sub(BEFORE));
+    let to = floor((at + AFTER).min(line.len()));
+    let mut out = String::new();
+    if from > 0 {
+        out.push('…');
+    }
+    out.push_str(&line[from..to]);
+    if to < line.len() {
+        out.push('…');
+    }
+    let column = line[from..at.max(from)].chars().count() + 1 + usize::from(from > 0);
+    (out.into(), column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::window;
+
+    #[test]
+    fn long_lines_are_cut_around_the_column() {
+        assert_eq!(window("a: 1", 4, Some(3)), ("a: 1".into(), 4));
+        let line = format!("{}X{}", "a".repeat(500), "b".repeat(500));
+        for byte in [Some(500), None] {
+            let (text, column) = window(&line, 501, byte);
+            assert_eq!(text.chars().nth(column - 1), Some('X'));
+            assert!(text.starts_with('…') && text.ends_with('…'));
+            assert_eq!(text.chars().count(), 1 + 60 + 100 + 1);
+        }
+        let (text, column) = window(&line, 3, Some(2));
+        assert_eq!((text.chars().nth(column - 1), column), (Some('a'), 3));
+        assert!(!text.starts_with('…'));
+        // Multi-byte characters: the cut stays on character boundaries.
+        let line = format!("{}X{}", "é".repeat(300), "ü".repeat(300));
+        let (text, column) = window(&line, 301, Some(600));
+        assert_eq!(text.chars().nth(column - 1), Some('X'));
+    }
 }

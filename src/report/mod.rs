@@ -68,6 +68,9 @@ pub struct Item<'a> {
     pub column: Option<u32>,
     /// The text of that line, for carets.
     pub snippet: Option<&'a str>,
+    /// The column as a byte offset in `snippet`, where known (to cut a long line around it
+    /// without counting its characters).
+    pub column_byte: Option<usize>,
     /// `None` for documents that did not load.
     pub object: Option<&'a Object>,
     /// JSON pointer in the object (empty for the whole object or a loading problem).
@@ -199,6 +202,7 @@ impl<'a> Item<'a> {
             line: None,
             column: None,
             snippet: None,
+            column_byte: None,
             object: None,
             path: "",
             fix: None,
@@ -212,16 +216,24 @@ impl<'a> Item<'a> {
 struct LineIndex(HashMap<usize, Vec<usize>>);
 
 impl LineIndex {
-    fn line<'s>(&mut self, i: usize, source: &'s SourceFile, line: u32) -> Option<&'s str> {
+    /// The text of 1-based `line` and its byte offset; O(1) once the file is indexed (a
+    /// search for the line's end made every finding of a one-line JSON cost the file).
+    fn line<'s>(
+        &mut self,
+        i: usize,
+        source: &'s SourceFile,
+        line: u32,
+    ) -> Option<(&'s str, usize)> {
         let starts = self.0.entry(i).or_insert_with(|| {
             std::iter::once(0)
                 .chain(source.text.match_indices('\n').map(|(at, _)| at + 1))
                 .collect()
         });
-        let start = *starts.get(line.checked_sub(1)? as usize)?;
-        let rest = source.text.get(start..)?;
-        let text = rest.split('\n').next().unwrap_or("");
-        Some(text.strip_suffix('\r').unwrap_or(text))
+        let n = line.checked_sub(1)? as usize;
+        let start = *starts.get(n)?;
+        let end = starts.get(n + 1).map_or(source.text.len(), |next| next - 1);
+        let text = source.text.get(start..end)?;
+        Some((text.strip_suffix('\r').unwrap_or(text), start))
     }
 }
 
@@ -236,7 +248,10 @@ fn place<'a>(
     item.key = (i, 0, 0);
     let Some(pos) = pos else { return item };
     item.key = (i, pos.line, pos.column);
-    item.snippet = lines.line(i, source, pos.line);
+    if let Some((text, start)) = lines.line(i, source, pos.line) {
+        item.snippet = Some(text);
+        item.column_byte = pos.offset.checked_sub(start).filter(|b| *b <= text.len());
+    }
     item.column = Some(pos.column);
     item.line = Some(pos.line);
     // Helm output read from stdin has no file to open: point at the template instead.

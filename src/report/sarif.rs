@@ -37,13 +37,32 @@ pub fn render(report: &Report) -> String {
         })
         .collect();
     let index = |id: &str| all.iter().position(|r| r.id() == id);
+    let cx = Cx {
+        verified: verified(report),
+        report,
+        ascii_until: report
+            .linted
+            .sources
+            .iter()
+            .map(|s| {
+                let first = s.text.bytes().position(|b| !b.is_ascii());
+                (s.name.as_str(), first.unwrap_or(s.text.len()))
+            })
+            .collect(),
+        sources: report
+            .linted
+            .sources
+            .iter()
+            .map(|s| (s.name.as_str(), s))
+            .collect(),
+    };
     let mut results: Vec<Value> = report
         .items
         .iter()
-        .map(|i| result(report, i, index(i.rule)))
+        .map(|i| result(&cx, i, index(i.rule)))
         .collect();
     results.extend(report.exempted.iter().map(|e| {
-        let mut r = result(report, &e.item, index(e.item.rule));
+        let mut r = result(&cx, &e.item, index(e.item.rule));
         let mut suppression = json!({"kind": "inSource", "status": "accepted"});
         if let Some(reason) = e.reason {
             suppression["justification"] = json!(reason);
@@ -72,7 +91,73 @@ pub fn render(report: &Report) -> String {
     out
 }
 
-fn result(report: &Report, item: &Item, rule_index: Option<usize>) -> Value {
+/// The objects whose patch fixes (of reported and exempted findings) pass `fix`'s check
+/// applied all together, checked once per object.
+fn verified(report: &Report) -> std::collections::HashSet<crate::model::ObjectId> {
+    use std::collections::HashMap;
+    let linted = report.linted;
+    let mut by_object: HashMap<crate::model::ObjectId, Vec<&rules::Fix>> = HashMap::new();
+    for item in report
+        .items
+        .iter()
+        .chain(report.exempted.iter().map(|e| &e.item))
+    {
+        if let Some(fix) = item.fix
+            && let rules::FixEdit::Patch { object, ops } = &fix.edit
+        {
+            let fixes = by_object.entry(*object).or_default();
+            let same = |f: &&rules::Fix| matches!(&f.edit, rules::FixEdit::Patch { ops: o, .. } if o == ops);
+            if !fixes.iter().any(same) {
+                fixes.push(fix);
+            }
+        }
+    }
+    let limits = crate::source::Limits::default();
+    let sources: HashMap<&str, &crate::source::SourceFile> = linted
+        .sources
+        .iter()
+        .map(|s| (s.name.as_str(), s))
+        .collect();
+    by_object
+        .into_iter()
+        .filter(|(object, fixes)| {
+            let o = linted.inventory.object(*object);
+            let Some(source) = o.file.as_deref().and_then(|n| sources.get(n)) else {
+                return false;
+            };
+            if source.text.len() > FIX_CHECK_MAX_BYTES {
+                return false;
+            }
+            let planned: Option<Vec<(&[rules::PatchOp], Vec<crate::fix::edit::TextEdit>)>> = fixes
+                .iter()
+                .map(|f| {
+                    let rules::FixEdit::Patch { ops, .. } = &f.edit else {
+                        return None;
+                    };
+                    Some((
+                        ops.as_slice(),
+                        crate::fix::edits_unchecked(source, &o.root, f)?,
+                    ))
+                })
+                .collect();
+            planned
+                .is_some_and(|p| crate::fix::check_together(linted, source, *object, &p, &limits))
+        })
+        .map(|(object, _)| object)
+        .collect()
+}
+
+/// The report, and per file the offset of its first non-ASCII byte: below it a byte offset
+/// is a character offset (computed once: counting per fix made a large file quadratic).
+struct Cx<'r> {
+    report: &'r Report<'r>,
+    /// Objects whose fixes were checked all together: their edits need no check of their own.
+    verified: std::collections::HashSet<crate::model::ObjectId>,
+    ascii_until: std::collections::HashMap<&'r str, usize>,
+    sources: std::collections::HashMap<&'r str, &'r crate::source::SourceFile>,
+}
+
+fn result(cx: &Cx, item: &Item, rule_index: Option<usize>) -> Value {
     let mut text = item.message.to_string();
     if let Some(fix) = item.fix {
         text.push_str("\nFix: ");
@@ -81,7 +166,9 @@ fn result(report: &Report, item: &Item, rule_index: Option<usize>) -> Value {
     let mut physical = json!({"artifactLocation": {"uri": uri(&item.file)}});
     if let (Some(line), Some(column)) = (item.line, item.column) {
         let mut region = json!({"startLine": line, "startColumn": column});
-        if let Some(snippet) = item.snippet {
+        // The snippet is the region's exact text, so a long line (one-line JSON) gets none
+        // rather than repeating the whole line in every result.
+        if let Some(snippet) = item.snippet.filter(|s| s.len() <= 400) {
             region["snippet"] = json!({"text": snippet});
         }
         physical["region"] = region;
@@ -106,7 +193,7 @@ fn result(report: &Report, item: &Item, rule_index: Option<usize>) -> Value {
     if let Some(i) = rule_index {
         r["ruleIndex"] = json!(i);
     }
-    if let Some(fix) = item.fix.and_then(|f| sarif_fix(report, f)) {
+    if let Some(fix) = item.fix.and_then(|f| sarif_fix(cx, f)) {
         r["fixes"] = json!([fix]);
     }
     r
@@ -119,27 +206,49 @@ const FIX_CHECK_MAX_BYTES: usize = 4 << 20;
 
 /// The fix as SARIF `artifactChanges`, when it is an edit of a file (not of standard input,
 /// not a manifest) that `fix` would write.
-fn sarif_fix(report: &Report, fix: &rules::Fix) -> Option<Value> {
-    if let rules::FixEdit::Patch { object, .. } = &fix.edit {
-        let name = report.linted.inventory.object(*object).file.as_deref()?;
-        let source = report.linted.sources.iter().find(|s| s.name == name)?;
-        if source.text.len() > FIX_CHECK_MAX_BYTES {
-            return None;
-        }
-    }
-    let limits = crate::source::Limits::default();
-    let (file, edits) = crate::fix::edits_of(report.linted, fix, &limits)?;
-    if file == crate::input::STDIN {
+fn sarif_fix(cx: &Cx, fix: &rules::Fix) -> Option<Value> {
+    let report = cx.report;
+    let rules::FixEdit::Patch { object, .. } = &fix.edit else {
+        return None;
+    };
+    let name = report.linted.inventory.object(*object).file.as_deref()?;
+    let source = *cx.sources.get(name)?;
+    if source.text.len() > FIX_CHECK_MAX_BYTES || name == crate::input::STDIN {
         return None;
     }
-    let text = &report.linted.sources.iter().find(|s| s.name == file)?.text;
-    let chars = |a: usize, b: usize| text.get(a..b).map(|t| t.chars().count());
+    let limits = crate::source::Limits::default();
+    let edits = if cx.verified.contains(object) {
+        let root = &report.linted.inventory.object(*object).root;
+        crate::fix::edits_unchecked(source, root, fix)?
+    } else {
+        crate::fix::edits_of(report.linted, source, fix, &limits)?
+    };
+    let file = name.to_string();
+    let text = &source.text;
+    let ascii_until = cx.ascii_until.get(file.as_str()).copied().unwrap_or(0);
+    // SARIF counts characters.
+    let chars = |a: usize, b: usize| {
+        let part = text.get(a..b)?;
+        Some(if b <= ascii_until {
+            b - a
+        } else {
+            part.chars().count()
+        })
+    };
+    let start_chars = |at: usize| {
+        let prefix = text.get(..at)?;
+        Some(if at <= ascii_until {
+            at
+        } else {
+            prefix.chars().count()
+        })
+    };
     let replacements: Option<Vec<Value>> = edits
         .iter()
         .map(|e| {
             Some(json!({
                 "deletedRegion": {
-                    "charOffset": chars(0, e.start)?,
+                    "charOffset": start_chars(e.start)?,
                     "charLength": chars(e.start, e.end)?,
                 },
                 "insertedContent": {"text": e.text},

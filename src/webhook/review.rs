@@ -328,6 +328,7 @@ fn mutate(
 ) -> Result<AdmissionResponse, BadReview> {
     let mut patched = object.clone();
     let mut ops: Vec<PatchOp> = Vec::new();
+    let mut touched = crate::fix::Touched::default();
     let mut rules: Vec<&str> = Vec::new();
     for f in outcome.findings.iter().filter(|f| f.mutate) {
         let Some(FixEdit::Patch {
@@ -339,15 +340,16 @@ fn mutate(
         };
         // Only the reviewed object can be patched; a fix touching a field an earlier fix
         // changed waits for the API server's reinvocation (`reinvocationPolicy: IfNeeded`).
-        if id.0 != 0 || crate::fix::paths_overlap(&ops, fix_ops) {
+        if id.0 != 0 || touched.overlaps(fix_ops) {
             continue;
         }
         let Ok(patch) = to_patch(fix_ops) else {
             continue;
         };
-        let mut next = patched.clone();
-        if json_patch::patch(&mut next, &patch).is_ok() {
-            patched = next;
+        // `json_patch::patch` reverts what it applied when an operation fails: no copy of
+        // the object per fix (that made a StatefulSet of many containers quadratic).
+        if json_patch::patch(&mut patched, &patch).is_ok() {
+            touched.add(fix_ops);
             ops.extend(fix_ops.iter().cloned());
             if !rules.contains(&f.rule) {
                 rules.push(f.rule);
