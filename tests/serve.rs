@@ -114,11 +114,20 @@ fn validate_denies_and_warns_over_tls_echoing_the_uid() {
         assert_eq!(line("uid-warn-2")["decision"], "warned");
         assert_eq!(line("uid-warn-2")["kind"], "StatefulSet");
 
+        // A kind the webhook does not judge: allowed, and counted as `other` (a client must
+        // not be able to create label values).
+        let widget = json!({"apiVersion": "example.com/v1", "kind": "Widget-0001",
+                            "metadata": {"name": "w", "namespace": "web"}});
+        let r = post(&client, &url, &review("uid-widget", "CREATE", &widget)).await;
+        assert_eq!(r["response"]["allowed"], true, "{r}");
+
         let metrics = server.metrics(&client).await;
+        assert!(!metrics.contains("Widget-0001"), "{metrics}");
+        assert!(metrics.contains(r#"kind="other""#), "{metrics}");
         for series in [
             r#"redline_admission_reviews_total{hook="validate",kind="StatefulSet",operation="CREATE",decision="denied"} 2"#,
             r#"redline_admission_reviews_total{hook="validate",kind="StatefulSet",operation="CREATE",decision="warned"} 1"#,
-            r#"redline_admission_review_duration_seconds_count{hook="validate"} 3"#,
+            r#"redline_admission_review_duration_seconds_count{hook="validate"} 4"#,
         ] {
             assert!(metrics.contains(series), "{series} not in\n{metrics}");
         }

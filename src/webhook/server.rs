@@ -468,7 +468,7 @@ fn count(
         .reviews
         .get_or_create(&ReviewLabels {
             hook,
-            kind: kind.to_string(),
+            kind: super::metrics::kind_label(kind),
             operation: operation.to_string(),
             decision,
         })
@@ -490,12 +490,15 @@ fn log(hook: &'static str, d: &Decision, answer: &Value, started: Instant) {
         .pointer("/response/warnings")
         .and_then(Value::as_array)
         .map_or(0, Vec::len);
+    // Names as Kubernetes bounds them (253 characters): a log line names the object, it
+    // never carries whatever a request put there.
+    let clip = |s: &str| -> String { s.chars().take(253).collect() };
     tracing::info!(
-        uid = %d.uid,
+        uid = %clip(&d.uid),
         hook,
-        kind = %d.kind,
-        namespace = %d.namespace,
-        name = %d.name,
+        kind = %clip(&d.kind),
+        namespace = %clip(&d.namespace),
+        name = %clip(&d.name),
         operation = %d.operation,
         dry_run = d.dry_run,
         decision = d.outcome,
