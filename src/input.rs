@@ -158,6 +158,34 @@ pub fn read_all(paths: &[PathBuf], limits: &Limits) -> Result<Vec<SourceFile>, V
     }
 }
 
+/// At most `max_bytes + 1` bytes of `path`: a file, a symlink to one, or a device
+/// (`/dev/zero`) alike, so that a cap is a cap before the read, not after it.
+pub fn read_capped(path: &Path, max_bytes: usize) -> std::io::Result<Vec<u8>> {
+    let file = std::fs::File::open(path)?;
+    let mut buf = Vec::new();
+    file.take(max_bytes as u64 + 1).read_to_end(&mut buf)?;
+    Ok(buf)
+}
+
+/// A file over the size limit: one error diagnostic, nothing read.
+fn too_large(name: String, max_bytes: usize) -> SourceFile {
+    SourceFile {
+        name,
+        text: String::new(),
+        documents: Vec::new(),
+        diagnostics: vec![Diagnostic {
+            pos: Pos {
+                line: 1,
+                column: 1,
+                offset: 0,
+            },
+            message: format!("file is larger than the limit of {max_bytes} bytes; not read"),
+            error: true,
+        }],
+        helm_sections: Vec::new(),
+    }
+}
+
 /// Read and load one input (`-` is standard input, shown as `<stdin>`). Bytes that are not
 /// UTF-8 make a file with one error diagnostic (a document that does not load), not an I/O
 /// error.
@@ -171,13 +199,19 @@ pub fn read_source(path: &Path, limits: &Limits) -> Result<SourceFile, InputErro
                 path: STDIN.into(),
                 source,
             })?;
+        if buf.len() > limits.max_bytes {
+            return Ok(too_large(STDIN.to_string(), limits.max_bytes));
+        }
         (STDIN.to_string(), buf)
     } else {
         let name = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|source| InputError::Io {
+        let bytes = read_capped(path, limits.max_bytes).map_err(|source| InputError::Io {
             path: name.clone(),
             source,
         })?;
+        if bytes.len() > limits.max_bytes {
+            return Ok(too_large(name, limits.max_bytes));
+        }
         (name, bytes)
     };
     match String::from_utf8(bytes) {

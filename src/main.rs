@@ -793,7 +793,16 @@ fn check_conf(
     use redline::redisconf::{ConfigFiles, Dialect, ReadOptions, RedisConfig};
     use redline::units::human;
 
-    let content = match std::fs::read_to_string(file) {
+    // Capped before reading: `check-conf /dev/zero` must not read until memory runs out.
+    let max_bytes = redline::source::Limits::default().max_bytes;
+    let read = |path: &std::path::Path| -> Result<String, String> {
+        let bytes = redline::input::read_capped(path, max_bytes).map_err(|e| e.to_string())?;
+        if bytes.len() > max_bytes {
+            return Err(format!("larger than the limit of {max_bytes} bytes"));
+        }
+        String::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_string())
+    };
+    let content = match read(file) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("redline: cannot read {}: {e}", file.display());
@@ -809,7 +818,7 @@ fn check_conf(
         && let Ok(entries) = std::fs::read_dir(dir)
     {
         for path in entries.flatten().map(|e| e.path()).filter(|p| p.is_file()) {
-            if let Ok(text) = std::fs::read_to_string(&path) {
+            if let Ok(text) = read(&path) {
                 files.insert(path.to_string_lossy(), text);
             }
         }

@@ -591,3 +591,25 @@ fn findings_on_a_long_line_show_a_window_of_it() {
     ));
     assert!(!sarif.to_string().contains("\"snippet\""));
 }
+
+/// The size cap applies before reading: a symlink to `/dev/zero` (a file that never ends)
+/// is refused after the limit, not read until memory runs out; so is `check-conf` of it.
+#[test]
+fn the_size_cap_holds_for_endless_files() {
+    let dir = scratch("endless");
+    std::os::unix::fs::symlink("/dev/zero", dir.join("zero.yaml")).unwrap();
+    let out = run_in(&dir, &["lint", "zero.yaml"], "");
+    assert_eq!(code(&out), 1);
+    assert!(
+        stdout(&out).contains("file is larger than the limit of 67108864 bytes; not read"),
+        "{}",
+        stdout(&out)
+    );
+    let out = run_in(&dir, &["check-conf", "/dev/zero"], "");
+    assert_eq!(code(&out), 2);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("larger than the limit"),
+        "{:?}",
+        out
+    );
+}
