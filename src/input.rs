@@ -183,6 +183,7 @@ fn too_large(name: String, max_bytes: usize) -> SourceFile {
             error: true,
         }],
         helm_sections: Vec::new(),
+        raw: None,
     }
 }
 
@@ -238,6 +239,7 @@ pub fn read_source(path: &Path, limits: &Limits) -> Result<SourceFile, InputErro
                     error: true,
                 }],
                 helm_sections: Vec::new(),
+                raw: Some(e.into_bytes()),
             })
         }
     }

@@ -613,7 +613,7 @@ fn lint(
             }
         }
         None => {
-            if let Err(code) = emit(&text) {
+            if let Err(code) = emit(text.as_bytes()) {
                 return code;
             }
         }
@@ -656,7 +656,10 @@ fn fix(
     };
     let printed = redline::fix::report::render(&run, mode, &unwritten);
     eprint!("{}", printed.stderr);
-    if let Err(code) = emit(&printed.stdout) {
+    if let Err(code) = emit(printed.stdout.as_bytes()) {
+        return code;
+    }
+    if let Err(code) = emit(&printed.stdout_raw) {
         return code;
     }
     ExitCode::from(redline::fix::report::exit_code(&run, mode, &unwritten))
@@ -701,7 +704,7 @@ fn list_rules(format: RulesFormat) -> ExitCode {
             );
         }
     }
-    emit(&out).err().unwrap_or(ExitCode::SUCCESS)
+    emit(out.as_bytes()).err().unwrap_or(ExitCode::SUCCESS)
 }
 
 /// A rule ID that is not in the registry: the closest one as a hint; exit 2.
@@ -740,7 +743,7 @@ fn explain(id: &str) -> ExitCode {
     for s in &rule.meta.sources {
         let _ = writeln!(out, "  {s}");
     }
-    emit(&out).err().unwrap_or(ExitCode::SUCCESS)
+    emit(out.as_bytes()).err().unwrap_or(ExitCode::SUCCESS)
 }
 
 /// Load every input as one, build the model and print it.
@@ -760,7 +763,7 @@ fn dump_model_of(
     let (objects, skipped) = redline::extract::objects_of(&mut sources);
     let inventory = redline::extract::extract(objects, opts);
     let text = redline::dump::dump(&inventory, &diagnostics, &skipped);
-    if let Err(code) = emit(&text) {
+    if let Err(code) = emit(text.as_bytes()) {
         return code;
     }
     // As `lint`: a document that does not load is a failure, whatever else was read.
@@ -887,7 +890,7 @@ fn check_conf(
             "{} would start with this configuration.",
             server_name(release)
         );
-        emit(&out).err().unwrap_or(ExitCode::SUCCESS)
+        emit(out.as_bytes()).err().unwrap_or(ExitCode::SUCCESS)
     } else {
         for e in cfg.errors() {
             let _ = writeln!(out, "error: {e}");
@@ -898,7 +901,7 @@ fn check_conf(
             server_name(release),
             cfg.errors().len()
         );
-        emit(&out).err().unwrap_or(ExitCode::from(1))
+        emit(out.as_bytes()).err().unwrap_or(ExitCode::from(1))
     }
 }
 
@@ -913,13 +916,10 @@ fn server_name(release: &redline::redisconf::Release) -> String {
 
 /// Write to standard output. A closed pipe (`redline lint … | head`) ends the output quietly;
 /// any other write error is an I/O error (exit 2).
-fn emit(text: &str) -> Result<(), ExitCode> {
+fn emit(text: &[u8]) -> Result<(), ExitCode> {
     use std::io::Write as _;
     let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
+    match stdout.write_all(text).and_then(|()| stdout.flush()) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         Err(e) => {

@@ -300,3 +300,23 @@ fn a_same_size_change_is_seen() {
     ));
     assert_eq!(read(&dir, "redis.yaml"), theirs);
 }
+
+/// `fix -` is a filter: input it cannot read (not UTF-8) comes out as it went in, never
+/// swallowed, and the exit status says a file was not loaded.
+#[test]
+fn a_filter_passes_through_what_it_cannot_read() {
+    use std::io::Write as _;
+    let input: &[u8] = b"a: caf\xe9\n";
+    let mut child = std::process::Command::new(common::BIN)
+        .args(["fix", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.stdout, input);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(stderr(&out).contains("not UTF-8"), "{}", stderr(&out));
+}

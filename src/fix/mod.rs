@@ -44,6 +44,8 @@ pub struct FileResult {
     pub fixed: String,
     /// The first error of a file that does not load: it is left as it is.
     pub unparseable: Option<(Pos, String)>,
+    /// Its bytes, when they are not UTF-8 (`original` is then empty).
+    pub raw: Option<Vec<u8>>,
 }
 
 impl FileResult {
@@ -145,6 +147,7 @@ pub fn fix(
             name: s.name.clone(),
             original: s.text.clone(),
             fixed: s.text.clone(),
+            raw: s.raw.clone(),
             unparseable: s
                 .diagnostics
                 .iter()

@@ -21,6 +21,8 @@ pub enum Mode {
 #[derive(Debug, Default)]
 pub struct Printed {
     pub stdout: String,
+    /// Standard input that is not UTF-8, passed through as it came (after `stdout`).
+    pub stdout_raw: Vec<u8>,
     pub stderr: String,
 }
 
@@ -39,8 +41,12 @@ pub fn render(run: &FixRun, mode: Mode, unwritten: &[Unwritten]) -> Printed {
             Mode::Check if f.changed() => {
                 let _ = writeln!(p.stdout, "would fix: {}", f.name);
             }
-            // A filter: the text comes out whether or not it changed.
-            Mode::Write if f.name == STDIN => p.stdout.push_str(&f.fixed),
+            // A filter: the text comes out whether or not it changed, and bytes it could not
+            // read come out as they went in.
+            Mode::Write if f.name == STDIN => match &f.raw {
+                Some(bytes) => p.stdout_raw.extend_from_slice(bytes),
+                None => p.stdout.push_str(&f.fixed),
+            },
             _ => {}
         }
         if let Some((pos, message)) = &f.unparseable {

@@ -75,6 +75,9 @@ pub struct SourceFile {
     pub diagnostics: Vec<Diagnostic>,
     /// Present when the input is `helm template` output.
     pub helm_sections: Vec<HelmSection>,
+    /// The bytes as read when they are not UTF-8 (`text` is then empty): kept so that
+    /// `fix -`, a filter, passes them through unchanged.
+    pub raw: Option<Vec<u8>>,
 }
 
 impl SourceFile {
@@ -95,6 +98,7 @@ pub fn load_yaml(name: &str, text: String, limits: &Limits) -> SourceFile {
         documents: Vec::new(),
         diagnostics: Vec::new(),
         helm_sections: Vec::new(),
+        raw: None,
     };
     if text.len() > limits.max_bytes {
         file.diagnostics.push(Diagnostic {
