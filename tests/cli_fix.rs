@@ -320,3 +320,22 @@ fn a_filter_passes_through_what_it_cannot_read() {
     assert_eq!(code(&out), 1, "{}", stderr(&out));
     assert!(stderr(&out).contains("not UTF-8"), "{}", stderr(&out));
 }
+
+/// A CRLF file: the redis.conf line of its ConfigMap is fixed like the LF twin's, and every
+/// line keeps its `\r\n`.
+#[test]
+fn crlf_files_are_fixed_like_their_lf_twins() {
+    let (dir, original) = workspace("crlf");
+    let crlf = original.replace('\n', "\r\n");
+    std::fs::write(dir.join("redis.yaml"), &crlf).unwrap();
+    let out = run_in(
+        &dir,
+        &["fix", "--rule", "redis-maxmemory-headroom", "redis.yaml"],
+        "",
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let fixed = read(&dir, "redis.yaml");
+    assert!(fixed.contains("    maxmemory 768mb\r\n"), "{fixed:?}");
+    assert_eq!(fixed.matches('\n').count(), fixed.matches("\r\n").count());
+    assert_eq!(fixed.replace("768mb", "1gb"), crlf);
+}

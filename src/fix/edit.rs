@@ -102,7 +102,9 @@ impl<'a> Editor<'a> {
         }
         for e in &mut out {
             if self.eol != "\n" {
-                e.text = e.text.replace('\n', self.eol);
+                // Some renderers already end their lines with the file's `\r\n`: normalize
+                // first, or those lines would end `\r\r\n` (an extra line break).
+                e.text = e.text.replace("\r\n", "\n").replace('\n', self.eol);
             }
         }
         Ok(out)

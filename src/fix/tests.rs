@@ -299,3 +299,19 @@ fn touched_fields_and_taken_bytes_answer_like_the_pairwise_checks() {
         assert_eq!(taken.overlaps(&e), overlaps, "{}..{}", e.start, e.end);
     }
 }
+
+/// A block scalar of a CRLF file replaced by a multi-line value reads back as that value
+/// (its new lines take the file's `\r\n`, and no line gains a blank one).
+#[test]
+fn crlf_block_scalars_are_replaced_line_for_line() {
+    let text = "a:\r\n  b: 'x'\r\n  c:\r\n  - 1\r\n  d: |\r\n    l1\r\n    l2\r\n";
+    let out = edited(
+        text,
+        &[replace("/a/d", json!("maxmemory 1gb\nsave \"\"\n"))],
+    )
+    .unwrap();
+    assert!(
+        out.contains("    maxmemory 1gb\r\n    save \"\"\r\n"),
+        "{out:?}"
+    );
+}
