@@ -177,7 +177,8 @@ impl<'a> Ctx<'a> {
     /// (`dev/` for a `prod/` object) count only when `from` itself has no copy elsewhere
     /// and nothing nearer exists: then a lone candidate is joined and several are ambiguous.
     pub fn nearest(&self, from: ObjectId, candidates: &[ObjectId]) -> Vec<ObjectId> {
-        if candidates.len() <= 1 && !self.is_copied(from) {
+        let copied = self.is_copied(from);
+        if candidates.len() <= 1 && !copied {
             return candidates.to_vec();
         }
         let ranked: Vec<(Option<usize>, ObjectId)> = candidates
@@ -185,7 +186,7 @@ impl<'a> Ctx<'a> {
             .map(|&c| (self.distance(from, c), c))
             .collect();
         let Some(best) = ranked.iter().filter_map(|(d, _)| *d).min() else {
-            return if self.is_copied(from) {
+            return if copied {
                 // Every candidate belongs to another copy of the tree.
                 Vec::new()
             } else {

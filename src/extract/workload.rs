@@ -516,16 +516,7 @@ fn from_script<'a>(
     script
         .runs
         .iter()
-        .find_map(|path| match mounted.file(path) {
-            Some((object, cursor)) => {
-                let inner = read_script(cursor.node.scalar()?.text.as_str());
-                let mut out = script_launch(inner, object, cursor.clone(), launch)?;
-                out.notes
-                    .push(format!("started by {path}, read from its ConfigMap"));
-                Some(out)
-            }
-            None => from_script_file(path, image, image_engine, workdir, mounted, launch),
-        })
+        .find_map(|path| from_script_file(path, image, image_engine, workdir, mounted, launch))
 }
 
 /// A script, with the programs that start a server or a sentinel.
@@ -658,15 +649,10 @@ fn read_probe_scripts(container: &mut crate::model::Container, mounted: &Mounted
         let crate::model::Handler::Exec(command) = &probe.handler else {
             continue;
         };
-        let Some((path, text)) = command
-            .iter()
-            .flat_map(|a| a.split_whitespace())
-            .map(|w| w.trim_matches(|c| c == '"' || c == '\''))
-            .filter(|w| w.starts_with('/'))
-            .find_map(|path| Some((path, mounted.file(path)?.1.str()?)))
-        else {
+        let Some((path, _, cursor)) = mounted.script_in(command.iter().map(String::as_str)) else {
             continue;
         };
+        let Some(text) = cursor.str() else { continue };
         // One level of the scripts it runs from its own directory (Bitnami's
         // `"$script_dir/ping_liveness_local.sh" $1` in `ping_liveness_local_and_master.sh`).
         let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
@@ -713,6 +699,22 @@ impl<'a> Mounted<'a> {
                 asm.file_from_scalar(path, scalar, &loc(*object, cursor));
             }
         }
+    }
+
+    /// The first mounted file that words of a command name (`sh -c "/health/ping.sh 5"`):
+    /// its path, ConfigMap and value.
+    fn script_in<'w>(
+        &self,
+        words: impl Iterator<Item = &'w str>,
+    ) -> Option<(&'w str, ObjectId, &Cursor<'a>)> {
+        words
+            .flat_map(str::split_whitespace)
+            .map(|w| w.trim_matches(|c| c == '"' || c == '\''))
+            .filter(|w| w.starts_with('/'))
+            .find_map(|path| {
+                let (object, cursor) = self.file(path)?;
+                Some((path, object, cursor))
+            })
     }
 
     /// The mounted file at `path`.
@@ -886,12 +888,9 @@ fn init_writes<'a>(ctx: &mut Ctx<'a>, id: ObjectId, pod_spec: &Cursor<'a>) -> Ve
                     .is_some_and(|t| t.starts_with('-') && t.contains('c'))
             })
             .map(|w| (id, w[1].clone()));
-        let file = items.iter().find_map(|i| {
-            let text = i.str()?;
-            let path = text.split_whitespace().find(|w| w.starts_with('/'))?;
-            let (object, cursor) = mounted.file(path)?;
-            Some((object, cursor.clone()))
-        });
+        let file = mounted
+            .script_in(items.iter().filter_map(Cursor::str))
+            .map(|(_, object, cursor)| (object, cursor.clone()));
         let Some((object, cursor)) = file.or(inline) else {
             continue;
         };

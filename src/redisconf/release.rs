@@ -347,6 +347,15 @@ mod tests {
         );
         assert!(!Dialect::Unknown(Engine::Redis).certain());
         assert!(r70.certain());
+        // The invariants `newest`, `redis_7_0` and `span` rely on (they `expect` them).
+        for engine in [Engine::Redis, Engine::Valkey] {
+            assert_eq!(Release::newest(engine).engine, engine);
+            assert!(!span(engine).is_empty());
+        }
+        assert_eq!(
+            (Release::redis_7_0().major, Release::redis_7_0().minor),
+            (7, 0)
+        );
     }
 
     /// An enum value no table accepts is certainly refused by a known release, and may be a
