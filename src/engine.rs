@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::budget::{Budget, Exceeded};
 use crate::model::{Deployment, Inventory, Object, ObjectId};
 use crate::rules::{self, Context, Fix, Params, RuleInfo, Severity, Violation};
 use crate::source::Pos;
@@ -135,6 +136,19 @@ pub fn parse_ignore(value: &str) -> (Vec<&str>, Option<&str>) {
 
 /// Run every enabled rule.
 pub fn run(inventory: &Inventory, settings: &Settings) -> Outcome {
+    match run_within(inventory, settings, &Budget::unlimited()) {
+        Ok(outcome) => outcome,
+        Err(Exceeded) => unreachable!("an unlimited budget never trips"),
+    }
+}
+
+/// [`run`] within `budget`, checked per rule and per deployment: `Err` as soon as a check
+/// finds it exceeded.
+pub fn run_within(
+    inventory: &Inventory,
+    settings: &Settings,
+    budget: &Budget,
+) -> Result<Outcome, Exceeded> {
     let mut raw: Vec<(&'static RuleInfo, &RuleSettings, ObjectId, Violation)> = Vec::new();
     let enabled: std::collections::BTreeMap<&str, &rules::Params> = settings
         .rules
@@ -152,9 +166,11 @@ pub fn run(inventory: &Inventory, settings: &Settings) -> Outcome {
             enabled: &enabled,
         };
         let mut out = Vec::new();
+        budget.check()?;
         info.check.inventory(&cx, &mut out);
         raw.extend(out.drain(..).map(|v| (info, rs, v.at.object, v)));
         for d in &inventory.deployments {
+            budget.check()?;
             info.check.deployment(&cx, d, &mut out);
             raw.extend(
                 out.drain(..)
@@ -187,7 +203,7 @@ pub fn run(inventory: &Inventory, settings: &Settings) -> Outcome {
     }
     sort_dedup(inventory, &mut outcome.findings, |f| f);
     sort_dedup(inventory, &mut outcome.suppressed, |s| &s.finding);
-    outcome
+    Ok(outcome)
 }
 
 /// A projection (the Cluster as an OpsRequest would leave it) reports only what lies in the

@@ -3,11 +3,13 @@
 //! One rule engine behind three faces (`lint`, `fix`, `serve`); see `ARCHITECTURE.md`.
 //! This crate is the engine; `src/main.rs` is the command line.
 
+pub mod budget;
 pub mod config;
 pub mod dump;
 pub mod engine;
 pub mod extract;
 pub mod fix;
+pub mod heap;
 pub mod input;
 pub mod lint;
 pub mod model;

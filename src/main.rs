@@ -8,8 +8,11 @@ use clap::{Parser, Subcommand};
 
 /// Building the model allocates many small strings and trees; mimalloc makes `redline lint`
 /// about a quarter faster than glibc's allocator on the corpus benchmark (BENCHMARKS.md).
+/// `serve` counts it per thread: the webhook's memory budget stops a review that holds more
+/// than its reservation (`redline::heap`).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: redline::heap::Counting<mimalloc::MiMalloc> =
+    redline::heap::Counting(mimalloc::MiMalloc);
 
 /// Keeps Redis on Kubernetes from falling over: finds the settings that get Redis pods
 /// OOM-killed or crash-looping, before they reach a cluster.
@@ -207,10 +210,41 @@ struct ServeArgs {
         value_name = "FORMAT"
     )]
     log_format: LogFormat,
+    /// What an object redline could not judge gets (deadline, busy, over the memory budget):
+    /// keep it equal to the webhook configurations' `failurePolicy`.
+    #[arg(
+        long,
+        env = "REDLINE_FAILURE_POLICY",
+        default_value = "Ignore",
+        value_name = "POLICY"
+    )]
+    failure_policy: FailurePolicyArg,
+    /// Milliseconds from a review's arrival to its answer (not counting while its body
+    /// arrives); past it the review stops and gets the failure policy's answer. Keep it below
+    /// the webhooks' `timeoutSeconds`.
+    #[arg(long, env = "REDLINE_REVIEW_DEADLINE_MS", value_name = "MS",
+          default_value_t = redline::webhook::limits::DEFAULT_DEADLINE.as_millis() as u64)]
+    review_deadline_ms: u64,
+    /// Reviews judged at once [default: the CPUs the process may use].
+    #[arg(long, env = "REDLINE_REVIEW_CONCURRENCY", value_name = "N")]
+    review_concurrency: Option<usize>,
+    /// MiB all reviews at once may use [default: the cgroup's memory limit less a quarter
+    /// (at least 64 MiB), or a quarter of the machine's memory].
+    #[arg(long, env = "REDLINE_REVIEW_MEMORY_MIB", value_name = "MIB")]
+    review_memory_mib: Option<u64>,
     #[command(flatten)]
     model: ModelArgs,
     #[command(flatten)]
     config: ConfigArgs,
+}
+
+/// Spelled as the webhook configuration spells `failurePolicy`.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum FailurePolicyArg {
+    #[value(name = "Ignore")]
+    Ignore,
+    #[value(name = "Fail")]
+    Fail,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -430,7 +464,8 @@ fn certs_generate(req: &redline::webhook::certs::Request) -> ExitCode {
 }
 
 fn serve(args: ServeArgs) -> ExitCode {
-    use redline::webhook::{lookups, review::Policy, server, tls::CertFiles};
+    use redline::webhook::review::{FailurePolicy, Policy};
+    use redline::webhook::{lookups, server, tls::CertFiles};
     use std::io::IsTerminal;
     use std::sync::Arc;
     use std::time::Duration;
@@ -459,7 +494,20 @@ fn serve(args: ServeArgs) -> ExitCode {
         options: extract_options(&args.model, &config),
         settings: config.settings,
         allow_legacy_updates: args.allow_legacy_updates,
+        failure_policy: match args.failure_policy {
+            FailurePolicyArg::Ignore => FailurePolicy::Ignore,
+            FailurePolicyArg::Fail => FailurePolicy::Fail,
+        },
     };
+    let mut limits = redline::webhook::limits::ReviewLimits::detect();
+    limits.deadline = Duration::from_millis(args.review_deadline_ms);
+    if let Some(n) = args.review_concurrency {
+        limits.concurrency = n.max(1);
+    }
+    if let Some(mib) = args.review_memory_mib {
+        limits.memory_bytes = mib.saturating_mul(1 << 20);
+    }
+    redline::heap::count_from_now();
     let tls = match (args.tls_cert, args.tls_key) {
         (Some(cert), Some(key)) => server::TlsSource::Files(CertFiles { cert, key }),
         _ => {
@@ -496,6 +544,7 @@ fn serve(args: ServeArgs) -> ExitCode {
             reload_every: Duration::from_secs(args.tls_reload_seconds.max(1)),
             shutdown_grace: Duration::from_secs(args.shutdown_grace_seconds),
             lookups_sync_deadline: Duration::from_secs(args.lookups_sync_seconds),
+            limits,
         })
         .await
     });

@@ -189,6 +189,28 @@ fn overlays_build_validate_and_register_exactly_the_judged_kinds_safely() {
                 "Ignore"
             };
             assert_eq!(hook["failurePolicy"], policy, "{overlay}");
+            // The server answers what it cannot judge as the webhook would if it were down,
+            // and before the API server gives up on it.
+            let args: Vec<&str> =
+                one(objects, "Deployment")["spec"]["template"]["spec"]["containers"][0]["args"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|a| a.as_str().unwrap())
+                    .collect();
+            assert!(
+                args.contains(&format!("--failure-policy={policy}").as_str()),
+                "{overlay}: {args:?}"
+            );
+            assert!(
+                !args.iter().any(|a| a.starts_with("--review-deadline-ms")),
+                "{overlay}: the default deadline is the one checked here"
+            );
+            assert!(
+                redline::webhook::limits::DEFAULT_DEADLINE.as_millis() + 500
+                    <= timeout as u128 * 1000,
+                "{overlay} {path}: the review deadline must leave the answer time to arrive"
+            );
             let excluded = &hook["namespaceSelector"]["matchExpressions"][0];
             assert_eq!(excluded["operator"], "NotIn");
             for ns in ["kube-system", "kube-node-lease", "redline-system"] {
@@ -241,7 +263,19 @@ fn overlays_build_validate_and_register_exactly_the_judged_kinds_safely() {
         );
         assert_eq!(c["readinessProbe"]["httpGet"]["path"], "/readyz");
         assert_eq!(c["livenessProbe"]["httpGet"]["path"], "/healthz");
-        assert!(c["resources"]["limits"]["memory"].is_string());
+        // The memory limit gives a review budget that holds the largest object the API server
+        // accepts, so that one is judged rather than refused for its size.
+        let limit = redline::units::quantity::Quantity::parse(
+            c["resources"]["limits"]["memory"].as_str().unwrap(),
+        )
+        .unwrap()
+        .bytes()
+        .unwrap();
+        let budget = redline::webhook::limits::memory_budget_for(Some(limit), None);
+        assert!(
+            budget >= redline::webhook::limits::review_cost_bytes(&common::maximal_review()),
+            "{overlay}: a budget of {budget} bytes cannot judge the largest object"
+        );
         assert_eq!(pod["volumes"][0]["secret"]["secretName"], "redline-tls");
         assert_eq!(
             one(objects, "PodDisruptionBudget")["spec"]["minAvailable"],

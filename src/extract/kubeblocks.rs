@@ -118,10 +118,15 @@ fn engine_of_name(s: &str) -> Option<Product> {
 }
 
 pub fn cluster(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
-    components(ctx, id)
-        .into_iter()
-        .map(|c| build(ctx, c, id, None))
-        .collect()
+    let mut out = Vec::new();
+    for c in components(ctx, id) {
+        // Each component is a whole server model (its addon's redis.conf included).
+        if !ctx.within_budget() {
+            break;
+        }
+        out.push(build(ctx, c, id, None));
+    }
+    out
 }
 
 fn components<'a>(ctx: &mut Ctx<'a>, id: ObjectId) -> Vec<Component<'a>> {
@@ -166,6 +171,10 @@ fn components<'a>(ctx: &mut Ctx<'a>, id: ObjectId) -> Vec<Component<'a>> {
     let topology = spec.str_at(&["topology"]).unwrap_or("");
     let mut out = Vec::new();
     for c in &specs {
+        // One Cluster may list thousands of components.
+        if !ctx.within_budget() {
+            return out;
+        }
         let name = c.str_at(&["name"]).unwrap_or("redis").to_string();
         let def = comp_def(c);
         let kind = format!("{name} {def}");
@@ -200,6 +209,9 @@ fn components<'a>(ctx: &mut Ctx<'a>, id: ObjectId) -> Vec<Component<'a>> {
         out.extend(with_instances(ctx, id, c, base));
     }
     for s in &shardings {
+        if !ctx.within_budget() {
+            return out;
+        }
         let name = s.str_at(&["name"]).unwrap_or("shard").to_string();
         let Some(t) = s.get("template") else { continue };
         let replicas = located_i64(ctx, id, t.get("replicas"));
@@ -809,6 +821,9 @@ pub fn ops_request(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
             continue;
         }
         for mut c in selected {
+            if !ctx.within_budget() {
+                return out;
+            }
             if let Some(item) = &item {
                 apply(ctx, id, &ops_type, item, &mut c);
             }
@@ -938,6 +953,9 @@ pub fn parameter_object(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
             selected.push(stand_in(id, &comp, &cluster_name, at));
         }
         for mut c in selected {
+            if !ctx.within_budget() {
+                return out;
+            }
             c.params.extend(params.iter().cloned());
             let op = Operation {
                 object: id,

@@ -19,6 +19,7 @@ mod tests;
 
 use std::collections::HashMap;
 
+use crate::budget::{Budget, Exceeded};
 use crate::model::{Deployment, Inventory, Loc, Object, ObjectId, Pdb, Problem};
 use crate::source::{Cursor, Node, NodeKind, SourceFile};
 
@@ -89,10 +90,12 @@ pub struct Ctx<'a> {
     by_name: HashMap<(&'a str, &'a str, &'a str), Vec<ObjectId>>,
     by_kind: HashMap<(&'a str, &'a str), Vec<ObjectId>>,
     ambiguous_names: std::collections::HashSet<(String, String, String)>,
+    /// Checked per object and per container: a review past its deadline stops here.
+    budget: &'a Budget,
 }
 
 impl<'a> Ctx<'a> {
-    fn new(objects: &'a [Object], opts: &'a Options) -> Self {
+    fn new(objects: &'a [Object], opts: &'a Options, budget: &'a Budget) -> Self {
         let mut by_name: HashMap<_, Vec<ObjectId>> = HashMap::new();
         let mut by_kind: HashMap<_, Vec<ObjectId>> = HashMap::new();
         for (i, o) in objects.iter().enumerate() {
@@ -114,7 +117,14 @@ impl<'a> Ctx<'a> {
             by_name,
             by_kind,
             ambiguous_names: Default::default(),
+            budget,
         }
+    }
+
+    /// Whether the work may go on ([`Budget::check`]); once it may not, what is left unread
+    /// is never returned: [`extract_within`] answers `Exceeded`.
+    pub fn within_budget(&self) -> bool {
+        self.budget.check().is_ok()
     }
 
     pub fn problem(&mut self, at: Loc, message: String) {
@@ -376,10 +386,23 @@ fn collect_objects(
 
 /// Build the model of a set of objects that form one input.
 pub fn extract(objects: Vec<Object>, opts: &Options) -> Inventory {
+    match extract_within(objects, opts, &Budget::unlimited()) {
+        Ok(inventory) => inventory,
+        Err(Exceeded) => unreachable!("an unlimited budget never trips"),
+    }
+}
+
+/// [`extract`] within `budget`: `Err` as soon as a check finds it exceeded.
+pub fn extract_within(
+    objects: Vec<Object>,
+    opts: &Options,
+    budget: &Budget,
+) -> Result<Inventory, Exceeded> {
     let (deployments, problems) = {
-        let mut ctx = Ctx::new(&objects, opts);
+        let mut ctx = Ctx::new(&objects, opts, budget);
         let mut deployments = Vec::new();
         for id in (0..objects.len()).map(ObjectId) {
+            budget.check()?;
             let o = &objects[id.0];
             let group = o.group();
             let found: Vec<Deployment> = match (group, o.kind.as_str()) {
@@ -403,8 +426,10 @@ pub fn extract(objects: Vec<Object>, opts: &Options) -> Inventory {
             };
             deployments.extend(found);
         }
-        let orphans = orphan_config_maps(&ctx, &deployments);
-        deployments.extend(orphans);
+        // A container loop that stopped early left a partial deployment list.
+        budget.check()?;
+        orphan_config_maps(&ctx, &mut deployments);
+        budget.check()?;
         for d in &mut deployments {
             d.pdb = pdb_for(&ctx, d);
         }
@@ -413,7 +438,7 @@ pub fn extract(objects: Vec<Object>, opts: &Options) -> Inventory {
     let (problems, ambiguous) = problems;
     let mut inventory = Inventory::new(objects, deployments, problems);
     inventory.ambiguous = ambiguous;
-    inventory
+    Ok(inventory)
 }
 
 /// Directives that mark a text as a redis.conf (a ConfigMap key holding one).
@@ -441,12 +466,13 @@ pub(crate) fn looks_like_redis_conf(key: &str, text: &str) -> bool {
 
 /// ConfigMaps carrying a redis.conf that no workload of the input mounts: still judged for
 /// what the file alone says (its resources are unknown).
-fn orphan_config_maps(ctx: &Ctx, deployments: &[Deployment]) -> Vec<Deployment> {
-    let used: std::collections::HashSet<ObjectId> = deployments
+/// Adds a deployment for each redis.conf of a ConfigMap no deployment uses (pushed in place:
+/// a copy of thousands of deployments is memory a review's budget never sees).
+fn orphan_config_maps(ctx: &Ctx, out: &mut Vec<Deployment>) {
+    let used: std::collections::HashSet<ObjectId> = out
         .iter()
         .flat_map(|d| d.related.iter().copied().chain([d.object]))
         .collect();
-    let mut out = Vec::new();
     for (i, o) in ctx.objects.iter().enumerate() {
         let id = ObjectId(i);
         if o.kind != "ConfigMap" || !o.group().is_empty() || used.contains(&id) {
@@ -459,6 +485,10 @@ fn orphan_config_maps(ctx: &Ctx, deployments: &[Deployment]) -> Vec<Deployment> 
             };
             if !looks_like_redis_conf(key, &scalar.text) {
                 continue;
+            }
+            // One ConfigMap may hold thousands of files.
+            if !ctx.within_budget() {
+                return;
             }
             let mut asm = config::Assembly::new();
             let path = format!("/etc/redis/{key}");
@@ -503,7 +533,6 @@ fn orphan_config_maps(ctx: &Ctx, deployments: &[Deployment]) -> Vec<Deployment> 
             });
         }
     }
-    out
 }
 
 /// The PodDisruptionBudget of the input that selects a deployment's pods.

@@ -68,7 +68,8 @@ pub fn workload(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
     let launches: Vec<Option<(Launch, Mounted, Vec<Problem>)>> = containers
         .iter()
         .map(|c| {
-            if !worth_reading(c) {
+            // Checked per container: one object may hold thousands.
+            if !worth_reading(c) || !ctx.within_budget() {
                 return None;
             }
             let before = ctx.problems.len();
@@ -93,6 +94,9 @@ pub fn workload(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
     };
     let mut out = Vec::new();
     for (c, launch) in containers.iter().zip(launches) {
+        if !ctx.within_budget() {
+            break;
+        }
         let Some((launch, mounted, problems)) = launch else {
             continue;
         };

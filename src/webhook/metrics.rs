@@ -2,8 +2,9 @@
 //!
 //! - `redline_admission_reviews_total{hook,kind,operation,decision}`: every answered review
 //!   (`kind` is an admitted kind or `other`)
-//!   (`decision`: allowed, warned, denied, patched) and every refused body (`decision`:
-//!   bad_request, too_large, timeout; kind and operation `unknown`).
+//!   (`decision`: allowed, warned, denied, patched; or, not judged within the review budget,
+//!   busy, deadline, over_budget) and every refused body (`decision`: bad_request, too_large,
+//!   timeout, busy, internal_error; kind and operation `unknown`).
 //! - `redline_admission_review_duration_seconds{hook}`: body read to answer, a histogram with
 //!   buckets from 50 µs (the webhook's own work is sub-millisecond; the API server's timeout
 //!   is seconds, so the top buckets show trouble, not normal service).

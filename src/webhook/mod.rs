@@ -1,8 +1,10 @@
 //! `redline serve`: the admission webhook. `review` is the engine behind both endpoints
 //! (no HTTP); `server` is the axum/rustls adapter, `tls` the certificate it serves and
-//! reloads, `lookups` what a review is judged with, `metrics` what `/metrics` shows.
+//! reloads, `lookups` what a review is judged with, `metrics` what `/metrics` shows, `limits`
+//! what reviews may use at once.
 
 pub mod certs;
+pub mod limits;
 pub mod linger;
 pub mod live;
 pub mod lookups;

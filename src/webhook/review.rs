@@ -22,6 +22,7 @@ use kube::core::admission::{AdmissionRequest, AdmissionResponse, AdmissionReview
 use serde_json::{Value, json};
 
 use super::lookups::{self, Related};
+use crate::budget::{Budget, Exceeded, Trip};
 use crate::engine::{self, Finding, Outcome, Settings};
 use crate::extract::{self, Options};
 use crate::rules::{FixEdit, PatchOp, Severity};
@@ -29,8 +30,19 @@ use crate::rules::{FixEdit, PatchOp, Severity};
 /// The annotation that records which rules changed an object.
 pub const MUTATED_ANNOTATION: &str = "redline.dev/mutated";
 
-/// Kubernetes truncates longer warnings; it asks for 120 characters where possible.
+/// The API server truncates each warning to 256 characters and stops adding them at 4,096
+/// in all (k8s.io/apiserver `endpoints/filters/warning.go`: `truncateItemRunes`,
+/// `truncateAtTotalRunes`); it asks for 120 characters where possible. Ours stop before it
+/// would cut, with a last one saying how many are left out.
 const WARNING_MAX_CHARS: usize = 256;
+const WARNINGS_MAX_CHARS: usize = 4 * 1024;
+/// A denial names findings up to this many characters, then how many more there are: the
+/// message reaches a terminal and the API server's audit log, not a report.
+const DENIAL_MAX_CHARS: usize = 8 * 1024;
+/// Fixes stop being added to a patch past this size (the patched object must still fit the
+/// API server's 1.5 MiB request limit); the rest wait for the next write and are named in a
+/// warning.
+const PATCH_MAX_BYTES: usize = 1024 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Hook {
@@ -45,6 +57,66 @@ pub struct Policy {
     pub options: Options,
     /// Deny an UPDATE only for errors its old object did not have.
     pub allow_legacy_updates: bool,
+    /// The answer to a review redline could not finish (deadline, busy, over the memory
+    /// budget): the webhook configuration's own `failurePolicy`, so an unjudged object is
+    /// treated the same whether redline is down or overloaded.
+    pub failure_policy: FailurePolicy,
+}
+
+/// What an object that was not judged gets, as `failurePolicy` names it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum FailurePolicy {
+    /// Allowed, with a warning saying it was not judged.
+    #[default]
+    Ignore,
+    /// Refused with 503 (retry later).
+    Fail,
+}
+
+/// Why a review was not judged; the decision label of its metric.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unjudged {
+    /// Its deadline passed while it was judged or waited for a turn.
+    Deadline { after_ms: u128 },
+    /// No review slot or memory came free before its deadline (others were being judged).
+    Busy { after_ms: u128 },
+    /// Its estimated memory exceeds the whole budget.
+    OverBudget { need_bytes: u64, budget_bytes: u64 },
+    /// It took more memory than was reserved for it, and was stopped.
+    OverReservation { reserved_bytes: u64 },
+}
+
+impl Unjudged {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Unjudged::Deadline { .. } => "deadline",
+            Unjudged::Busy { .. } => "busy",
+            Unjudged::OverBudget { .. } | Unjudged::OverReservation { .. } => "over_budget",
+        }
+    }
+
+    fn reason(&self) -> String {
+        match self {
+            Unjudged::Deadline { after_ms } => {
+                format!("the review did not finish within its deadline of {after_ms} ms")
+            }
+            Unjudged::Busy { after_ms } => format!(
+                "redline was busy with other reviews for its whole deadline of {after_ms} ms"
+            ),
+            Unjudged::OverBudget {
+                need_bytes,
+                budget_bytes,
+            } => format!(
+                "the object needs about {} MiB to judge, more than the review memory budget of {} MiB",
+                need_bytes.div_ceil(1 << 20),
+                budget_bytes >> 20
+            ),
+            Unjudged::OverReservation { reserved_bytes } => format!(
+                "judging the object took more than the {} MiB of memory reserved for it",
+                reserved_bytes.div_ceil(1 << 20)
+            ),
+        }
+    }
 }
 
 /// Why a body is not a review we can answer (HTTP 400).
@@ -66,6 +138,35 @@ pub struct Decision {
     pub outcome: &'static str,
     /// The kinds whose lookup failed (the object was judged without them).
     pub lookup_errors: Vec<&'static str>,
+    /// Error findings that denied it.
+    pub denied: usize,
+    /// Warnings returned.
+    pub warnings: usize,
+    /// Patch operations sent.
+    pub patch_ops: usize,
+    /// The rules behind the denial, warnings and patch, in the order found (bounded by the
+    /// registry: a log line names rules and counts, never the object's contents).
+    pub rules: Vec<&'static str>,
+}
+
+impl Decision {
+    /// For a review answered before it was read (only its uid is known).
+    pub fn unread(uid: String) -> Decision {
+        Decision {
+            uid,
+            kind: "unknown".into(),
+            namespace: String::new(),
+            name: String::new(),
+            operation: "unknown".into(),
+            dry_run: false,
+            outcome: "allowed",
+            lookup_errors: Vec::new(),
+            denied: 0,
+            warnings: 0,
+            patch_ops: 0,
+            rules: Vec::new(),
+        }
+    }
 }
 
 /// The AdmissionReview the API server would send for `object` (and `old_object`, for an
@@ -124,8 +225,21 @@ pub fn review(
     policy: &Policy,
     lookups: &dyn Related,
 ) -> Result<(Value, Decision), BadReview> {
-    let mut raw: Value = serde_json::from_slice(body)
-        .map_err(|e| BadReview(format!("the body is not JSON: {e}")))?;
+    review_within(body, hook, policy, lookups, &Budget::unlimited())
+}
+
+/// [`review`] within `budget`: once it is exceeded the work stops and the answer is the one
+/// `policy.failure_policy` gives an object that was not judged ([`Unjudged::Deadline`]).
+pub fn review_within(
+    body: &[u8],
+    hook: Hook,
+    policy: &Policy,
+    lookups: &dyn Related,
+    budget: &Budget,
+) -> Result<(Value, Decision), BadReview> {
+    // The review's memory is what this thread allocates from here.
+    budget.start_here();
+    let mut raw: Value = serde_json::from_slice(body).map_err(|e| BadReview(not_json(body, &e)))?;
     if raw.get("apiVersion").and_then(Value::as_str) != Some("admission.k8s.io/v1")
         || raw.get("kind").and_then(Value::as_str) != Some("AdmissionReview")
     {
@@ -156,6 +270,10 @@ pub fn review(
         dry_run: req.dry_run,
         outcome: "allowed",
         lookup_errors: Vec::new(),
+        denied: 0,
+        warnings: 0,
+        patch_ops: 0,
+        rules: Vec::new(),
     };
     let allow = AdmissionResponse::from(&req);
     if matches!(req.operation, Operation::Delete | Operation::Connect)
@@ -163,32 +281,67 @@ pub fn review(
     {
         return Ok((to_wire(allow)?, decision));
     }
-    let object = object
-        .ok_or_else(|| BadReview(format!("a {:?} request without `object`", req.operation)))?;
+    let object = object.ok_or_else(|| {
+        BadReview(format!(
+            "the {} request has no `object`",
+            decision.operation
+        ))
+    })?;
     let namespace = req.namespace.as_deref().unwrap_or("default");
     let (related, failed) = lookups::related(lookups, &object, namespace);
     decision.lookup_errors = failed.iter().map(|e| e.kind).collect();
-    let Some(judged) = judge(&object, &related, req.namespace.as_deref(), policy) else {
-        return Err(BadReview("the object has no apiVersion or kind".into()));
-    };
-    let mut response = match hook {
-        Hook::Validate => {
-            let old_errors = match (&req.operation, &old_object) {
-                (Operation::Update, Some(old)) if policy.allow_legacy_updates => {
-                    judge(old, &related, req.namespace.as_deref(), policy)
+    let judged = |o: &Value| judge(o, &related, req.namespace.as_deref(), policy, budget);
+    let response = (|| {
+        let Some(reviewed) = judged(&object)? else {
+            return Ok(Err(BadReview(
+                "the object has no apiVersion or kind".into(),
+            )));
+        };
+        Ok(Ok(match hook {
+            Hook::Validate => {
+                let old_errors = match (&req.operation, &old_object) {
+                    (Operation::Update, Some(old)) if policy.allow_legacy_updates => judged(old)?
                         .map(|j| {
                             j.reviewed()
                                 .filter(|f| f.severity == Severity::Error)
                                 .map(|f| (f.rule, j.field(f)))
                                 .collect()
                         })
-                        .unwrap_or_default()
-                }
-                _ => HashSet::new(),
+                        .unwrap_or_default(),
+                    _ => HashSet::new(),
+                };
+                validate(allow.clone(), &reviewed, &old_errors, &mut decision)
+            }
+            Hook::Mutate => match mutate(
+                allow.clone(),
+                &object,
+                &reviewed.outcome,
+                &mut decision,
+                budget,
+            )? {
+                Ok(response) => response,
+                Err(bad) => return Ok(Err(bad)),
+            },
+        }))
+    })();
+    let mut response = match response {
+        Ok(response) => response?,
+        Err(Exceeded) => {
+            let cut = match budget.tripped_by() {
+                Some(Trip::Memory) => Unjudged::OverReservation {
+                    reserved_bytes: budget.memory().unwrap_or_default(),
+                },
+                _ => Unjudged::Deadline {
+                    after_ms: budget.limit().unwrap_or_default().as_millis(),
+                },
             };
-            validate(allow, &judged, &old_errors, &mut decision)
+            decision.denied = 0;
+            decision.patch_ops = 0;
+            decision.rules.clear();
+            let uid = decision.uid.clone();
+            let answer = unjudged(&uid, policy.failure_policy, &cut, &mut decision);
+            return Ok((answer, decision));
         }
-        Hook::Mutate => mutate(allow, &object, &judged.outcome, &mut decision)?,
     };
     // A lookup that failed never blocks: the object was judged alone, and the user is told.
     if !failed.is_empty() {
@@ -202,7 +355,73 @@ pub fn review(
         ));
         response.warnings.get_or_insert_with(Vec::new).push(note);
     }
+    decision.warnings = response.warnings.as_ref().map_or(0, Vec::len);
     Ok((to_wire(response)?, decision))
+}
+
+/// The answer for an object that was not judged, as `failure_policy` says; `decision`
+/// records why. For the server too, which can run out of budget before a review starts.
+pub fn unjudged(
+    uid: &str,
+    failure_policy: FailurePolicy,
+    why: &Unjudged,
+    decision: &mut Decision,
+) -> Value {
+    decision.outcome = why.label();
+    decision.warnings = usize::from(failure_policy == FailurePolicy::Ignore);
+    let reason = why.reason();
+    let response = match failure_policy {
+        FailurePolicy::Ignore => json!({
+            "uid": uid,
+            "allowed": true,
+            "warnings": [truncate(&format!(
+                "redline: not judged: {reason}; allowed (failurePolicy Ignore)"
+            ))],
+        }),
+        FailurePolicy::Fail => json!({
+            "uid": uid,
+            "allowed": false,
+            "status": {
+                "code": 503,
+                "reason": "ServiceUnavailable",
+                "message": format!(
+                    "redline: not judged: {reason}; refused (failurePolicy Fail): retry the request"
+                ),
+            },
+        }),
+    };
+    json!({
+        "apiVersion": "admission.k8s.io/v1",
+        "kind": "AdmissionReview",
+        "response": response,
+    })
+}
+
+/// What a body that is not JSON gets: a compressed body named as such (the API server
+/// never compresses one; a proxy in between might), else serde's position and reason.
+fn not_json(body: &[u8], e: &serde_json::Error) -> String {
+    match body {
+        [0x1f, 0x8b, ..] => "the body is gzip-compressed; send it uncompressed JSON \
+                             (Content-Encoding is not supported)"
+            .to_string(),
+        _ => format!("the body is not JSON: {e}"),
+    }
+}
+
+/// The `request.uid` of a review body, read without building the objects (for answers
+/// given before a review runs).
+pub fn uid_of(body: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Review {
+        request: Request,
+    }
+    #[derive(serde::Deserialize)]
+    struct Request {
+        uid: String,
+    }
+    serde_json::from_slice::<Review>(body)
+        .ok()
+        .map(|r| r.request.uid)
 }
 
 /// The engine's verdict on a reviewed object judged with its related objects.
@@ -246,8 +465,12 @@ fn judge(
     related: &[Value],
     namespace: Option<&str>,
     policy: &Policy,
-) -> Option<Judged> {
-    let mut objects = vec![extract::object_from_json(object, namespace)?];
+    budget: &Budget,
+) -> Result<Option<Judged>, Exceeded> {
+    let Some(reviewed) = extract::object_from_json(object, namespace) else {
+        return Ok(None);
+    };
+    let mut objects = vec![reviewed];
     objects.extend(
         related
             .iter()
@@ -257,11 +480,11 @@ fn judge(
         .iter()
         .map(|o| format!("{} {}/{}", o.kind, o.namespace_or_default(), o.name))
         .collect();
-    let inventory = extract::extract(objects, &policy.options);
-    Some(Judged {
-        outcome: engine::run(&inventory, &policy.settings),
+    let inventory = extract::extract_within(objects, &policy.options, budget)?;
+    Ok(Some(Judged {
+        outcome: engine::run_within(&inventory, &policy.settings, budget)?,
         names,
-    })
+    }))
 }
 
 fn validate(
@@ -270,36 +493,45 @@ fn validate(
     old_errors: &HashSet<(&'static str, String)>,
     decision: &mut Decision,
 ) -> AdmissionResponse {
-    let denied: Vec<String> = judged
+    let denied: Vec<&Finding> = judged
         .reviewed()
         .filter(|f| f.severity == Severity::Error)
         .filter(|f| !old_errors.contains(&(f.rule, judged.field(f))))
-        .map(|f| {
+        .collect();
+    let warned: Vec<&Finding> = judged
+        .reviewed()
+        .filter(|f| f.severity == Severity::Warning)
+        .collect();
+    for f in denied.iter().chain(&warned) {
+        if !decision.rules.contains(&f.rule) {
+            decision.rules.push(f.rule);
+        }
+    }
+    decision.denied = denied.len();
+    let message = capped(
+        denied.iter().map(|f| {
             let fix = f
                 .fix
                 .as_ref()
                 .map(|x| format!(" Fix: {}.", x.description))
                 .unwrap_or_default();
             format!("[{}] {}: {}.{fix}", f.rule, judged.field(f), f.message)
-        })
-        .collect();
-    let warnings: Vec<String> = judged
-        .reviewed()
-        .filter(|f| f.severity == Severity::Warning)
-        .map(|f| {
-            truncate(&format!(
-                "redline {}: {}: {}",
-                f.rule,
-                judged.field(f),
-                f.message
-            ))
-        })
-        .collect();
+        }),
+        denied.len(),
+        DENIAL_MAX_CHARS,
+        |left| format!("… and {left} more findings (`redline lint` on the object lists them all)."),
+    );
+    let warnings = capped_warnings(
+        warned
+            .iter()
+            .map(|f| format!("redline {}: {}: {}", f.rule, judged.field(f), f.message)),
+        warned.len(),
+    );
     let mut response = if denied.is_empty() {
         allow
     } else {
         decision.outcome = "denied";
-        allow.deny(format!("redline: {}", denied.join(" ")))
+        allow.deny(format!("redline: {}", message.join(" ")))
     };
     if !warnings.is_empty() {
         if decision.outcome == "allowed" {
@@ -308,6 +540,49 @@ fn validate(
         response.warnings = Some(warnings);
     }
     response
+}
+
+/// As many of `items` (of `total`) as fit in `max_chars`, then `more(left)` naming how many
+/// did not: the answer stays small whatever the object holds, and says what it left out.
+fn capped(
+    items: impl Iterator<Item = String>,
+    total: usize,
+    max_chars: usize,
+    more: impl Fn(usize) -> String,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut used = 0;
+    for item in items {
+        let chars = item.chars().count() + 1;
+        let left = total - out.len();
+        // Room for the last line unless this item is the last.
+        let reserve = if left > 1 {
+            more(left - 1).chars().count() + 1
+        } else {
+            0
+        };
+        if used + chars + reserve > max_chars {
+            out.push(more(left));
+            return out;
+        }
+        used += chars;
+        out.push(item);
+    }
+    out
+}
+
+/// Warnings each within the API server's item limit and together within its total.
+fn capped_warnings(items: impl Iterator<Item = String>, total: usize) -> Vec<String> {
+    capped(
+        items.map(|w| truncate(&w)),
+        total,
+        WARNINGS_MAX_CHARS,
+        |left| {
+            format!(
+                "redline: … and {left} more warnings (`redline lint` on the object lists them all)"
+            )
+        },
+    )
 }
 
 fn truncate(s: &str) -> String {
@@ -319,18 +594,23 @@ fn truncate(s: &str) -> String {
     out
 }
 
-/// The mutating rules' fixes on the reviewed object, as one patch that applies to it.
+/// The mutating rules' fixes on the reviewed object, as one patch that applies to it, of at
+/// most [`PATCH_MAX_BYTES`]; checked against `budget` per fix.
 fn mutate(
     allow: AdmissionResponse,
     object: &Value,
     outcome: &Outcome,
     decision: &mut Decision,
-) -> Result<AdmissionResponse, BadReview> {
+    budget: &Budget,
+) -> Result<Result<AdmissionResponse, BadReview>, Exceeded> {
     let mut patched = object.clone();
     let mut ops: Vec<PatchOp> = Vec::new();
+    let mut patch_bytes = 0;
+    let mut left_out = 0;
     let mut touched = crate::fix::Touched::default();
-    let mut rules: Vec<&str> = Vec::new();
+    let mut rules: Vec<&'static str> = Vec::new();
     for f in outcome.findings.iter().filter(|f| f.mutate) {
+        budget.check()?;
         let Some(FixEdit::Patch {
             object: id,
             ops: fix_ops,
@@ -346,9 +626,15 @@ fn mutate(
         let Ok(patch) = to_patch(fix_ops) else {
             continue;
         };
+        let bytes = serde_json::to_vec(&patch).map_or(usize::MAX, |b| b.len());
+        if patch_bytes + bytes > PATCH_MAX_BYTES {
+            left_out += 1;
+            continue;
+        }
         // `json_patch::patch` reverts what it applied when an operation fails: no copy of
         // the object per fix (that made a StatefulSet of many containers quadratic).
         if json_patch::patch(&mut patched, &patch).is_ok() {
+            patch_bytes += bytes;
             touched.add(fix_ops);
             ops.extend(fix_ops.iter().cloned());
             if !rules.contains(&f.rule) {
@@ -356,15 +642,28 @@ fn mutate(
             }
         }
     }
+    let mut response = allow;
+    if left_out > 0 {
+        response.warnings = Some(vec![format!(
+            "redline: {left_out} more fixes not applied: the patch would exceed {} KiB; \
+             they apply on a later write",
+            PATCH_MAX_BYTES / 1024
+        )]);
+    }
     if ops.is_empty() {
-        return Ok(allow);
+        return Ok(Ok(response));
     }
     ops.push(annotation(&patched, &rules));
-    let patch = to_patch(&ops).map_err(|e| BadReview(format!("internal patch error: {e}")))?;
+    decision.patch_ops = ops.len();
+    decision.rules = rules;
+    let patch = match to_patch(&ops) {
+        Ok(patch) => patch,
+        Err(e) => return Ok(Err(BadReview(format!("internal patch error: {e}")))),
+    };
     decision.outcome = "patched";
-    allow
+    Ok(response
         .with_patch(patch)
-        .map_err(|e| BadReview(format!("internal patch error: {e}")))
+        .map_err(|e| BadReview(format!("internal patch error: {e}"))))
 }
 
 /// `redline.dev/mutated: rule,rule` added to the patched object (rules an earlier mutation

@@ -6,6 +6,15 @@
 //! within 5 s (HTTP/1) and a TLS handshake within 5 s, or the connection is closed. Anything
 //! that is not a v1 AdmissionReview gets a 400 naming what is wrong. A panic in a review (a
 //! bug) allows the object with a warning rather than failing the API request.
+//!
+//! Every review has a budget ([`ReviewLimits`]): it is judged on the blocking pool (a small
+//! one may be judged on an async worker, never on the last free one, which answers
+//! `/healthz`), at most `concurrency` at once, with memory reserved
+//! for it from the budget (its body first, then its estimated peak) and a deadline checked
+//! by the extractor, the engine and the patch builder. A review that cannot get its turn or
+//! finish in time, or could never fit the budget, gets the answer the failure policy gives an
+//! unjudged object, and its decision (`busy`, `deadline`, `over_budget`) is counted. When the
+//! client goes away, the review's budget is cancelled: no work outlives its request.
 
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
@@ -22,21 +31,23 @@ use axum::routing::{get, post};
 use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
 use http_body_util::BodyExt as _;
 use serde_json::{Value, json};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use super::limits::{ReviewLimits, UNSCANNED_BODY_BYTES, review_cost_bound, review_cost_bytes};
 use super::linger::{Closes, Lingering};
 use super::lookups::Related;
 use super::metrics::{HookLabels, KindLabels, Metrics, ReviewLabels};
-use super::review::{self, Decision, Hook, Policy};
+use super::review::{self, Decision, Hook, Policy, Unjudged};
 use super::tls::{self, CertFiles};
+use crate::budget::Budget;
 
 /// Two objects of at most 1.5 MiB each, JSON-escaped, plus the request around them.
 pub const MAX_BODY_BYTES: usize = 6 * 1024 * 1024;
+/// Reviews of bodies up to this size may be judged on an async worker (see `inline`).
+const INLINE_BODY_BYTES: usize = 16 * 1024;
 const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
-/// Bodies larger than this are judged on the blocking pool, so one large review does not
-/// hold up the small ones queued on the same worker.
-const INLINE_BODY_BYTES: usize = 64 * 1024;
 
 /// Where the serving certificate comes from.
 #[derive(Debug, Clone)]
@@ -62,6 +73,7 @@ pub struct ServeOptions {
     /// Not ready before this, unless the lookups have synced: the first reviews should not
     /// all be judged without their related objects.
     pub lookups_sync_deadline: Duration,
+    pub limits: ReviewLimits,
 }
 
 struct Shared {
@@ -73,9 +85,43 @@ struct Shared {
     sync_deadline: Duration,
     /// Connections closing (draining their input before the socket closes).
     closes: Arc<Closes>,
+    limits: ReviewLimits,
+    /// One permit per review judged at once.
+    slots: Arc<Semaphore>,
+    /// The memory budget in KiB permits.
+    memory_kib: Arc<Semaphore>,
+    /// Small reviews judged on an async worker at once: one fewer than the workers, so one
+    /// is always free for /healthz.
+    inline: Semaphore,
 }
 
 type App = Arc<Shared>;
+
+impl Shared {
+    fn new(
+        policy: Policy,
+        lookups: Arc<dyn Related>,
+        metrics: Arc<Metrics>,
+        sync_deadline: Duration,
+        limits: ReviewLimits,
+    ) -> App {
+        Arc::new(Shared {
+            policy,
+            lookups,
+            metrics,
+            stopping: AtomicBool::new(false),
+            started: Instant::now(),
+            sync_deadline,
+            closes: Arc::new(Closes::default()),
+            slots: Arc::new(Semaphore::new(limits.concurrency.max(1))),
+            memory_kib: Arc::new(Semaphore::new(kib(limits.memory_bytes))),
+            inline: Semaphore::new(
+                std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1)),
+            ),
+            limits,
+        })
+    }
+}
 
 /// Serve until SIGTERM or SIGINT; then stop accepting, let in-flight requests finish (up to
 /// `shutdown_grace`) and return.
@@ -104,15 +150,19 @@ pub async fn run(opts: ServeOptions) -> Result<(), String> {
         hangup,
     ));
 
-    let shared = Arc::new(Shared {
-        policy: opts.policy,
-        lookups: opts.lookups,
+    let shared = Shared::new(
+        opts.policy,
+        opts.lookups,
         metrics,
-        stopping: AtomicBool::new(false),
-        started: Instant::now(),
-        sync_deadline: opts.lookups_sync_deadline,
-        closes: Arc::new(Closes::default()),
-    });
+        opts.lookups_sync_deadline,
+        opts.limits,
+    );
+    tracing::info!(
+        deadline_ms = shared.limits.deadline.as_millis(),
+        concurrency = shared.limits.concurrency,
+        memory_mib = shared.limits.memory_bytes >> 20,
+        "review budget"
+    );
     let handle = axum_server::Handle::<SocketAddr>::new();
     let acceptor = Gate {
         inner: RustlsAcceptor::new(rustls).handshake_timeout(HANDSHAKE_TIMEOUT),
@@ -338,6 +388,7 @@ fn hook_name(hook: Hook) -> &'static str {
 
 async fn answer(app: App, hook: Hook, headers: &HeaderMap, body: Body) -> Response {
     let started = Instant::now();
+    let budget = Budget::deadline(started, app.limits.deadline);
     let hook_label = hook_name(hook);
     let declared = headers
         .get(header::CONTENT_LENGTH)
@@ -355,7 +406,30 @@ async fn answer(app: App, hook: Hook, headers: &HeaderMap, body: Body) -> Respon
             format!("the body is larger than {MAX_BODY_BYTES} bytes"),
         );
     }
+    // The body's bytes come out of the memory budget before it is read: bodies waiting for
+    // their turn count too. Without a declared length, the most a body may be.
+    let body_kib = kib(declared.unwrap_or(MAX_BODY_BYTES as u64))
+        .min(kib(app.limits.memory_bytes))
+        .max(1);
+    let Some(body_memory) = until(
+        &budget,
+        app.memory_kib.clone().acquire_many_owned(permits(body_kib)),
+    )
+    .await
+    else {
+        // Not read, so no uid to answer with: the API server applies the webhook's
+        // failurePolicy, which the manifests keep equal to `--failure-policy`.
+        return refused(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            format!(
+                "no memory came free for the body within the deadline of {} ms",
+                app.limits.deadline.as_millis()
+            ),
+        );
+    };
     let limited = http_body_util::Limited::new(body, MAX_BODY_BYTES);
+    let reading = Instant::now();
     let bytes = match tokio::time::timeout(BODY_TIMEOUT, limited.collect()).await {
         Err(_) => {
             return refused(
@@ -383,53 +457,17 @@ async fn answer(app: App, hook: Hook, headers: &HeaderMap, body: Body) -> Respon
         }
         Ok(Ok(collected)) => collected.to_bytes(),
     };
-    let judge = {
-        let app = app.clone();
-        let bytes = bytes.clone();
-        move || {
-            std::panic::catch_unwind(AssertUnwindSafe(|| {
-                review::review(&bytes, hook, &app.policy, app.lookups.as_ref())
-            }))
-        }
-    };
-    let outcome = if bytes.len() > INLINE_BODY_BYTES {
-        tokio::task::spawn_blocking(judge)
-            .await
-            .unwrap_or_else(|e| Err(Box::new(e.to_string())))
-    } else {
-        judge()
-    };
-    match outcome {
-        Ok(Ok((answer, decision))) => {
-            for kind in &decision.lookup_errors {
-                app.metrics
-                    .lookup_errors
-                    .get_or_create(&KindLabels {
-                        kind: (*kind).to_string(),
-                    })
-                    .inc();
-            }
-            count(
-                &app,
-                hook_label,
-                &decision.kind,
-                &decision.operation,
-                decision.outcome,
-                started,
-            );
-            log(hook_label, &decision, &answer, started);
-            json_response(StatusCode::OK, &answer)
-        }
-        Ok(Err(bad)) => refused(StatusCode::BAD_REQUEST, "bad_request", bad.0),
-        Err(_) => {
+    // The deadline's clock stops while the body arrives: the API server sends it at once,
+    // and a client that trickles it in spends only its own time (BODY_TIMEOUT bounds it).
+    let clock = started + reading.elapsed();
+    let (answer, decision) = match judged(&app, hook, bytes, body_memory, clock).await {
+        Judged::Answer(answer, decision) => (answer, *decision),
+        Judged::Bad(message) => return refused(StatusCode::BAD_REQUEST, "bad_request", message),
+        Judged::InternalError(uid) => {
             // A bug, not the request's fault: never the reason an object is refused.
-            let uid = serde_json::from_slice::<Value>(&bytes)
-                .ok()
-                .and_then(|v| v.pointer("/request/uid")?.as_str().map(str::to_string))
-                .unwrap_or_default();
             tracing::error!(
                 hook = hook_label,
-                uid,
+                uid = %clip(&uid),
                 "internal error judging the review; allowed"
             );
             count(
@@ -440,7 +478,7 @@ async fn answer(app: App, hook: Hook, headers: &HeaderMap, body: Body) -> Respon
                 "internal_error",
                 started,
             );
-            json_response(
+            return json_response(
                 StatusCode::OK,
                 &json!({
                     "apiVersion": "admission.k8s.io/v1",
@@ -451,9 +489,159 @@ async fn answer(app: App, hook: Hook, headers: &HeaderMap, body: Body) -> Respon
                         "warnings": ["redline: internal error; the object was not judged"],
                     }
                 }),
-            )
+            );
+        }
+    };
+    for kind in &decision.lookup_errors {
+        app.metrics
+            .lookup_errors
+            .get_or_create(&KindLabels {
+                kind: (*kind).to_string(),
+            })
+            .inc();
+    }
+    count(
+        &app,
+        hook_label,
+        &decision.kind,
+        &decision.operation,
+        decision.outcome,
+        started,
+    );
+    log(hook_label, &decision, started);
+    json_response(StatusCode::OK, &answer)
+}
+
+enum Judged {
+    Answer(Value, Box<Decision>),
+    Bad(String),
+    /// The review panicked (a bug); the request's uid.
+    InternalError(String),
+}
+
+/// Judge a body within the budget: memory for its estimated peak (it holds its body's
+/// already), a slot, then the review on the blocking pool. Whatever cannot happen before the
+/// deadline is answered as the failure policy says.
+async fn judged(
+    app: &App,
+    hook: Hook,
+    bytes: axum::body::Bytes,
+    mut memory: OwnedSemaphorePermit,
+    started: Instant,
+) -> Judged {
+    let limits = &app.limits;
+    // Reading the body through (its size in values, its uid) is work in proportion to it:
+    // on the blocking pool too, never on the workers that answer /healthz.
+    let need_bytes = if bytes.len() <= UNSCANNED_BODY_BYTES {
+        review_cost_bound(bytes.len())
+    } else {
+        let bytes = bytes.clone();
+        match tokio::task::spawn_blocking(move || review_cost_bytes(&bytes)).await {
+            Ok(need_bytes) => need_bytes,
+            Err(_) => return Judged::InternalError(String::new()),
+        }
+    };
+    let budget = &Budget::deadline(started, limits.deadline).with_memory(need_bytes);
+    let failure_policy = app.policy.failure_policy;
+    let unjudged = |why: Unjudged| {
+        let bytes = bytes.clone();
+        async move {
+            let answered = tokio::task::spawn_blocking(move || {
+                let uid = review::uid_of(&bytes).unwrap_or_default();
+                let mut decision = Decision::unread(uid.clone());
+                let answer = review::unjudged(&uid, failure_policy, &why, &mut decision);
+                (answer, decision)
+            })
+            .await;
+            match answered {
+                Ok((answer, decision)) => Judged::Answer(answer, Box::new(decision)),
+                Err(_) => Judged::InternalError(String::new()),
+            }
+        }
+    };
+    let busy = || Unjudged::Busy {
+        after_ms: limits.deadline.as_millis(),
+    };
+    let need_kib = kib(need_bytes);
+    if need_kib > kib(limits.memory_bytes) {
+        return unjudged(Unjudged::OverBudget {
+            need_bytes,
+            budget_bytes: limits.memory_bytes,
+        })
+        .await;
+    }
+    let more = need_kib.saturating_sub(memory.num_permits());
+    if more > 0 {
+        match until(
+            budget,
+            app.memory_kib.clone().acquire_many_owned(permits(more)),
+        )
+        .await
+        {
+            Some(extra) => memory.merge(extra),
+            None => return unjudged(busy()).await,
         }
     }
+    let Some(slot) = until(budget, app.slots.clone().acquire_owned()).await else {
+        return unjudged(busy()).await;
+    };
+    let work = {
+        let app = app.clone();
+        let budget = budget.clone();
+        let bytes = bytes.clone();
+        move || {
+            // Held until the work ends, not until the request does: a client that went away
+            // frees nothing that is still in use.
+            let _held = (slot, memory);
+            std::panic::catch_unwind(AssertUnwindSafe(|| {
+                review::review_within(&bytes, hook, &app.policy, app.lookups.as_ref(), &budget)
+            }))
+        }
+    };
+    // If this future is dropped (the client closed the connection), the review stops at its
+    // next check instead of running on.
+    let _cancel = CancelOnDrop(budget.clone());
+    // A small body's review (a millisecond or two at most; still within its budget) is judged
+    // where it is, while a worker stays free for /healthz: a hop to the blocking pool costs
+    // more than such a review under load (BENCHMARKS.md, "Review budget").
+    let done = match app.inline.try_acquire() {
+        Ok(_inline) if bytes.len() <= INLINE_BODY_BYTES => Ok(work()),
+        _ => tokio::task::spawn_blocking(work).await,
+    };
+    match done {
+        Ok(Ok(Ok((answer, decision)))) => Judged::Answer(answer, Box::new(decision)),
+        Ok(Ok(Err(bad))) => Judged::Bad(bad.0),
+        Ok(Err(_)) | Err(_) => Judged::InternalError(review::uid_of(&bytes).unwrap_or_default()),
+    }
+}
+
+struct CancelOnDrop(Budget);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.cancel();
+    }
+}
+
+/// `wait`'s result, unless the budget's deadline comes first.
+async fn until<T, E>(
+    budget: &Budget,
+    wait: impl std::future::Future<Output = Result<T, E>>,
+) -> Option<T> {
+    let left = budget.left().unwrap_or(Duration::MAX);
+    tokio::time::timeout(left, wait).await.ok()?.ok()
+}
+
+/// Bytes as KiB permits, rounded up, within what a semaphore holds.
+fn kib(bytes: u64) -> usize {
+    usize::try_from(bytes.div_ceil(1024))
+        .unwrap_or(usize::MAX)
+        .min(Semaphore::MAX_PERMITS)
+}
+
+/// A permit count as `acquire_many` takes it (more than u32::MAX KiB is 4 TiB).
+fn permits(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 fn count(
@@ -479,20 +667,15 @@ fn count(
         .observe(started.elapsed().as_secs_f64());
 }
 
-fn log(hook: &'static str, d: &Decision, answer: &Value, started: Instant) {
-    // Not `message`: that is the event's own field ("review"), and a second `message` key
-    // in the JSON line is one a log pipeline may keep instead of the first.
-    let detail = answer
-        .pointer("/response/status/message")
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    let warnings = answer
-        .pointer("/response/warnings")
-        .and_then(Value::as_array)
-        .map_or(0, Vec::len);
-    // Names as Kubernetes bounds them (253 characters): a log line names the object, it
-    // never carries whatever a request put there.
-    let clip = |s: &str| -> String { s.chars().take(253).collect() };
+/// Names as Kubernetes bounds them (253 characters): a log line names the object, it never
+/// carries whatever a request put there.
+fn clip(s: &str) -> String {
+    s.chars().take(253).collect()
+}
+
+/// One line per review: the object's names, what was decided and counts; never the object
+/// or the answer's text (which can be megabytes).
+fn log(hook: &'static str, d: &Decision, started: Instant) {
     tracing::info!(
         uid = %clip(&d.uid),
         hook,
@@ -502,10 +685,12 @@ fn log(hook: &'static str, d: &Decision, answer: &Value, started: Instant) {
         operation = %d.operation,
         dry_run = d.dry_run,
         decision = d.outcome,
-        warnings,
+        denied = d.denied,
+        warnings = d.warnings,
+        patch_ops = d.patch_ops,
+        rules = %d.rules.join(","),
         lookup_errors = d.lookup_errors.len(),
         duration_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
-        detail,
         "review"
     );
 }
@@ -549,15 +734,143 @@ mod tests {
     }
 
     fn app(lookups: Arc<dyn Related>, sync_deadline: Duration) -> App {
-        Arc::new(Shared {
-            policy: Policy::default(),
+        Shared::new(
+            Policy::default(),
             lookups,
-            metrics: Arc::new(Metrics::default()),
-            stopping: AtomicBool::new(false),
-            started: Instant::now(),
+            Arc::new(Metrics::default()),
             sync_deadline,
-            closes: Arc::new(Closes::default()),
-        })
+            ReviewLimits::detect(),
+        )
+    }
+
+    fn limited(limits: ReviewLimits, failure_policy: review::FailurePolicy) -> App {
+        Shared::new(
+            Policy {
+                failure_policy,
+                ..Policy::default()
+            },
+            Arc::new(crate::webhook::lookups::NoLookups),
+            Arc::new(Metrics::default()),
+            Duration::ZERO,
+            limits,
+        )
+    }
+
+    fn roomy() -> ReviewLimits {
+        ReviewLimits {
+            deadline: Duration::from_secs(3600),
+            concurrency: 2,
+            memory_bytes: 256 << 20,
+        }
+    }
+
+    const REVIEW: &[u8] = include_bytes!("../../tests/fixtures/serve/admission-review.json");
+
+    /// POST the fixture review (a StatefulSet with errors) to `/validate`: the answer's
+    /// `response` and the decision counted in the metrics.
+    async fn post(app: &App) -> (Value, String) {
+        let request = axum::http::Request::post("/validate")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::CONTENT_LENGTH, REVIEW.len())
+            .body(axum::body::Body::from(REVIEW))
+            .unwrap();
+        let answer = router(app.clone()).oneshot(request).await.unwrap();
+        assert_eq!(answer.status(), 200);
+        let body = answer.into_body().collect().await.unwrap().to_bytes();
+        let review: Value = serde_json::from_slice(&body).unwrap();
+        let metrics = app.metrics.render();
+        let decision = metrics
+            .lines()
+            .find_map(|l| {
+                let l = l.strip_prefix("redline_admission_reviews_total{")?;
+                let d = l.split("decision=\"").nth(1)?;
+                Some(d.split('"').next()?.to_string())
+            })
+            .unwrap_or_default();
+        (review["response"].clone(), decision)
+    }
+
+    fn warning(response: &Value) -> &str {
+        response["warnings"][0].as_str().unwrap_or_default()
+    }
+
+    #[tokio::test]
+    async fn a_review_within_its_budget_is_judged_and_gives_back_all_it_held() {
+        let app = limited(roomy(), review::FailurePolicy::Ignore);
+        let (response, decision) = post(&app).await;
+        assert_eq!(
+            (response["allowed"].as_bool(), decision.as_str()),
+            (Some(false), "denied")
+        );
+        assert_eq!(app.memory_kib.available_permits(), kib(256 << 20));
+        assert_eq!(app.slots.available_permits(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_review_larger_than_the_whole_budget_gets_the_failure_policy_answer() {
+        let small = ReviewLimits {
+            memory_bytes: 256 << 10,
+            ..roomy()
+        };
+        let (response, decision) =
+            post(&limited(small.clone(), review::FailurePolicy::Ignore)).await;
+        assert_eq!(response["allowed"], true);
+        assert_eq!(response["uid"], "3b1d4c0e-0f7a-4d55-9a34-6c1d2e8f9a01");
+        assert!(
+            warning(&response).starts_with("redline: not judged: the object needs about 2 MiB"),
+            "{response}"
+        );
+        assert_eq!(decision, "over_budget");
+        let (response, _) = post(&limited(small, review::FailurePolicy::Fail)).await;
+        assert_eq!(response["allowed"], false);
+        assert_eq!(response["status"]["code"], 503);
+        assert!(
+            response["status"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("failurePolicy Fail")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_review_that_gets_no_slot_before_its_deadline_is_answered_busy() {
+        let app = limited(
+            ReviewLimits {
+                deadline: Duration::from_millis(200),
+                concurrency: 1,
+                ..roomy()
+            },
+            review::FailurePolicy::Ignore,
+        );
+        let taken = app.slots.clone().acquire_owned().await.unwrap();
+        let (response, decision) = post(&app).await;
+        assert_eq!(
+            (response["allowed"].as_bool(), decision.as_str()),
+            (Some(true), "busy")
+        );
+        assert!(
+            warning(&response).contains("busy with other reviews for its whole deadline of 200 ms")
+        );
+        drop(taken);
+        // Everything it reserved while it waited is back.
+        assert_eq!(app.memory_kib.available_permits(), kib(256 << 20));
+    }
+
+    #[tokio::test]
+    async fn a_review_past_its_deadline_stops_and_is_answered_so() {
+        let app = limited(
+            ReviewLimits {
+                deadline: Duration::ZERO,
+                ..roomy()
+            },
+            review::FailurePolicy::Ignore,
+        );
+        let (response, decision) = post(&app).await;
+        assert_eq!(
+            (response["allowed"].as_bool(), decision.as_str()),
+            (Some(true), "deadline")
+        );
+        assert!(warning(&response).contains("did not finish within its deadline of 0 ms"));
     }
 
     async fn get(app: &App, path: &str, version: axum::http::Version) -> Response {

@@ -170,3 +170,22 @@ pub fn findings_of(dir: &Path, sub: &Path) -> String {
     }
     out
 }
+
+/// An AdmissionReview (CREATE) of `tests/fixtures/serve/statefulset.json` with its container
+/// repeated 4,500 times under new names: about 1.5 MiB, the largest object etcd accepts.
+pub fn maximal_review() -> Vec<u8> {
+    let mut object: serde_json::Value =
+        serde_json::from_str(include_str!("../fixtures/serve/statefulset.json")).unwrap();
+    let container = object["spec"]["template"]["spec"]["containers"][0].clone();
+    object["spec"]["template"]["spec"]["containers"] = (0..4500)
+        .map(|i| {
+            let mut c = container.clone();
+            c["name"] = serde_json::json!(format!("redis-{i}"));
+            c
+        })
+        .collect();
+    serde_json::to_vec(&redline::webhook::review::request_for(
+        "uid-max", "CREATE", &object, None,
+    ))
+    .unwrap()
+}

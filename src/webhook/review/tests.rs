@@ -1,7 +1,7 @@
 use base64::Engine as _;
 use serde_json::{Value, json};
 
-use super::{BadReview, Hook, MUTATED_ANNOTATION, Policy, request_for, review};
+use super::{BadReview, Hook, MUTATED_ANNOTATION, Policy, request_for, review, review_within};
 use crate::webhook::lookups::NoLookups;
 
 /// A StatefulSet running redis-server (password from a Secret) with the given maxmemory
@@ -200,6 +200,8 @@ fn bad_bodies_are_400_messages_not_panics() {
         (br#"{"apiVersion":"v1","kind":"Pod"}"#, "admission.k8s.io/v1"),
         (br#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}"#, "no `request`"),
         (br#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"x"}}"#, "AdmissionReview"),
+        // A compressed body is named as such, not "not JSON: expected value".
+        (b"\x1f\x8b\x08\x00\x00\x00\x00\x00", "gzip-compressed"),
     ];
     for (body, expected) in cases {
         for hook in [Hook::Validate, Hook::Mutate] {
@@ -223,6 +225,131 @@ fn bad_bodies_are_400_messages_not_panics() {
         &NoLookups,
     );
     assert!(err.is_err(), "{err:?}");
+    // An UPDATE without its object names the operation as the API server spells it.
+    let mut body: Value =
+        serde_json::from_slice(&request("UPDATE", &statefulset("1gb"), None)).unwrap();
+    body["request"]["object"] = Value::Null;
+    let err = review(
+        &serde_json::to_vec(&body).unwrap(),
+        Hook::Validate,
+        &policy,
+        &NoLookups,
+    )
+    .unwrap_err();
+    assert_eq!(err.0, "the UPDATE request has no `object`");
+}
+
+/// The fixture's StatefulSet with its container repeated `n` times under new names.
+fn containers(n: usize) -> Value {
+    let mut o = statefulset("1gb");
+    let c = o["spec"]["template"]["spec"]["containers"][0].clone();
+    o["spec"]["template"]["spec"]["containers"] = (0..n)
+        .map(|i| {
+            let mut c = c.clone();
+            c["name"] = json!(format!("redis-{i}"));
+            c
+        })
+        .collect();
+    o
+}
+
+#[test]
+fn every_budget_check_stops_the_review_and_the_answer_says_it_was_not_judged() {
+    use crate::budget::Budget;
+    let body = request("CREATE", &containers(20), None);
+    let policy = Policy::default();
+    for hook in [Hook::Validate, Hook::Mutate] {
+        // Trip at the first check, the second, …: each stops the work; from some number on
+        // there are enough for the whole review.
+        let mut enough = None;
+        for checks in 0..10_000 {
+            let (out, decision) = review_within(
+                &body,
+                hook,
+                &policy,
+                &NoLookups,
+                &Budget::after_checks(checks),
+            )
+            .unwrap();
+            if decision.outcome == "deadline" {
+                assert!(
+                    enough.is_none(),
+                    "{hook:?}: cut after {checks} checks, judged with fewer"
+                );
+                assert_eq!(out["response"]["allowed"], true);
+                assert!(out["response"].get("patch").is_none());
+                assert!(
+                    out["response"]["warnings"][0]
+                        .as_str()
+                        .unwrap()
+                        .starts_with("redline: not judged")
+                );
+                assert_eq!((decision.denied, decision.patch_ops), (0, 0));
+            } else if enough.is_none() {
+                enough = Some(checks);
+                break;
+            }
+        }
+        // Checked per container at least: the 20 containers cannot pass on fewer checks.
+        let enough = enough.expect("judged at some number of checks");
+        assert!(enough > 40, "{hook:?}: judged on {enough} checks");
+    }
+}
+
+#[test]
+fn answers_stay_small_whatever_the_object_holds() {
+    let body = request("CREATE", &containers(300), None);
+    let (out, decision) = review(&body, Hook::Validate, &Policy::default(), &NoLookups).unwrap();
+    let message = out["response"]["status"]["message"].as_str().unwrap();
+    assert!(
+        message.chars().count() <= super::DENIAL_MAX_CHARS + 200,
+        "{}",
+        message.len()
+    );
+    assert!(
+        message.ends_with("more findings (`redline lint` on the object lists them all)."),
+        "{message}"
+    );
+    assert!(decision.denied >= 300, "{}", decision.denied);
+    let warnings: Vec<&str> = out["response"]["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    let total: usize = warnings.iter().map(|w| w.chars().count()).sum();
+    assert!(total <= super::WARNINGS_MAX_CHARS, "{total}");
+    assert!(
+        warnings.last().unwrap().contains("more warnings"),
+        "{warnings:?}"
+    );
+    // The decision names the rules, not the findings.
+    assert!(decision.rules.len() < 10, "{:?}", decision.rules);
+}
+
+#[test]
+fn a_patch_stops_growing_at_its_cap_and_says_what_is_left() {
+    // ~250 bytes of patch per container: 5,000 containers need more than 1 MiB.
+    let body = request("CREATE", &containers(5000), None);
+    let (out, decision) = review(&body, Hook::Mutate, &Policy::default(), &NoLookups).unwrap();
+    let patch = base64::engine::general_purpose::STANDARD
+        .decode(out["response"]["patch"].as_str().unwrap())
+        .unwrap();
+    assert!(
+        patch.len() <= super::PATCH_MAX_BYTES + 1024,
+        "{}",
+        patch.len()
+    );
+    let warning = out["response"]["warnings"][0].as_str().unwrap();
+    assert!(
+        warning.contains("more fixes not applied: the patch would exceed 1024 KiB"),
+        "{warning}"
+    );
+    assert_eq!(decision.outcome, "patched");
+    // What was sent applies.
+    let patch: json_patch::Patch = serde_json::from_slice(&patch).unwrap();
+    let mut object = containers(5000);
+    json_patch::patch(&mut object, &patch).unwrap();
 }
 
 /// Answers every lookup with the objects it was given.
