@@ -167,8 +167,9 @@ pub fn read_capped(path: &Path, max_bytes: usize) -> std::io::Result<Vec<u8>> {
     Ok(buf)
 }
 
-/// A file over the size limit: one error diagnostic, nothing read.
-fn too_large(name: String, max_bytes: usize) -> SourceFile {
+/// A file over the size limit: one error diagnostic, nothing loaded. `raw` is what was read
+/// of standard input (`fix -` passes it through, then the rest).
+fn too_large(name: String, max_bytes: usize, raw: Option<Vec<u8>>) -> SourceFile {
     SourceFile {
         name,
         text: String::new(),
@@ -183,7 +184,7 @@ fn too_large(name: String, max_bytes: usize) -> SourceFile {
             error: true,
         }],
         helm_sections: Vec::new(),
-        raw: None,
+        raw,
     }
 }
 
@@ -201,7 +202,7 @@ pub fn read_source(path: &Path, limits: &Limits) -> Result<SourceFile, InputErro
                 source,
             })?;
         if buf.len() > limits.max_bytes {
-            return Ok(too_large(STDIN.to_string(), limits.max_bytes));
+            return Ok(too_large(STDIN.to_string(), limits.max_bytes, Some(buf)));
         }
         (STDIN.to_string(), buf)
     } else {
@@ -211,7 +212,7 @@ pub fn read_source(path: &Path, limits: &Limits) -> Result<SourceFile, InputErro
             source,
         })?;
         if bytes.len() > limits.max_bytes {
-            return Ok(too_large(name, limits.max_bytes));
+            return Ok(too_large(name, limits.max_bytes, None));
         }
         (name, bytes)
     };

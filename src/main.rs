@@ -637,6 +637,21 @@ fn lint(
         Err(code) => return code,
     };
     warn_if_empty(paths, &sources, "lint");
+    // The report must never replace what it reports on.
+    if let Some(file) = &out.file
+        && let Ok(output) = same_file::Handle::from_path(file)
+        && let Some(input) = sources.iter().find(|s| {
+            s.name != redline::input::STDIN
+                && same_file::Handle::from_path(&s.name).is_ok_and(|h| h == output)
+        })
+    {
+        eprintln!(
+            "redline: --output {} is the input {}; the report would replace it (nothing written)",
+            file.display(),
+            input.name
+        );
+        return ExitCode::from(EXIT_USAGE);
+    }
     let linted = redline::lint::lint(sources, opts, &config.settings);
     let report = Report::new(&linted);
     let fail_on = match out.fail_on {
@@ -710,6 +725,18 @@ fn fix(
     }
     if let Err(code) = emit(&printed.stdout_raw) {
         return code;
+    }
+    // A filter passes through what it does not fix: standard input over the size limit was
+    // read only to the limit; the rest goes out as it comes in (nothing held in memory). At
+    // the end of standard input, this copies nothing.
+    if mode == Mode::Write && paths.iter().any(|p| p.as_os_str() == "-") {
+        let copied = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::stdout().lock());
+        if let Err(e) = copied
+            && e.kind() != std::io::ErrorKind::BrokenPipe
+        {
+            eprintln!("redline fix: standard input: {e}");
+            return ExitCode::from(EXIT_USAGE);
+        }
     }
     ExitCode::from(redline::fix::report::exit_code(&run, mode, &unwritten))
 }

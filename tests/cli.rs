@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use serde_json::Value;
 
 mod common;
-use common::{BIN, code, json, root, run, run_in, scratch, stdout};
+use common::{BIN, code, json, root, run, run_in, scratch, stderr, stdout};
 
 fn write(dir: &Path, rel: &str, text: &str) {
     let path = dir.join(rel);
@@ -611,5 +611,56 @@ fn the_size_cap_holds_for_endless_files() {
         String::from_utf8_lossy(&out.stderr).contains("larger than the limit"),
         "{:?}",
         out
+    );
+}
+
+/// `-o` naming one of the inputs (itself, or through a symlink) is refused before anything is
+/// written: the report never replaces the manifest it reports on.
+#[test]
+fn the_report_never_overwrites_an_input() {
+    let dir = scratch("cli-output-is-input");
+    let text = std::fs::read_to_string(root().join("examples/statefulset-configmap.yaml")).unwrap();
+    std::fs::write(dir.join("x.yaml"), &text).unwrap();
+    std::os::unix::fs::symlink(dir.join("x.yaml"), dir.join("link.yaml")).unwrap();
+    for (inputs, output) in [(&["x.yaml"][..], "x.yaml"), (&["."][..], "link.yaml")] {
+        let mut args = vec!["lint", "-o", output];
+        args.extend(inputs);
+        let out = run_in(&dir, &args, "");
+        assert_eq!(code(&out), 2, "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains(&format!("--output {output} is the input")),
+            "{}",
+            stderr(&out)
+        );
+        assert_eq!(std::fs::read_to_string(dir.join("x.yaml")).unwrap(), text);
+    }
+    // Another file is written as before.
+    let out = run_in(&dir, &["lint", "-o", "report.txt", "x.yaml"], "");
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(
+        std::fs::read_to_string(dir.join("report.txt"))
+            .unwrap()
+            .contains("redis-maxmemory-headroom")
+    );
+}
+
+/// A file name with ESC and a newline cannot recolour the terminal or fake a report line: the
+/// human format shows them escaped.
+#[test]
+fn control_characters_in_file_names_are_shown_escaped() {
+    let dir = scratch("cli-control-names");
+    let text = std::fs::read_to_string(root().join("examples/statefulset-configmap.yaml")).unwrap();
+    std::fs::write(dir.join("a\u{1b}[31mb\nc.yaml"), &text).unwrap();
+    let out = run_in(&dir, &["lint", "--color", "never", "."], "");
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let shown = stdout(&out);
+    assert!(!shown.contains('\u{1b}'), "{shown:?}");
+    assert!(shown.contains("a\\u{1b}[31mb\\nc.yaml:"), "{shown}");
+    let fixed = run_in(&dir, &["fix", "--check", "."], "");
+    assert!(!stdout(&fixed).contains('\u{1b}') && !stderr(&fixed).contains('\u{1b}'));
+    assert!(
+        stdout(&fixed).contains("would fix: a\\u{1b}[31mb\\nc.yaml"),
+        "{}",
+        stdout(&fixed)
     );
 }

@@ -321,6 +321,83 @@ fn a_filter_passes_through_what_it_cannot_read() {
     assert!(stderr(&out).contains("not UTF-8"), "{}", stderr(&out));
 }
 
+/// Standard input over the size limit: `fix -` passes all of it through (what it read and
+/// the rest, streamed), says it did not fix it, and exits 1; the bytes are never swallowed.
+#[test]
+fn a_filter_passes_through_input_over_the_size_limit() {
+    use std::io::Write as _;
+    let limit = redline::source::Limits::default().max_bytes;
+    let input: Vec<u8> = b"a: b\n"
+        .iter()
+        .copied()
+        .cycle()
+        .take(limit + 100_000)
+        .collect();
+    let mut child = std::process::Command::new(common::BIN)
+        .args(["fix", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || stdin.write_all(&input).map(|()| input));
+    let out = child.wait_with_output().unwrap();
+    let input = writer.join().unwrap().unwrap();
+    assert_eq!(out.stdout.len(), input.len(), "{}", stderr(&out));
+    assert!(out.stdout == input, "the bytes differ");
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("larger than the limit"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// A read-only file is its owner's choice: `fix` leaves it, says so and exits 2 (renaming a
+/// new file over it would succeed wherever the directory is writable).
+#[test]
+fn a_read_only_file_is_not_written() {
+    let (dir, original) = workspace("read-only");
+    let file = dir.join("redis.yaml");
+    let mut perms = std::fs::metadata(&file).unwrap().permissions();
+    perms.set_readonly(true);
+    std::fs::set_permissions(&file, perms).unwrap();
+    let out = run_in(&dir, &["fix", "redis.yaml"], "");
+    assert_eq!(read(&dir, "redis.yaml"), original);
+    assert!(
+        stderr(&out).contains("redis.yaml: read-only, not written"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("fixed 0 findings in 0 files; 1 file not written"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(code(&out), 2);
+}
+
+/// A file with another hard link is written in place: both names see the fix (a rename over
+/// it would leave the other name with the old text, silently).
+#[test]
+fn a_hard_linked_file_stays_linked() {
+    use std::os::unix::fs::MetadataExt;
+    let (dir, original) = workspace("hard-link");
+    std::fs::hard_link(dir.join("redis.yaml"), dir.join("also.yaml")).unwrap();
+    let inode = std::fs::metadata(dir.join("redis.yaml")).unwrap().ino();
+    let out = run_in(&dir, &["fix", "redis.yaml"], "");
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let fixed = read(&dir, "redis.yaml");
+    assert_ne!(fixed, original);
+    assert_eq!(read(&dir, "also.yaml"), fixed);
+    assert_eq!(
+        std::fs::metadata(dir.join("redis.yaml")).unwrap().ino(),
+        inode
+    );
+    assert_eq!(std::fs::metadata(dir.join("also.yaml")).unwrap().nlink(), 2);
+}
+
 /// A CRLF file: the redis.conf line of its ConfigMap is fixed like the LF twin's, and every
 /// line keeps its `\r\n`.
 #[test]

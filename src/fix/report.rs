@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use super::write::Unwritten;
 use super::{Action, FixRun};
 use crate::input::STDIN;
+use crate::report::shown;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -39,7 +40,7 @@ pub fn render(run: &FixRun, mode: Mode, unwritten: &[Unwritten]) -> Printed {
                     .push_str(&super::unified_diff(&f.name, &f.original, &f.fixed));
             }
             Mode::Check if f.changed() => {
-                let _ = writeln!(p.stdout, "would fix: {}", f.name);
+                let _ = writeln!(p.stdout, "would fix: {}", shown(&f.name));
             }
             // A filter: the text comes out whether or not it changed, and bytes it could not
             // read come out as they went in.
@@ -53,7 +54,7 @@ pub fn render(run: &FixRun, mode: Mode, unwritten: &[Unwritten]) -> Printed {
             let _ = writeln!(
                 p.stderr,
                 "{}:{pos}: not fixed: the file does not load ({message}); it is left untouched",
-                f.name
+                shown(&f.name)
             );
         }
     }
@@ -67,7 +68,9 @@ pub fn render(run: &FixRun, mode: Mode, unwritten: &[Unwritten]) -> Printed {
         let _ = writeln!(
             p.stderr,
             "{verb} {}{at}: {}: {}",
-            a.file, a.rule, a.description
+            shown(&a.file),
+            a.rule,
+            a.description
         );
     }
     // Manifests are the output of a plain run on files; elsewhere standard output is taken.
@@ -75,8 +78,8 @@ pub fn render(run: &FixRun, mode: Mode, unwritten: &[Unwritten]) -> Printed {
     let mut manifests = 0;
     for m in &run.manual {
         let at = match (&m.file, m.pos) {
-            (Some(f), Some(p)) => format!("{f}:{p}: "),
-            (Some(f), None) => format!("{f}: "),
+            (Some(f), Some(p)) => format!("{}:{p}: ", shown(f)),
+            (Some(f), None) => format!("{}: ", shown(f)),
             _ => String::new(),
         };
         match &m.action {
@@ -123,7 +126,7 @@ pub fn render(run: &FixRun, mode: Mode, unwritten: &[Unwritten]) -> Printed {
         }
     }
     for u in unwritten {
-        let _ = writeln!(p.stderr, "{}: {}", u.file, u.why);
+        let _ = writeln!(p.stderr, "{}: {}", shown(&u.file), u.why);
     }
     let changed = run
         .files

@@ -21,6 +21,9 @@ use crate::input::STDIN;
 pub enum NotWritten {
     /// The file on disk is no longer the text `fix` read: someone changed it meanwhile.
     Changed,
+    /// The file is read-only: its owner chose that it not be changed (renaming a new file
+    /// over it would succeed wherever the directory is writable, root or not).
+    ReadOnly,
     /// Reading, writing or renaming failed.
     Io(std::io::Error),
 }
@@ -29,6 +32,9 @@ impl std::fmt::Display for NotWritten {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             NotWritten::Changed => f.write_str("changed while being fixed, not written"),
+            NotWritten::ReadOnly => {
+                f.write_str("read-only, not written (make it writable to let `fix` change it)")
+            }
             NotWritten::Io(e) => write!(f, "cannot write: {e} (the file is unchanged)"),
         }
     }
@@ -75,8 +81,10 @@ pub fn write_files_with(run: &FixRun, before_compare: &mut dyn FnMut(&Path)) -> 
 /// Replace `path`'s contents with `fixed`, atomically, if it still holds exactly `read`: a
 /// temporary file in the same directory, flushed to disk, given the old file's permissions
 /// (and owner, where allowed), compared, then renamed over it. A symbolic link is followed:
-/// the file it points to is replaced, the link kept. On any failure the temporary file is
-/// removed and `path` is untouched.
+/// the file it points to is replaced, the link kept. A read-only file is not written. A file
+/// with several hard links is written in place instead (after the same comparison, but not
+/// atomically), so the links keep sharing it: a rename would leave the others with the old
+/// text. Otherwise, on any failure the temporary file is removed and `path` is untouched.
 pub fn write_if_unchanged(
     path: &Path,
     read: &str,
@@ -85,6 +93,16 @@ pub fn write_if_unchanged(
 ) -> Result<(), NotWritten> {
     let target = std::fs::canonicalize(path)?;
     let meta = std::fs::metadata(&target)?;
+    if meta.permissions().readonly() {
+        return Err(NotWritten::ReadOnly);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if meta.nlink() > 1 {
+            return write_in_place(&target, read, fixed, before_compare);
+        }
+    }
     let dir = target.parent().unwrap_or(Path::new("."));
     let mut tmp = tempfile::Builder::new()
         .prefix(".redline-")
@@ -106,5 +124,26 @@ pub fn write_if_unchanged(
         return Err(NotWritten::Changed);
     }
     tmp.persist(&target).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// For a file with several hard links: compare, then overwrite the same inode.
+#[cfg(unix)]
+fn write_in_place(
+    target: &Path,
+    read: &str,
+    fixed: &str,
+    before_compare: &mut dyn FnMut(),
+) -> Result<(), NotWritten> {
+    before_compare();
+    if std::fs::read(target)? != read.as_bytes() {
+        return Err(NotWritten::Changed);
+    }
+    let mut file = std::fs::File::options()
+        .write(true)
+        .truncate(true)
+        .open(target)?;
+    file.write_all(fixed.as_bytes())?;
+    file.sync_all()?;
     Ok(())
 }

@@ -101,7 +101,7 @@ fn block(out: &mut String, item: &Item, p: &Palette) {
             let _ = writeln!(
                 out,
                 "{pad}{gutter}-->{gutter:#} {}:{line}:{column}{context}",
-                item.file
+                super::shown(&item.file)
             );
             if let Some(line_text) = item.snippet {
                 // A long line (one-line JSON) is shown as a window around the column: the
@@ -119,7 +119,11 @@ fn block(out: &mut String, item: &Item, p: &Palette) {
             }
         }
         _ => {
-            let _ = writeln!(out, "{pad}{gutter}-->{gutter:#} {}{context}", item.file);
+            let _ = writeln!(
+                out,
+                "{pad}{gutter}-->{gutter:#} {}{context}",
+                super::shown(&item.file)
+            );
         }
     }
     if let Some(f) = item.fix {

@@ -61,6 +61,14 @@ impl Rule for Check {
                             facts::bytes(value.bytes)
                         ),
                     )),
+                    Some(MemoryAccident::Saturated) => out.push(Violation::new(
+                        at,
+                        format!(
+                            "{written}: `{arg}` exceeds 64 bits and redis-server reads it as \
+                             the largest value, {}",
+                            facts::bytes(value.bytes)
+                        ),
+                    )),
                     None if value.decimal_unit => out.push(
                         Violation::new(
                             at,

@@ -75,8 +75,9 @@ pub struct SourceFile {
     pub diagnostics: Vec<Diagnostic>,
     /// Present when the input is `helm template` output.
     pub helm_sections: Vec<HelmSection>,
-    /// The bytes as read when they are not UTF-8 (`text` is then empty): kept so that
-    /// `fix -`, a filter, passes them through unchanged.
+    /// The bytes as read when they are not UTF-8, or the first bytes of a standard input over
+    /// the size limit (`text` is then empty): kept so that `fix -`, a filter, passes them
+    /// through unchanged.
     pub raw: Option<Vec<u8>>,
 }
 

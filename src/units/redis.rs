@@ -13,8 +13,9 @@
 //!
 //! Units are case-insensitive. There is no `t`/`tb`; signs, decimals (`1.5gb`), spaces and
 //! Kubernetes suffixes (`512Mi`) are refused. Two inputs are accepted by accident and mean 0
-//! (unlimited): the empty string and a bare unit (`gb`). Overflow wraps silently
-//! (`20000000000gb`). Each of these is reported by [`MemoryValue::accident`].
+//! (unlimited): the empty string and a bare unit (`gb`). A number of more than 64 bits
+//! saturates at 2^64−1 (`strtoull`), and a product with the unit that overflows wraps
+//! (`20000000000gb`), both silently. Each of these is reported by [`MemoryValue::accident`].
 
 use std::fmt;
 
@@ -36,6 +37,8 @@ pub enum MemoryAccident {
     SilentZero,
     /// The number times the unit exceeds 2^64 and wrapped around.
     Wrapped,
+    /// The number itself exceeds 2^64−1 and was read as 2^64−1 (no unit to multiply by).
+    Saturated,
 }
 
 /// Why redis-server refuses a memory value ("argument must be a memory value").
@@ -51,6 +54,9 @@ impl fmt::Display for MemoryAccident {
         f.write_str(match self {
             MemoryAccident::SilentZero => "redis-server reads it as 0 (no limit) without an error",
             MemoryAccident::Wrapped => "the size overflows 64 bits and wraps around",
+            MemoryAccident::Saturated => {
+                "the number exceeds 64 bits and redis-server reads it as 2^64-1"
+            }
         })
     }
 }
@@ -91,8 +97,10 @@ pub fn parse_memory(input: &str) -> Result<MemoryValue, MemoryError> {
     let saturated = !digits.is_empty() && digits.parse::<u64>().is_err();
     let accident = if digits.is_empty() {
         Some(MemoryAccident::SilentZero)
-    } else if overflowed || saturated {
+    } else if overflowed {
         Some(MemoryAccident::Wrapped)
+    } else if saturated {
+        Some(MemoryAccident::Saturated)
     } else {
         None
     };
@@ -244,6 +252,14 @@ mod tests {
         let wrapped = parse_memory("20000000000gb").unwrap();
         assert_eq!(wrapped.bytes, 3_028_092_406_290_448_384);
         assert_eq!(wrapped.accident, Some(MemoryAccident::Wrapped));
+        // strtoull saturates a number of more than 64 bits; without a unit nothing wraps.
+        let saturated = parse_memory("99999999999999999999999").unwrap();
+        assert_eq!(saturated.bytes, u64::MAX);
+        assert_eq!(saturated.accident, Some(MemoryAccident::Saturated));
+        // With one, the saturated number times the unit wraps.
+        let both = parse_memory("99999999999999999999999kb").unwrap();
+        assert_eq!(both.bytes, u64::MAX.wrapping_mul(1024));
+        assert_eq!(both.accident, Some(MemoryAccident::Wrapped));
         assert!(parse_memory("2Gi").unwrap_err().reason.contains("`gb`"));
     }
 
