@@ -398,6 +398,69 @@ fn a_hard_linked_file_stays_linked() {
     assert_eq!(std::fs::metadata(dir.join("also.yaml")).unwrap().nlink(), 2);
 }
 
+/// A tag or an anchor on the redis.conf block scalar: findings inside it are reported where
+/// they are (as in the unadorned twin), and `fix` changes the one line, keeping the tag.
+#[test]
+fn tags_and_anchors_on_a_block_scalar_keep_positions_and_survive_fix() {
+    let (dir, original) = workspace("tagged-block");
+    let position = |dir: &Path, name: &str| {
+        let out = run_in(dir, &["lint", "--format", "json", name], "");
+        let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rule"] == "redis-maxmemory-headroom")
+            .map(|f| (f["line"].clone(), f["column"].clone()))
+            .unwrap()
+    };
+    let expected = position(&dir, "redis.yaml");
+    for adorned in [
+        "redis.conf: !!str |",
+        "redis.conf: &conf |",
+        "redis.conf: !!str &conf |",
+    ] {
+        let text = original.replace("redis.conf: |", adorned);
+        std::fs::write(dir.join("redis.yaml"), &text).unwrap();
+        assert_eq!(position(&dir, "redis.yaml"), expected, "{adorned}");
+        let out = run_in(
+            &dir,
+            &["fix", "--rule", "redis-maxmemory-headroom", "redis.yaml"],
+            "",
+        );
+        assert!(
+            stderr(&out).contains("fixed 1 finding"),
+            "{adorned}: {}",
+            stderr(&out)
+        );
+        let fixed = read(&dir, "redis.yaml");
+        assert_eq!(
+            fixed,
+            text.replace("maxmemory 1gb", "maxmemory 768mb"),
+            "{adorned}: only the maxmemory line changes"
+        );
+    }
+    // An anchor an alias shares is another matter: changing it would change the alias too.
+    let shared = original.replace("redis.conf: |", "redis.conf: &conf |");
+    let shared = shared.replacen("\n---\n", "\n  copy.conf: *conf\n---\n", 1);
+    assert_ne!(
+        shared,
+        original.replace("redis.conf: |", "redis.conf: &conf |")
+    );
+    std::fs::write(dir.join("redis.yaml"), &shared).unwrap();
+    let out = run_in(
+        &dir,
+        &["fix", "--rule", "redis-maxmemory-headroom", "redis.yaml"],
+        "",
+    );
+    assert!(
+        stderr(&out).contains("that aliases share"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(read(&dir, "redis.yaml"), shared);
+}
+
 /// A CRLF file: the redis.conf line of its ConfigMap is fixed like the LF twin's, and every
 /// line keeps its `\r\n`.
 #[test]

@@ -291,7 +291,7 @@ impl<'a> Editor<'a> {
             _ => !self.is_flow(node),
         };
         let (start, lead) = match colon {
-            Some(colon) if block => (colon + 1, " "),
+            Some(colon) if block => (self.after_properties(colon), " "),
             None if node.scalar().is_some() && block => {
                 return Err("a block scalar in a list cannot be rewritten in place".into());
             }
@@ -320,7 +320,7 @@ impl<'a> Editor<'a> {
                 let indent = self.column(self.start(key)?);
                 let literal = render::literal(new, indent + layout.step);
                 return Ok(vec![TextEdit {
-                    start: colon + 1,
+                    start: self.after_properties(colon),
                     end: self.content_end(node)?,
                     text: format!(" {}", literal.trim_end_matches('\n')),
                 }]);
@@ -475,12 +475,29 @@ impl<'a> Editor<'a> {
             regions.push((before.min(start), (start + 2).min(self.text.len())));
         }
         regions.extend(replaced);
+        // An anchor no alias names is only a label: the value is this node's alone.
+        let aliased = |name: &[u8]| {
+            let text = self.text.as_bytes();
+            text.windows(name.len() + 1).enumerate().any(|(i, w)| {
+                w[0] == b'*'
+                    && &w[1..] == name
+                    && text
+                        .get(i + name.len() + 1)
+                        .is_none_or(|c| c.is_ascii_whitespace() || b",]}".contains(c))
+            })
+        };
         let anchored = regions.iter().any(|&(a, b)| {
             let bytes = &self.text.as_bytes()[a..b.max(a)];
             bytes.iter().enumerate().any(|(i, &c)| {
+                let name = &self.text.as_bytes()[a + i + 1..];
+                let name = &name[..name
+                    .iter()
+                    .position(|c| c.is_ascii_whitespace() || b",[]{}".contains(c))
+                    .unwrap_or(name.len())];
                 c == b'&'
                     && (i == 0 && a > 0 || i > 0 && b" \t\r\n[{,".contains(&bytes[i - 1]))
-                    && bytes.get(i + 1).is_some_and(|n| !n.is_ascii_whitespace())
+                    && !name.is_empty()
+                    && aliased(name)
             })
         });
         if anchored {
@@ -580,6 +597,23 @@ impl<'a> Editor<'a> {
     }
 
     /// The offset of the `:` after a mapping key.
+    /// After the properties (a tag `!!str`, an anchor `&conf`) a value written after the
+    /// colon at `colon` carries, or just after the colon: a rewritten value keeps them.
+    fn after_properties(&self, colon: usize) -> usize {
+        let mut at = colon + 1;
+        loop {
+            let rest = &self.text[at..];
+            let blanks = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+            if !rest[blanks..].starts_with(['!', '&']) {
+                return at;
+            }
+            let token = rest[blanks..]
+                .find(char::is_whitespace)
+                .unwrap_or(rest.len() - blanks);
+            at += blanks + token;
+        }
+    }
+
     fn colon_after(&self, key: &Node) -> Result<usize> {
         let end = key.span.ok_or("no position in the file")?.end.offset;
         let rest = &self.text[end..];

@@ -26,6 +26,68 @@ pub fn scalar_runs(
     runs.unwrap_or_else(|| vec![(0, start)])
 }
 
+/// Where a scalar's content starts when properties (a tag `!!str`, an anchor `&conf`) precede
+/// it: the parser's span then starts at the first property, which put every position inside
+/// it on the property's line and made `fix` rewrite the property away. Past them is where the
+/// parser starts an unadorned scalar: the value itself, or for a block scalar the first
+/// content line after its header (`|`, `>-`), after that line's indentation. `end` is the
+/// span's end (an empty block scalar starts there).
+pub fn past_properties(file: &str, start: Pos, end: Pos, style: Style) -> Pos {
+    let Some(rest) = file.get(start.offset..end.offset) else {
+        return start;
+    };
+    if !rest.starts_with(['!', '&']) {
+        return start;
+    }
+    let mut w = Walker { rest, pos: start };
+    while let Some(c) = w.peek() {
+        match c {
+            '!' | '&' => {
+                while w.peek().is_some_and(|c| !c.is_whitespace()) {
+                    w.bump();
+                }
+            }
+            ' ' | '\t' | '\r' | '\n' => {
+                w.bump();
+            }
+            _ => break,
+        }
+    }
+    if !matches!(style, Style::Literal | Style::Folded) {
+        return w.pos;
+    }
+    // The header line, then blank lines, then the first content line's indentation.
+    while w.peek().is_some_and(|c| c != '\n') {
+        w.bump();
+    }
+    w.bump();
+    loop {
+        let line = Walker {
+            rest: w.rest,
+            pos: w.pos,
+        };
+        while w.peek() == Some(' ') {
+            w.bump();
+        }
+        match w.peek() {
+            Some('\n') => {
+                w.bump();
+            }
+            Some('\r') if w.rest.starts_with("\r\n") => {
+                w.bump();
+                w.bump();
+            }
+            None => return line.pos,
+            _ => break,
+        }
+    }
+    if w.pos.offset >= end.offset {
+        end
+    } else {
+        w.pos
+    }
+}
+
 /// Walks raw text keeping the file position.
 struct Walker<'a> {
     rest: &'a str,

@@ -256,3 +256,44 @@ fn template_syntax_only_where_it_is_not_data() {
         assert_eq!((d.pos.line, d.pos.column), (line, column), "{text}");
     }
 }
+/// Properties before a scalar (a tag, an anchor) are not part of it: its span and the
+/// positions inside it are those of the same scalar without them (the parser's own span
+/// starts at the first property).
+#[test]
+fn tags_and_anchors_do_not_move_a_scalars_positions() {
+    let value = |t: &str| {
+        let f = crate::source::load_yaml("f", t.to_string(), &Default::default());
+        let n = f.documents[0].root.entries()[0].value.clone();
+        (n.span.unwrap().start, n.scalar().unwrap().runs.clone())
+    };
+    for (plain, adorned) in [
+        ("a: |\n  x y\n  z\n", "a: !!str |\n  x y\n  z\n"),
+        ("a: |\n  x y\n  z\n", "a: &conf |\n  x y\n  z\n"),
+        ("a: >-\n\n  x\n", "a: !!str &c >-\n\n  x\n"),
+        ("a: |\r\n  x\r\n", "a: !!str |\r\n  x\r\n"),
+        ("a: x\n", "a: !!str x\n"),
+        ("a: 'x'\n", "a: &q 'x'\n"),
+    ] {
+        let (start, runs) = value(plain);
+        let (a_start, a_runs) = value(adorned);
+        let shift = adorned.len() - plain.len();
+        let shifted = |p: crate::source::Pos| {
+            if p.line == 1 {
+                (p.line, p.column - shift as u32)
+            } else {
+                (p.line, p.column)
+            }
+        };
+        assert_eq!(shifted(a_start), (start.line, start.column), "{adorned:?}");
+        assert_eq!(
+            a_runs
+                .iter()
+                .map(|(i, p)| (*i, shifted(*p)))
+                .collect::<Vec<_>>(),
+            runs.iter()
+                .map(|(i, p)| (*i, (p.line, p.column)))
+                .collect::<Vec<_>>(),
+            "{adorned:?}"
+        );
+    }
+}

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use saphyr_parser::{Event, Marker, Parser, ScalarStyle, ScanError};
 
 use super::node::{Entry, Node, NodeKind, Pos, Scalar, Span, Style};
-use super::scalar::scalar_runs;
+use super::scalar::{past_properties, scalar_runs};
 
 /// Bounds on what one document may cost. Input comes from every tenant of a cluster.
 #[derive(Debug, Clone, Copy)]
@@ -386,6 +386,7 @@ impl<'t> Builder<'t> {
                         ScalarStyle::Folded => Style::Folded,
                     };
                     let text = text.into_owned();
+                    let start = past_properties(self.file, start, end, style);
                     let runs = scalar_runs(self.file, start, end, style, &text);
                     let node = Node {
                         kind: NodeKind::Scalar(Scalar { text, style, runs }),
