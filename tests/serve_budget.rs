@@ -138,8 +138,19 @@ fn sixteen_maximal_reviews_stay_within_memory_and_deadline_and_healthz_answers()
         .iter()
         .filter(|(_, a)| a["response"]["patch"].is_string())
         .count();
+    let why = |what: &str| {
+        answers
+            .iter()
+            .filter(|(_, a)| {
+                a["response"]["warnings"][0]
+                    .as_str()
+                    .is_some_and(|w| w.contains(what))
+            })
+            .count()
+    };
+    let (busy, deadline) = (why("busy with other reviews"), why("did not finish within"));
     println!(
-        "{REVIEWS} reviews of {} bytes: {judged} judged, the rest not judged; slowest answer {:?}; \
+        "{REVIEWS} reviews of {} bytes: {judged} judged, {busy} busy, {deadline} cut at the deadline; slowest answer {:?}; \
          peak RSS {peak_mib} MiB (limit {LIMIT_MIB} MiB, review budget {budget_mib} MiB); \
          /healthz {} probes, p99 {:?}, max {:?}",
         body.len(),
@@ -148,6 +159,7 @@ fn sixteen_maximal_reviews_stay_within_memory_and_deadline_and_healthz_answers()
         healthz_p99,
         healthz_max
     );
+    assert_eq!(judged + busy + deadline, REVIEWS);
     for (_, a) in &answers {
         let r = &a["response"];
         assert_eq!(r["uid"], "uid-max");

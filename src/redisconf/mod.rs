@@ -21,6 +21,7 @@
 //! can report every line redis-server would refuse. `errors()[0]` is the one redis-server
 //! prints. Every directive and argument keeps its [`Location`].
 
+mod acl;
 pub mod directives;
 pub mod release;
 mod releases;
@@ -310,6 +311,9 @@ pub struct RedisConfig {
     include_loads: usize,
     include_bytes: usize,
     dialect: Dialect,
+    /// The first ACL rule naming a command or category redis-server does not know: read
+    /// past while the file is, fatal when the users are loaded at start-up.
+    acl_unknown: Option<(Location, String, String)>,
 }
 
 /// Where each line of the text being parsed came from.
@@ -944,6 +948,23 @@ impl RedisConfig {
                 None,
             );
         }
+        // ACLLoadConfiguredUsers, the last start-up step that reads the configuration.
+        if let Some((location, rule, user)) = self.acl_unknown.clone() {
+            self.whole_config_error(
+                Some(location),
+                "Critical error while loading ACLs. Exiting.",
+                None,
+            );
+            if let Some(e) = self.errors.last_mut() {
+                e.hint = Some(format!(
+                    "Error loading ACL rule '{rule}' for the user named '{user}': Unknown \
+                     command or category name in ACL"
+                ));
+                // Commands and categories are redis 7.0.15's: another release may know it.
+                let table = self.dialect.table();
+                e.certain = self.dialect.certain() && (table.major, table.minor) == (7, 0);
+            }
+        }
     }
 
     /// `tlsConfigure`'s checks of settings (whether the files exist is only known in the pod).
@@ -1097,7 +1118,36 @@ impl RedisConfig {
                 }
                 Ok(())
             }
-            "user" if argc >= 2 => Ok(()),
+            "user" if argc >= 2 => {
+                let earlier: Vec<String> = self.lines[..line_index]
+                    .iter()
+                    .filter(|l| l.name == "user" && !l.refused)
+                    .filter_map(|l| l.args.first().cloned())
+                    .collect();
+                let words: Vec<&str> = tokens.iter().map(|t| t.text.as_str()).collect();
+                let channels = self.enum_value("acl-pubsub-default") == "allchannels";
+                let selectors = self.dialect.table().major >= 7;
+                match acl::check_user(&words, &earlier, channels, selectors) {
+                    acl::Checked::Refused {
+                        message,
+                        rule,
+                        token,
+                    } => Err((
+                        message,
+                        Some(format!("the rule at fault is `{rule}`")),
+                        token,
+                    )),
+                    acl::Checked::Read { unknown } => {
+                        if let Some((token, rule)) = unknown
+                            && self.acl_unknown.is_none()
+                        {
+                            let location = self.lines[line_index].locations[token].clone();
+                            self.acl_unknown = Some((location, rule, words[1].to_string()));
+                        }
+                        Ok(())
+                    }
+                }
+            }
             "loadmodule" if argc >= 2 => Ok(()),
             n if n.contains('.') => {
                 if argc < 2 {
