@@ -301,38 +301,10 @@ fn a_same_size_change_is_seen() {
     assert_eq!(read(&dir, "redis.yaml"), theirs);
 }
 
-/// `fix -` is a filter: input it cannot read (not UTF-8) comes out as it went in, never
-/// swallowed, and the exit status says a file was not loaded.
-#[test]
-fn a_filter_passes_through_what_it_cannot_read() {
+/// `redline fix -` with `input` on standard input (written from another thread, so that a
+/// large input cannot fill the pipes both ways).
+fn filter(input: Vec<u8>) -> (std::process::Output, Vec<u8>) {
     use std::io::Write as _;
-    let input: &[u8] = b"a: caf\xe9\n";
-    let mut child = std::process::Command::new(common::BIN)
-        .args(["fix", "-"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(input).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(out.stdout, input);
-    assert_eq!(code(&out), 1, "{}", stderr(&out));
-    assert!(stderr(&out).contains("not UTF-8"), "{}", stderr(&out));
-}
-
-/// Standard input over the size limit: `fix -` passes all of it through (what it read and
-/// the rest, streamed), says it did not fix it, and exits 1; the bytes are never swallowed.
-#[test]
-fn a_filter_passes_through_input_over_the_size_limit() {
-    use std::io::Write as _;
-    let limit = redline::source::Limits::default().max_bytes;
-    let input: Vec<u8> = b"a: b\n"
-        .iter()
-        .copied()
-        .cycle()
-        .take(limit + 100_000)
-        .collect();
     let mut child = std::process::Command::new(common::BIN)
         .args(["fix", "-"])
         .stdin(std::process::Stdio::piped())
@@ -343,7 +315,31 @@ fn a_filter_passes_through_input_over_the_size_limit() {
     let mut stdin = child.stdin.take().unwrap();
     let writer = std::thread::spawn(move || stdin.write_all(&input).map(|()| input));
     let out = child.wait_with_output().unwrap();
-    let input = writer.join().unwrap().unwrap();
+    (out, writer.join().unwrap().unwrap())
+}
+
+/// `fix -` is a filter: input it cannot read (not UTF-8) comes out as it went in, never
+/// swallowed, and the exit status says a file was not loaded.
+#[test]
+fn a_filter_passes_through_what_it_cannot_read() {
+    let (out, input) = filter(b"a: caf\xe9\n".to_vec());
+    assert_eq!(out.stdout, input);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(stderr(&out).contains("not UTF-8"), "{}", stderr(&out));
+}
+
+/// Standard input over the size limit: `fix -` passes all of it through (what it read and
+/// the rest, streamed), says it did not fix it, and exits 1; the bytes are never swallowed.
+#[test]
+fn a_filter_passes_through_input_over_the_size_limit() {
+    let limit = redline::source::Limits::default().max_bytes;
+    let input: Vec<u8> = b"a: b\n"
+        .iter()
+        .copied()
+        .cycle()
+        .take(limit + 100_000)
+        .collect();
+    let (out, input) = filter(input);
     assert_eq!(out.stdout.len(), input.len(), "{}", stderr(&out));
     assert!(out.stdout == input, "the bytes differ");
     assert_eq!(code(&out), 1, "{}", stderr(&out));
@@ -415,6 +411,13 @@ fn tags_and_anchors_on_a_block_scalar_keep_positions_and_survive_fix() {
             .unwrap()
     };
     let expected = position(&dir, "redis.yaml");
+    let fix = || {
+        run_in(
+            &dir,
+            &["fix", "--rule", "redis-maxmemory-headroom", "redis.yaml"],
+            "",
+        )
+    };
     for adorned in [
         "redis.conf: !!str |",
         "redis.conf: &conf |",
@@ -423,11 +426,7 @@ fn tags_and_anchors_on_a_block_scalar_keep_positions_and_survive_fix() {
         let text = original.replace("redis.conf: |", adorned);
         std::fs::write(dir.join("redis.yaml"), &text).unwrap();
         assert_eq!(position(&dir, "redis.yaml"), expected, "{adorned}");
-        let out = run_in(
-            &dir,
-            &["fix", "--rule", "redis-maxmemory-headroom", "redis.yaml"],
-            "",
-        );
+        let out = fix();
         assert!(
             stderr(&out).contains("fixed 1 finding"),
             "{adorned}: {}",
@@ -448,11 +447,7 @@ fn tags_and_anchors_on_a_block_scalar_keep_positions_and_survive_fix() {
         original.replace("redis.conf: |", "redis.conf: &conf |")
     );
     std::fs::write(dir.join("redis.yaml"), &shared).unwrap();
-    let out = run_in(
-        &dir,
-        &["fix", "--rule", "redis-maxmemory-headroom", "redis.yaml"],
-        "",
-    );
+    let out = fix();
     assert!(
         stderr(&out).contains("that aliases share"),
         "{}",

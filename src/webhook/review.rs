@@ -76,7 +76,7 @@ pub enum FailurePolicy {
 /// Why a review was not judged; the decision label of its metric.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Unjudged {
-    /// Its deadline passed while it was judged or waited for a turn.
+    /// Its deadline passed while it was judged (or its client went away).
     Deadline { after_ms: u128 },
     /// No review slot or memory came free before its deadline (others were being judged).
     Busy { after_ms: u128 },
@@ -262,18 +262,12 @@ pub fn review_within(
         .try_into()
         .map_err(|e| BadReview(format!("not a valid AdmissionReview: {e}")))?;
     let mut decision = Decision {
-        uid: req.uid.clone(),
         kind: req.kind.kind.clone(),
         namespace: req.namespace.clone().unwrap_or_default(),
         name: req.name.clone(),
         operation: format!("{:?}", req.operation).to_uppercase(),
         dry_run: req.dry_run,
-        outcome: "allowed",
-        lookup_errors: Vec::new(),
-        denied: 0,
-        warnings: 0,
-        patch_ops: 0,
-        rules: Vec::new(),
+        ..Decision::unread(req.uid.clone())
     };
     let allow = AdmissionResponse::from(&req);
     if matches!(req.operation, Operation::Delete | Operation::Connect)

@@ -604,9 +604,12 @@ async fn judged(
     // A small body's review (a millisecond or two at most; still within its budget) is judged
     // where it is, while a worker stays free for /healthz: a hop to the blocking pool costs
     // more than such a review under load (BENCHMARKS.md, "Review budget").
-    let done = match app.inline.try_acquire() {
-        Ok(_inline) if bytes.len() <= INLINE_BODY_BYTES => Ok(work()),
-        _ => tokio::task::spawn_blocking(work).await,
+    let inline = (bytes.len() <= INLINE_BODY_BYTES)
+        .then(|| app.inline.try_acquire().ok())
+        .flatten();
+    let done = match inline {
+        Some(_inline) => Ok(work()),
+        None => tokio::task::spawn_blocking(work).await,
     };
     match done {
         Ok(Ok(Ok((answer, decision)))) => Judged::Answer(answer, Box::new(decision)),
