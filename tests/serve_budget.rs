@@ -169,10 +169,12 @@ fn sixteen_maximal_reviews_stay_within_memory_and_deadline_and_healthz_answers()
             assert!(warning.starts_with("redline: not judged: "), "{warning}");
         }
     }
-    // Every answer within the deadline, plus what no check can cut short (parsing the
-    // body, building its tree: about half a second in a debug build on a busy machine).
+    // Every answer within the deadline, plus what the deadline does not count (sending
+    // 16 × 1.6 MB over TLS) and what no check can cut short (parsing a body, building its
+    // tree): 1.5–1.8 s in release, up to 2.8 s in a debug build; the slack is for a busy
+    // machine. Before the budget, one such review took minutes.
     assert!(
-        slowest < Duration::from_millis(DEADLINE_MS + 2500),
+        slowest < Duration::from_millis(DEADLINE_MS + 5000),
         "slowest {slowest:?}"
     );
     assert!(peak_mib < LIMIT_MIB, "peak RSS {peak_mib} MiB");
