@@ -8,12 +8,11 @@
 use std::collections::BTreeMap;
 
 use crate::budget::{Budget, Exceeded};
-use crate::model::{Deployment, Inventory, Object, ObjectId};
-use crate::rules::{self, Context, Fix, Params, RuleInfo, Severity, Violation};
+use crate::exemptions::{ignore_annotation, parse_ignore};
+use crate::model::{Deployment, Inventory, ObjectId};
+use crate::patch::Fix;
+use crate::rules::{self, Context, Params, RuleInfo, Severity, Violation};
 use crate::source::Pos;
-
-/// The annotation that exempts an object from rules: `"<id>[,<id>…][: reason]"`.
-pub const IGNORE_ANNOTATION: &str = "redline.dev/ignore";
 
 /// How one rule runs.
 #[derive(Debug, Clone)]
@@ -109,31 +108,6 @@ impl Outcome {
     }
 }
 
-/// The `redline.dev/ignore` annotation of an object.
-pub fn ignore_annotation(object: &Object) -> Option<&str> {
-    object
-        .root
-        .get("metadata")?
-        .get("annotations")?
-        .get(IGNORE_ANNOTATION)?
-        .as_str()
-}
-
-/// `"a, b: reason"` → (`["a", "b"]`, `Some("reason")`).
-pub fn parse_ignore(value: &str) -> (Vec<&str>, Option<&str>) {
-    let (ids, reason) = match value.split_once(':') {
-        Some((ids, reason)) => (ids, Some(reason.trim()).filter(|r| !r.is_empty())),
-        None => (value, None),
-    };
-    (
-        ids.split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .collect(),
-        reason,
-    )
-}
-
 /// Run every enabled rule.
 pub fn run(inventory: &Inventory, settings: &Settings) -> Outcome {
     match run_within(inventory, settings, &Budget::unlimited()) {
@@ -196,7 +170,7 @@ pub fn run_within(
             subject,
             mutate: rs.mutate,
         };
-        match exemption(inventory, settings, &finding) {
+        match exemption(inventory, settings, info.meta.exemptable, &finding) {
             Some(reason) => outcome.suppressed.push(Suppressed { finding, reason }),
             None => outcome.findings.push(finding),
         }
@@ -216,8 +190,13 @@ fn repeats_cluster(d: &Deployment, v: &Violation) -> bool {
 
 /// `Some(reason)` when an annotation on the finding's object, or on the object judged,
 /// exempts it.
-fn exemption(inv: &Inventory, settings: &Settings, f: &Finding) -> Option<Option<String>> {
-    if !settings.annotation_exemptions || f.rule == "redline-ignore-unknown" {
+fn exemption(
+    inv: &Inventory,
+    settings: &Settings,
+    exemptable: bool,
+    f: &Finding,
+) -> Option<Option<String>> {
+    if !settings.annotation_exemptions || !exemptable {
         return None;
     }
     [f.object, f.subject].iter().find_map(|id| {
@@ -246,22 +225,4 @@ fn sort_dedup<T>(inv: &Inventory, items: &mut Vec<T>, finding: impl Fn(&T) -> &F
         let (a, b) = (finding(a), finding(b));
         a.rule == b.rule && a.object == b.object && a.pointer == b.pointer && a.message == b.message
     });
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_ignore;
-
-    #[test]
-    fn ignore_annotation_lists_ids_and_a_reason() {
-        assert_eq!(
-            parse_ignore("redis-pdb-missing, redis-anti-affinity-missing: single-node dev"),
-            (
-                vec!["redis-pdb-missing", "redis-anti-affinity-missing"],
-                Some("single-node dev")
-            )
-        );
-        assert_eq!(parse_ignore("a"), (vec!["a"], None));
-        assert_eq!(parse_ignore(" , "), (Vec::<&str>::new(), None));
-    }
 }

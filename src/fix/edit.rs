@@ -6,7 +6,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::rules::PatchOp;
+use crate::patch::PatchOp;
 use crate::source::{Node, NodeKind, Style};
 
 use super::render::{self, Layout, Quote};
@@ -124,7 +124,7 @@ impl<'a> Editor<'a> {
             return Err(format!("`{pointer}` is not a JSON pointer"));
         };
         for token in rest.split('/') {
-            let token = token.replace("~1", "/").replace("~0", "~");
+            let token = crate::pointer::unescape(token);
             let parent = deepest(&frames)?;
             let in_flow = parent.in_flow || self.is_flow(parent.node);
             let (node, key) = match &parent.node.kind {
@@ -184,7 +184,7 @@ impl<'a> Editor<'a> {
         let (parent_path, last) = path
             .rsplit_once('/')
             .ok_or_else(|| format!("`{path}` is not a JSON pointer"))?;
-        let token = last.replace("~1", "/").replace("~0", "~");
+        let token = crate::pointer::unescape(last);
         let frames = self.resolve(parent_path)?;
         let parent = deepest(&frames)?;
         let in_flow = parent.in_flow || self.is_flow(parent.node);
@@ -202,7 +202,7 @@ impl<'a> Editor<'a> {
                 }
                 if entries.is_empty() {
                     let mut map = Map::new();
-                    map.insert(token, value.clone());
+                    map.insert(token.into_owned(), value.clone());
                     return self.replace(&frames, &Value::Object(map));
                 }
                 if in_flow {

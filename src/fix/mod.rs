@@ -28,7 +28,7 @@ use crate::engine::{Finding, Settings};
 use crate::extract::{self, Options};
 use crate::lint::{Linted, lint};
 use crate::model::ObjectId;
-use crate::rules::{FixEdit, PatchOp};
+use crate::patch::{FixEdit, PatchOp, Touched, to_json_patch};
 use crate::source::{Limits, Pos, SourceFile, load_yaml};
 
 use edit::{Editor, TextEdit};
@@ -409,49 +409,6 @@ fn choose<'p, 'l>(
     good.into_iter().next().map(|(p, text)| (vec![p], text))
 }
 
-/// The fields some patches touch, so that whether another patch touches one of them (the
-/// same field, or one inside the other) costs O(log n) instead of a scan of every earlier
-/// patch (a StatefulSet with hundreds of containers has hundreds of fixes).
-#[derive(Default)]
-pub(crate) struct Touched(std::collections::BTreeSet<String>);
-
-impl Touched {
-    fn path(op: &PatchOp) -> &str {
-        match op {
-            PatchOp::Add { path, .. }
-            | PatchOp::Replace { path, .. }
-            | PatchOp::Test { path, .. } => path,
-        }
-    }
-
-    pub(crate) fn overlaps(&self, ops: &[PatchOp]) -> bool {
-        ops.iter().map(Self::path).any(|p| {
-            // The field itself or one that contains it …
-            let ancestor = p
-                .match_indices('/')
-                .map(|(i, _)| &p[..i])
-                .chain(std::iter::once(p))
-                .any(|a| self.0.contains(a));
-            // … or one inside it.
-            let inner = format!("{p}/");
-            ancestor
-                || self
-                    .0
-                    .range::<str, _>((
-                        std::ops::Bound::Included(inner.as_str()),
-                        std::ops::Bound::Unbounded,
-                    ))
-                    .next()
-                    .is_some_and(|t| t.starts_with(&inner))
-        })
-    }
-
-    pub(crate) fn add(&mut self, ops: &[PatchOp]) {
-        self.0
-            .extend(ops.iter().map(|op| Self::path(op).to_string()));
-    }
-}
-
 /// Byte ranges some edits take, to tell whether another edit overlaps one in O(log n).
 #[derive(Default)]
 struct Taken(std::collections::BTreeMap<usize, Vec<usize>>);
@@ -536,9 +493,7 @@ fn check(
         let &i = index
             .get(&object)
             .ok_or("the patched object is not in this file")?;
-        let patch: json_patch::Patch = serde_json::to_value(ops)
-            .and_then(serde_json::from_value)
-            .map_err(|e| format!("the patch is not RFC 6902: {e}"))?;
+        let patch = to_json_patch(ops).map_err(|e| format!("the patch is not RFC 6902: {e}"))?;
         json_patch::patch(&mut expected[i], &patch)
             .map_err(|e| format!("the patch does not apply to the object: {e}"))?;
     }
@@ -570,7 +525,7 @@ fn check(
 pub fn edits_of(
     linted: &Linted,
     source: &SourceFile,
-    fix: &crate::rules::Fix,
+    fix: &crate::patch::Fix,
     limits: &Limits,
 ) -> Option<Vec<TextEdit>> {
     let FixEdit::Patch { object, ops } = &fix.edit else {
@@ -604,7 +559,7 @@ pub fn edits_of(
 pub fn edits_unchecked(
     source: &SourceFile,
     root: &crate::source::Node,
-    fix: &crate::rules::Fix,
+    fix: &crate::patch::Fix,
 ) -> Option<Vec<TextEdit>> {
     let FixEdit::Patch { ops, .. } = &fix.edit else {
         return None;
@@ -677,9 +632,7 @@ fn document_check(
         .collect();
     let new = edit::apply(&text[start..end], &shifted);
     let mut want = root.to_json();
-    let patch: json_patch::Patch = serde_json::to_value(ops)
-        .and_then(serde_json::from_value)
-        .ok()?;
+    let patch = to_json_patch(ops).ok()?;
     if json_patch::patch(&mut want, &patch).is_err() {
         return Some(false);
     }

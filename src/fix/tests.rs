@@ -1,7 +1,7 @@
 use serde_json::{Value, json};
 
 use super::edit::{self, Editor};
-use crate::rules::PatchOp;
+use crate::patch::PatchOp;
 use crate::source::{Limits, load_yaml};
 
 /// Edit the first document of `text` with `ops`; the result must read back as the patched
@@ -13,8 +13,7 @@ fn edited(text: &str, ops: &[PatchOp]) -> Result<String, String> {
     let edits = Editor::new(text, root, super::edit::eol_of(text)).edits(ops)?;
     let out = edit::apply(text, &edits);
     let mut want = root.to_json();
-    let patch: json_patch::Patch =
-        serde_json::from_value(serde_json::to_value(ops).unwrap()).unwrap();
+    let patch = crate::patch::to_json_patch(ops).unwrap();
     json_patch::patch(&mut want, &patch).unwrap();
     let back = load_yaml("t.yaml", out.clone(), &Limits::default());
     assert!(
@@ -251,7 +250,7 @@ fn anchors_are_refused() {
 fn touched_fields_and_taken_bytes_answer_like_the_pairwise_checks() {
     use super::edit::TextEdit;
     use super::{Taken, Touched};
-    use crate::rules::PatchOp;
+    use crate::patch::PatchOp;
     use serde_json::json;
     let op = |path: &str| PatchOp::Add {
         path: path.into(),

@@ -7,7 +7,8 @@ use std::fmt::Write;
 use anstyle::{AnsiColor, Style};
 
 use super::{Item, Report, subject};
-use crate::rules::{FixEdit, Severity};
+use crate::patch::FixEdit;
+use crate::rules::Severity;
 
 struct Palette {
     severity: [Style; 3],

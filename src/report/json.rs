@@ -17,7 +17,8 @@ use serde::Serialize;
 
 use super::{Item, Report};
 use crate::model::Object;
-use crate::rules::{FixEdit, PatchOp, Severity};
+use crate::patch::{FixEdit, PatchOp};
+use crate::rules::Severity;
 
 #[derive(Serialize)]
 struct Document<'a> {

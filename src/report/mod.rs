@@ -14,7 +14,8 @@ use crate::engine::Finding;
 use crate::input::STDIN;
 use crate::lint::{LOAD_RULE, Linted};
 use crate::model::Object;
-use crate::rules::{Fix, Severity};
+use crate::patch::Fix;
+use crate::rules::Severity;
 use crate::source::{Pos, SourceFile};
 
 /// The output formats of `redline lint` (`--format`).

@@ -8,6 +8,7 @@
 use serde_json::{Value, json};
 
 use super::{Item, Report, subject};
+use crate::patch;
 use crate::rules::{self, Severity};
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -96,17 +97,17 @@ pub fn render(report: &Report) -> String {
 fn verified(report: &Report) -> std::collections::HashSet<crate::model::ObjectId> {
     use std::collections::HashMap;
     let linted = report.linted;
-    let mut by_object: HashMap<crate::model::ObjectId, Vec<&rules::Fix>> = HashMap::new();
+    let mut by_object: HashMap<crate::model::ObjectId, Vec<&patch::Fix>> = HashMap::new();
     for item in report
         .items
         .iter()
         .chain(report.exempted.iter().map(|e| &e.item))
     {
         if let Some(fix) = item.fix
-            && let rules::FixEdit::Patch { object, ops } = &fix.edit
+            && let patch::FixEdit::Patch { object, ops } = &fix.edit
         {
             let fixes = by_object.entry(*object).or_default();
-            let same = |f: &&rules::Fix| matches!(&f.edit, rules::FixEdit::Patch { ops: o, .. } if o == ops);
+            let same = |f: &&patch::Fix| matches!(&f.edit, patch::FixEdit::Patch { ops: o, .. } if o == ops);
             if !fixes.iter().any(same) {
                 fixes.push(fix);
             }
@@ -128,10 +129,10 @@ fn verified(report: &Report) -> std::collections::HashSet<crate::model::ObjectId
             if source.text.len() > FIX_CHECK_MAX_BYTES {
                 return false;
             }
-            let planned: Option<Vec<(&[rules::PatchOp], Vec<crate::fix::edit::TextEdit>)>> = fixes
+            let planned: Option<Vec<(&[patch::PatchOp], Vec<crate::fix::edit::TextEdit>)>> = fixes
                 .iter()
                 .map(|f| {
-                    let rules::FixEdit::Patch { ops, .. } = &f.edit else {
+                    let patch::FixEdit::Patch { ops, .. } = &f.edit else {
                         return None;
                     };
                     Some((
@@ -206,9 +207,9 @@ const FIX_CHECK_MAX_BYTES: usize = 4 << 20;
 
 /// The fix as SARIF `artifactChanges`, when it is an edit of a file (not of standard input,
 /// not a manifest) that `fix` would write.
-fn sarif_fix(cx: &Cx, fix: &rules::Fix) -> Option<Value> {
+fn sarif_fix(cx: &Cx, fix: &patch::Fix) -> Option<Value> {
     let report = cx.report;
-    let rules::FixEdit::Patch { object, .. } = &fix.edit else {
+    let patch::FixEdit::Patch { object, .. } = &fix.edit else {
         return None;
     };
     let name = report.linted.inventory.object(*object).file.as_deref()?;

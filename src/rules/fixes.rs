@@ -19,7 +19,7 @@ pub fn set_path(root: &Node, pointer: &str, value: Value) -> Option<Vec<PatchOp>
     let tokens: Vec<&str> = pointer.strip_prefix('/')?.split('/').collect();
     let mut node = root;
     for (i, token) in tokens.iter().enumerate() {
-        let key = token.replace("~1", "/").replace("~0", "~");
+        let key = crate::pointer::unescape(token);
         let here = format!("/{}", tokens[..=i].join("/"));
         let child = match &node.kind {
             NodeKind::Map(_) => node.entry(&key).map(|e| &e.value),
@@ -54,7 +54,7 @@ pub fn set_path(root: &Node, pointer: &str, value: Value) -> Option<Vec<PatchOp>
 /// `{"a": {"b": value}}` for the tokens `a`, `b`.
 fn nest(tokens: &[&str], value: Value) -> Value {
     tokens.iter().rev().fold(value, |v, t| {
-        let key = t.replace("~1", "/").replace("~0", "~");
+        let key = crate::pointer::unescape(t);
         json!({ key: v })
     })
 }
@@ -362,7 +362,7 @@ fn add_directive(
         }
         Platform::ValkeyOperator => {
             let root = &inv.object(d.object).root;
-            let path = format!("/spec/config/{}", crate::source::escape_token(name));
+            let path = format!("/spec/config/{}", crate::pointer::escape(name));
             let ops = match root.pointer("/spec/config") {
                 Some(map) if map.is_map() => vec![PatchOp::Add {
                     path,

@@ -13,7 +13,7 @@ use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Deployment, Inventory, Loc, ObjectId};
+use crate::model::{Deployment, Inventory, Loc};
 
 pub mod facts;
 pub mod fixes;
@@ -38,41 +38,7 @@ impl fmt::Display for Severity {
     }
 }
 
-/// One RFC 6902 operation, with a pointer relative to the root of the object it edits.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "lowercase")]
-pub enum PatchOp {
-    Add {
-        path: String,
-        value: serde_json::Value,
-    },
-    Replace {
-        path: String,
-        value: serde_json::Value,
-    },
-    /// Guards a patch: the API server's object must still hold `value` there.
-    Test {
-        path: String,
-        value: serde_json::Value,
-    },
-}
-
-/// What a fix changes.
-#[derive(Debug, Clone, PartialEq)]
-pub enum FixEdit {
-    /// Operations on one object of the input.
-    Patch { object: ObjectId, ops: Vec<PatchOp> },
-    /// The change belongs in an object the input does not hold (a KubeBlocks Reconfiguring
-    /// OpsRequest): the manifest to apply.
-    Manifest(serde_json::Value),
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Fix {
-    /// One line, imperative: "raise limits.memory to 40Gi (2.5 × the request)".
-    pub description: String,
-    pub edit: FixEdit,
-}
+pub use crate::patch::{Fix, FixEdit, PatchOp};
 
 /// What a rule reports: the engine adds the rule ID, resolves the severity and orders it.
 #[derive(Debug, Clone, PartialEq)]
@@ -225,6 +191,14 @@ pub struct RuleMeta {
     /// Whether the mutating webhook applies this rule's fix unless configured otherwise.
     #[serde(default)]
     pub mutate: bool,
+    /// Whether `redline.dev/ignore` can exempt an object from it (not the rule that reports
+    /// the annotation's own mistakes).
+    #[serde(default = "yes")]
+    pub exemptable: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Parameter values for one run of a rule: the defaults, overridden by configuration.

@@ -8,7 +8,7 @@
 //! exempted. Rule IDs are listed by `redline rules`.
 //!
 //! **Fix.** None: correct the ID (the message suggests the closest one).
-use crate::engine::{IGNORE_ANNOTATION, ignore_annotation, parse_ignore};
+use crate::exemptions::{IGNORE_ANNOTATION, ignore_annotation, parse_ignore};
 use crate::model::ObjectId;
 
 use super::facts::loc_of;
@@ -32,7 +32,10 @@ impl Rule for Check {
                     loc_of(
                         cx.inventory,
                         ObjectId(i),
-                        &format!("/metadata/annotations/{}", IGNORE_ANNOTATION.replace('/', "~1")),
+                        &format!(
+                            "/metadata/annotations/{}",
+                            crate::pointer::escape(IGNORE_ANNOTATION)
+                        ),
                     ),
                     format!("`{id}` in {IGNORE_ANNOTATION} is not a redline rule{hint}"),
                 ));

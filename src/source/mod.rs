@@ -5,7 +5,7 @@ pub mod node;
 mod scalar;
 pub mod yaml;
 
-pub use node::{Cursor, Entry, Node, NodeKind, Pos, Scalar, Span, Style, escape_token};
+pub use node::{Cursor, Entry, Node, NodeKind, Pos, Scalar, Span, Style};
 pub use yaml::{Diagnostic, Document, HelmSection, Limits, SourceFile, load_yaml};
 
 #[cfg(test)]

@@ -167,7 +167,7 @@ impl Node {
         }
         let mut node = self;
         for token in pointer.strip_prefix('/')?.split('/') {
-            let key = token.replace("~1", "/").replace("~0", "~");
+            let key = crate::pointer::unescape(token);
             node = match &node.kind {
                 NodeKind::Map(_) => &node.entry(&key)?.value,
                 NodeKind::Seq(items) => items.get(key.parse::<usize>().ok()?)?,
@@ -258,18 +258,9 @@ fn plain_float(text: &str) -> Option<f64> {
     if numeric { text.parse().ok() } else { None }
 }
 
-/// Escape one JSON-pointer reference token (RFC 6901: `~` → `~0`, `/` → `~1`).
-pub fn escape_token(token: &str) -> std::borrow::Cow<'_, str> {
-    if token.contains(['~', '/']) {
-        token.replace('~', "~0").replace('/', "~1").into()
-    } else {
-        token.into()
-    }
-}
-
 /// `parent` + `/` + the escaped token, in one allocation.
 fn child(parent: &str, token: &str) -> String {
-    let token = escape_token(token);
+    let token = crate::pointer::escape(token);
     let mut out = String::with_capacity(parent.len() + 1 + token.len());
     out.push_str(parent);
     out.push('/');
@@ -326,7 +317,7 @@ impl<'a> Cursor<'a> {
         let mut pointer = self.pointer.clone();
         for k in path {
             pointer.push('/');
-            pointer.push_str(&escape_token(k));
+            pointer.push_str(&crate::pointer::escape(k));
         }
         Some(Cursor {
             node: &entry.value,

@@ -25,7 +25,8 @@ use super::lookups::{self, Related};
 use crate::budget::{Budget, Exceeded, Trip};
 use crate::engine::{self, Finding, Outcome, Settings};
 use crate::extract::{self, Options};
-use crate::rules::{FixEdit, PatchOp, Severity};
+use crate::patch::{FixEdit, PatchOp, Touched, to_json_patch};
+use crate::rules::Severity;
 
 /// The annotation that records which rules changed an object.
 pub const MUTATED_ANNOTATION: &str = "redline.dev/mutated";
@@ -601,7 +602,7 @@ fn mutate(
     let mut ops: Vec<PatchOp> = Vec::new();
     let mut patch_bytes = 0;
     let mut left_out = 0;
-    let mut touched = crate::fix::Touched::default();
+    let mut touched = Touched::default();
     let mut rules: Vec<&'static str> = Vec::new();
     for f in outcome.findings.iter().filter(|f| f.mutate) {
         budget.check()?;
@@ -617,7 +618,7 @@ fn mutate(
         if id.0 != 0 || touched.overlaps(fix_ops) {
             continue;
         }
-        let Ok(patch) = to_patch(fix_ops) else {
+        let Ok(patch) = to_json_patch(fix_ops) else {
             continue;
         };
         let bytes = serde_json::to_vec(&patch).map_or(usize::MAX, |b| b.len());
@@ -650,7 +651,7 @@ fn mutate(
     ops.push(annotation(&patched, &rules));
     decision.patch_ops = ops.len();
     decision.rules = rules;
-    let patch = match to_patch(&ops) {
+    let patch = match to_json_patch(&ops) {
         Ok(patch) => patch,
         Err(e) => return Ok(Err(BadReview(format!("internal patch error: {e}")))),
     };
@@ -677,7 +678,7 @@ fn annotation(patched: &Value, rules: &[&str]) -> PatchOp {
         }
     }
     let value = ids.join(",");
-    let escaped = MUTATED_ANNOTATION.replace('~', "~0").replace('/', "~1");
+    let escaped = crate::pointer::escape(MUTATED_ANNOTATION);
     match (existing, patched.get("metadata")) {
         (Some(_), _) => PatchOp::Add {
             path: format!("/metadata/annotations/{escaped}"),
@@ -692,10 +693,6 @@ fn annotation(patched: &Value, rules: &[&str]) -> PatchOp {
             value: json!({"annotations": { MUTATED_ANNOTATION: value }}),
         },
     }
-}
-
-fn to_patch(ops: &[PatchOp]) -> Result<json_patch::Patch, serde_json::Error> {
-    serde_json::to_value(ops).and_then(serde_json::from_value)
 }
 
 /// The review as the API server reads it: `response.patch` a base64 string.
