@@ -226,3 +226,27 @@ fn sort_dedup<T>(inv: &Inventory, items: &mut Vec<T>, finding: impl Fn(&T) -> &F
         a.rule == b.rule && a.object == b.object && a.pointer == b.pointer && a.message == b.message
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Settings;
+
+    /// `redline.dev/ignore` exempts objects from the rules it names, except a rule whose YAML
+    /// says `exemptable: false`: the one that reports the annotation's unknown names.
+    #[test]
+    fn the_annotation_cannot_exempt_the_rule_that_checks_it() {
+        let text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  annotations:\n    \
+                    redline.dev/ignore: \"redline-ignore-unknown, no-such-rule\"\ndata: {}\n";
+        let source = crate::source::load_yaml("c.yaml", text.into(), &Default::default());
+        let linted = crate::lint::lint(vec![source], &Default::default(), &Settings::default());
+        let rules: Vec<&str> = linted.outcome.findings.iter().map(|f| f.rule).collect();
+        assert_eq!(rules, ["redline-ignore-unknown"], "{:?}", linted.outcome);
+        assert!(linted.outcome.suppressed.is_empty());
+        let exemptable: Vec<&str> = crate::rules::all()
+            .iter()
+            .filter(|r| !r.meta.exemptable)
+            .map(|r| r.id())
+            .collect();
+        assert_eq!(exemptable, ["redline-ignore-unknown"]);
+    }
+}
