@@ -132,11 +132,11 @@ mod tests {
     #[test]
     fn a_memory_budget_trips_when_its_thread_holds_more() {
         count_from_now();
-        let budget = Budget::deadline(
+        let budget = Budget::new(
             std::time::Instant::now(),
             std::time::Duration::from_secs(3600),
-        )
-        .with_memory(512 * 1024);
+            Some(512 * 1024),
+        );
         budget.start_here();
         assert!(budget.check().is_ok());
         let block = vec![1u8; 1 << 20];

@@ -205,8 +205,7 @@ fn a_review_needs_no_more_than_its_estimate_and_is_stopped_when_it_would() {
                 }
             }
             // Within a budget of its estimate, no shape goes further than one check past it.
-            let budget =
-                Budget::deadline(Instant::now(), Duration::from_secs(3600)).with_memory(estimate);
+            let budget = Budget::new(Instant::now(), Duration::from_secs(3600), Some(estimate));
             let (bounded_peak, bounded_judged) = measure(&body, hook, &policy, &budget);
             println!(
                 "{name:34} {hook:?} within its estimate of {estimate:>10} B: peak {bounded_peak:>10} B, judged {bounded_judged}"

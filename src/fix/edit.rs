@@ -489,15 +489,16 @@ impl<'a> Editor<'a> {
         let anchored = regions.iter().any(|&(a, b)| {
             let bytes = &self.text.as_bytes()[a..b.max(a)];
             bytes.iter().enumerate().any(|(i, &c)| {
+                if c != b'&' || !(i == 0 && a > 0 || i > 0 && b" \t\r\n[{,".contains(&bytes[i - 1]))
+                {
+                    return false;
+                }
                 let name = &self.text.as_bytes()[a + i + 1..];
                 let name = &name[..name
                     .iter()
                     .position(|c| c.is_ascii_whitespace() || b",[]{}".contains(c))
                     .unwrap_or(name.len())];
-                c == b'&'
-                    && (i == 0 && a > 0 || i > 0 && b" \t\r\n[{,".contains(&bytes[i - 1]))
-                    && !name.is_empty()
-                    && aliased(name)
+                !name.is_empty() && aliased(name)
             })
         });
         if anchored {

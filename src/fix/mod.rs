@@ -531,28 +531,12 @@ pub fn edits_of(
     let FixEdit::Patch { object, ops } = &fix.edit else {
         return None;
     };
-    let name = linted.inventory.object(*object).file.as_deref()?;
-    if source.name != name || source.diagnostics.iter().any(|d| d.error) {
+    let patched = linted.inventory.object(*object);
+    if patched.file.as_deref() != Some(source.name.as_str()) {
         return None;
     }
-    let root = &linted.inventory.object(*object).root;
-    let edits = Editor::new(&source.text, root, edit::eol_of(&source.text))
-        .edits(ops)
-        .ok()?;
-    match document_check(&source.text, root, ops, &edits, limits) {
-        Some(ok) => ok.then_some(())?,
-        None => {
-            check(
-                linted,
-                name,
-                &source.text,
-                &[(*object, ops, &edits)],
-                limits,
-            )
-            .ok()?;
-        }
-    }
-    Some(edits)
+    let edits = edits_unchecked(source, &patched.root, fix)?;
+    verified(linted, source, *object, ops, &edits, limits).then_some(edits)
 }
 
 /// The edits of `fix` in `source`, not checked (see [`check_together`]).
@@ -592,18 +576,30 @@ pub fn check_together(
     }
     let ops: Vec<PatchOp> = fixes.iter().flat_map(|(o, _)| o.iter().cloned()).collect();
     let edits: Vec<TextEdit> = fixes.iter().flat_map(|(_, e)| e.iter().cloned()).collect();
+    verified(linted, source, object, &ops, &edits, limits)
+}
+
+/// Whether `edits` of `object` in `source` read back as `ops` applied: on the object's own
+/// document when it is one, else on the whole file.
+fn verified(
+    linted: &Linted,
+    source: &SourceFile,
+    object: ObjectId,
+    ops: &[PatchOp],
+    edits: &[TextEdit],
+    limits: &Limits,
+) -> bool {
     let root = &linted.inventory.object(object).root;
-    match document_check(&source.text, root, &ops, &edits, limits) {
-        Some(ok) => ok,
-        None => check(
+    document_check(&source.text, root, ops, edits, limits).unwrap_or_else(|| {
+        check(
             linted,
             &source.name,
             &source.text,
-            &[(object, &ops, &edits)],
+            &[(object, ops, edits)],
             limits,
         )
-        .is_ok(),
-    }
+        .is_ok()
+    })
 }
 
 /// `check` for one object that is a whole document of its file, on that document's text

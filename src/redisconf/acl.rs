@@ -9,7 +9,7 @@
 //! `tools/engines/commands-redis-7.0.15.tsv`; another release may know more commands, so
 //! there an unknown one is uncertain.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 /// `ACL CAT` of redis 7.0 (the same 21 in 6.2 through 7.4 and Valkey 7.2–8.1).
@@ -155,7 +155,7 @@ pub(super) enum Checked {
 /// point of the file, `selectors` whether the release has them (7.0+: `%R~`, `(…)`).
 pub(super) fn check_user(
     tokens: &[&str],
-    earlier: &[String],
+    earlier: &HashSet<String>,
     channels_by_default: bool,
     selectors: bool,
 ) -> Checked {
@@ -171,7 +171,7 @@ pub(super) fn check_user(
         rule: rule.to_string(),
         token,
     };
-    if earlier.iter().any(|u| u == tokens[1]) {
+    if earlier.contains(tokens[1]) {
         return Checked::Refused {
             message: format!(
                 "Error in user declaration '{}': Duplicate user found. A user can only be \
@@ -398,7 +398,7 @@ mod tests {
 
     fn check(line: &str) -> Checked {
         let tokens: Vec<&str> = line.split(' ').collect();
-        check_user(&tokens, &[], false, true)
+        check_user(&tokens, &HashSet::new(), false, true)
     }
 
     fn refused(line: &str) -> String {
@@ -494,23 +494,23 @@ mod tests {
     fn duplicates_and_the_pubsub_default_are_seen() {
         let tokens = ["user", "x", "on"];
         assert!(matches!(
-            check_user(&tokens, &["x".to_string()], false, true),
+            check_user(&tokens, &HashSet::from(["x".to_string()]), false, true),
             Checked::Refused { token: 1, .. }
         ));
         // With `acl-pubsub-default allchannels` before it, a user starts with all channels.
         let tokens = ["user", "x", "&foo"];
         assert!(matches!(
-            check_user(&tokens, &[], true, true),
+            check_user(&tokens, &HashSet::new(), true, true),
             Checked::Refused { .. }
         ));
         assert_eq!(
-            check_user(&tokens, &[], false, true),
+            check_user(&tokens, &HashSet::new(), false, true),
             Checked::Read { unknown: None }
         );
         // Before 7.0 there are no selectors.
         let tokens = ["user", "x", "%R~a"];
         assert!(matches!(
-            check_user(&tokens, &[], false, false),
+            check_user(&tokens, &HashSet::new(), false, false),
             Checked::Refused { .. }
         ));
     }

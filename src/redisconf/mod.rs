@@ -314,6 +314,8 @@ pub struct RedisConfig {
     /// The first ACL rule naming a command or category redis-server does not know: read
     /// past while the file is, fatal when the users are loaded at start-up.
     acl_unknown: Option<(Location, String, String)>,
+    /// The users declared by `user` lines read so far (a name twice is refused).
+    users: std::collections::HashSet<String>,
 }
 
 /// Where each line of the text being parsed came from.
@@ -1119,15 +1121,10 @@ impl RedisConfig {
                 Ok(())
             }
             "user" if argc >= 2 => {
-                let earlier: Vec<String> = self.lines[..line_index]
-                    .iter()
-                    .filter(|l| l.name == "user" && !l.refused)
-                    .filter_map(|l| l.args.first().cloned())
-                    .collect();
                 let words: Vec<&str> = tokens.iter().map(|t| t.text.as_str()).collect();
                 let channels = self.enum_value("acl-pubsub-default") == "allchannels";
                 let selectors = self.dialect.table().major >= 7;
-                match acl::check_user(&words, &earlier, channels, selectors) {
+                match acl::check_user(&words, &self.users, channels, selectors) {
                     acl::Checked::Refused {
                         message,
                         rule,
@@ -1138,6 +1135,7 @@ impl RedisConfig {
                         token,
                     )),
                     acl::Checked::Read { unknown } => {
+                        self.users.insert(words[1].to_string());
                         if let Some((token, rule)) = unknown
                             && self.acl_unknown.is_none()
                         {

@@ -384,3 +384,20 @@ fn suggestions_stop_after_the_first_errors() {
     assert_eq!(c.errors().len(), 100);
     assert_eq!(suggested, 32);
 }
+
+/// Users already declared are a set, not a scan of the lines read before: a file of tens of
+/// thousands of distinct users (a hostile ConfigMap) reads in linear time, and the name
+/// declared twice is refused at its line.
+#[test]
+fn many_users_are_read_once_each_and_a_repeat_is_refused() {
+    let mut text: String = (0..20_000)
+        .map(|i| format!("user u{i} on >p ~* +@all\n"))
+        .collect();
+    let cfg = conf(&text);
+    assert!(cfg.starts(), "{:?}", cfg.errors().first());
+    text.push_str("user u7 on\n");
+    let cfg = conf(&text);
+    assert_eq!(cfg.errors().len(), 1);
+    assert_eq!(cfg.errors()[0].redis_line, Some(20_001));
+    assert!(cfg.errors()[0].message.contains("Duplicate user found"));
+}

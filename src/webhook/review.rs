@@ -286,13 +286,10 @@ pub fn review_within(
     let (related, failed) = lookups::related(lookups, &object, namespace);
     decision.lookup_errors = failed.iter().map(|e| e.kind).collect();
     let judged = |o: &Value| judge(o, &related, req.namespace.as_deref(), policy, budget);
-    let response = (|| {
-        let Some(reviewed) = judged(&object)? else {
-            return Ok(Err(BadReview(
-                "the object has no apiVersion or kind".into(),
-            )));
-        };
-        Ok(Ok(match hook {
+    let response = (|| -> Result<AdmissionResponse, Stop> {
+        let reviewed = judged(&object)?
+            .ok_or_else(|| BadReview("the object has no apiVersion or kind".into()))?;
+        Ok(match hook {
             Hook::Validate => {
                 let old_errors = match (&req.operation, &old_object) {
                     (Operation::Update, Some(old)) if policy.allow_legacy_updates => judged(old)?
@@ -307,21 +304,19 @@ pub fn review_within(
                 };
                 validate(allow.clone(), &reviewed, &old_errors, &mut decision)
             }
-            Hook::Mutate => match mutate(
+            Hook::Mutate => mutate(
                 allow.clone(),
                 &object,
                 &reviewed.outcome,
                 &mut decision,
                 budget,
-            )? {
-                Ok(response) => response,
-                Err(bad) => return Ok(Err(bad)),
-            },
-        }))
+            )?,
+        })
     })();
     let mut response = match response {
-        Ok(response) => response?,
-        Err(Exceeded) => {
+        Ok(response) => response,
+        Err(Stop::Bad(bad)) => return Err(bad),
+        Err(Stop::Exceeded) => {
             let cut = match budget.tripped_by() {
                 Some(Trip::Memory) => Unjudged::OverReservation {
                     reserved_bytes: budget.memory().unwrap_or_default(),
@@ -363,27 +358,28 @@ pub fn unjudged(
     decision: &mut Decision,
 ) -> Value {
     decision.outcome = why.label();
-    decision.warnings = usize::from(failure_policy == FailurePolicy::Ignore);
+    let allowed = failure_policy == FailurePolicy::Ignore;
+    decision.warnings = usize::from(allowed);
     let reason = why.reason();
-    let response = match failure_policy {
-        FailurePolicy::Ignore => json!({
-            "uid": uid,
-            "allowed": true,
-            "warnings": [truncate(&format!(
-                "redline: not judged: {reason}; allowed (failurePolicy Ignore)"
-            ))],
-        }),
-        FailurePolicy::Fail => json!({
+    let message = if allowed {
+        format!("redline: not judged: {reason}; allowed (failurePolicy Ignore)")
+    } else {
+        format!("redline: not judged: {reason}; refused (failurePolicy Fail): retry the request")
+    };
+    not_judged(uid, allowed, &message)
+}
+
+/// The review for an object that was not judged: allowed with `message` as its warning, or
+/// refused with 503 and `message`.
+pub fn not_judged(uid: &str, allowed: bool, message: &str) -> Value {
+    let response = if allowed {
+        json!({ "uid": uid, "allowed": true, "warnings": [truncate(message)] })
+    } else {
+        json!({
             "uid": uid,
             "allowed": false,
-            "status": {
-                "code": 503,
-                "reason": "ServiceUnavailable",
-                "message": format!(
-                    "redline: not judged: {reason}; refused (failurePolicy Fail): retry the request"
-                ),
-            },
-        }),
+            "status": { "code": 503, "reason": "ServiceUnavailable", "message": message },
+        })
     };
     json!({
         "apiVersion": "admission.k8s.io/v1",
@@ -417,6 +413,24 @@ pub fn uid_of(body: &[u8]) -> Option<String> {
     serde_json::from_slice::<Review>(body)
         .ok()
         .map(|r| r.request.uid)
+}
+
+/// Why a review stopped before its answer: a request it cannot answer (400), or its budget.
+enum Stop {
+    Bad(BadReview),
+    Exceeded,
+}
+
+impl From<BadReview> for Stop {
+    fn from(bad: BadReview) -> Self {
+        Stop::Bad(bad)
+    }
+}
+
+impl From<Exceeded> for Stop {
+    fn from(_: Exceeded) -> Self {
+        Stop::Exceeded
+    }
 }
 
 /// The engine's verdict on a reviewed object judged with its related objects.
@@ -597,7 +611,7 @@ fn mutate(
     outcome: &Outcome,
     decision: &mut Decision,
     budget: &Budget,
-) -> Result<Result<AdmissionResponse, BadReview>, Exceeded> {
+) -> Result<AdmissionResponse, Stop> {
     let mut patched = object.clone();
     let mut ops: Vec<PatchOp> = Vec::new();
     let mut patch_bytes = 0;
@@ -646,19 +660,16 @@ fn mutate(
         )]);
     }
     if ops.is_empty() {
-        return Ok(Ok(response));
+        return Ok(response);
     }
     ops.push(annotation(&patched, &rules));
     decision.patch_ops = ops.len();
     decision.rules = rules;
-    let patch = match to_json_patch(&ops) {
-        Ok(patch) => patch,
-        Err(e) => return Ok(Err(BadReview(format!("internal patch error: {e}")))),
-    };
+    let patch = to_json_patch(&ops).map_err(|e| BadReview(format!("internal patch error: {e}")))?;
     decision.outcome = "patched";
     Ok(response
         .with_patch(patch)
-        .map_err(|e| BadReview(format!("internal patch error: {e}"))))
+        .map_err(|e| BadReview(format!("internal patch error: {e}")))?)
 }
 
 /// `redline.dev/mutated: rule,rule` added to the patched object (rules an earlier mutation

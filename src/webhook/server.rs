@@ -388,7 +388,6 @@ fn hook_name(hook: Hook) -> &'static str {
 
 async fn answer(app: App, hook: Hook, headers: &HeaderMap, body: Body) -> Response {
     let started = Instant::now();
-    let budget = Budget::deadline(started, app.limits.deadline);
     let hook_label = hook_name(hook);
     let declared = headers
         .get(header::CONTENT_LENGTH)
@@ -412,7 +411,7 @@ async fn answer(app: App, hook: Hook, headers: &HeaderMap, body: Body) -> Respon
         .min(kib(app.limits.memory_bytes))
         .max(1);
     let Some(body_memory) = until(
-        &budget,
+        started + app.limits.deadline,
         app.memory_kib.clone().acquire_many_owned(permits(body_kib)),
     )
     .await
@@ -480,15 +479,11 @@ async fn answer(app: App, hook: Hook, headers: &HeaderMap, body: Body) -> Respon
             );
             return json_response(
                 StatusCode::OK,
-                &json!({
-                    "apiVersion": "admission.k8s.io/v1",
-                    "kind": "AdmissionReview",
-                    "response": {
-                        "uid": uid,
-                        "allowed": true,
-                        "warnings": ["redline: internal error; the object was not judged"],
-                    }
-                }),
+                &review::not_judged(
+                    &uid,
+                    true,
+                    "redline: internal error; the object was not judged",
+                ),
             );
         }
     };
@@ -541,7 +536,8 @@ async fn judged(
             Err(_) => return Judged::InternalError(String::new()),
         }
     };
-    let budget = &Budget::deadline(started, limits.deadline).with_memory(need_bytes);
+    let deadline = started + limits.deadline;
+    let budget = &Budget::new(started, limits.deadline, Some(need_bytes));
     let failure_policy = app.policy.failure_policy;
     let unjudged = |why: Unjudged| {
         let bytes = bytes.clone();
@@ -573,7 +569,7 @@ async fn judged(
     let more = need_kib.saturating_sub(memory.num_permits());
     if more > 0 {
         match until(
-            budget,
+            deadline,
             app.memory_kib.clone().acquire_many_owned(permits(more)),
         )
         .await
@@ -582,7 +578,7 @@ async fn judged(
             None => return unjudged(busy()).await,
         }
     }
-    let Some(slot) = until(budget, app.slots.clone().acquire_owned()).await else {
+    let Some(slot) = until(deadline, app.slots.clone().acquire_owned()).await else {
         return unjudged(busy()).await;
     };
     let work = {
@@ -626,13 +622,15 @@ impl Drop for CancelOnDrop {
     }
 }
 
-/// `wait`'s result, unless the budget's deadline comes first.
+/// `wait`'s result, unless `deadline` comes first.
 async fn until<T, E>(
-    budget: &Budget,
+    deadline: Instant,
     wait: impl std::future::Future<Output = Result<T, E>>,
 ) -> Option<T> {
-    let left = budget.left().unwrap_or(Duration::MAX);
-    tokio::time::timeout(left, wait).await.ok()?.ok()
+    tokio::time::timeout_at(deadline.into(), wait)
+        .await
+        .ok()?
+        .ok()
 }
 
 /// Bytes as KiB permits, rounded up, within what a semaphore holds.
