@@ -197,7 +197,16 @@ pub fn parse(name: &str, text: &str) -> Result<UserConfig, ConfigError> {
                     format!("rules.{id}.parameters.{name}: {e}"),
                 )
             })?;
-            rs.params.0.insert(name, value);
+            config
+                .settings
+                .parameters
+                .set(&id, &name, &value)
+                .map_err(|e| {
+                    error(
+                        at(&["parameters", &name]),
+                        format!("rules.{id}.parameters.{name}: {e}"),
+                    )
+                })?;
         }
         let globs = |list: &[String], key: &str| -> Result<Vec<glob::Pattern>, ConfigError> {
             list.iter()
@@ -220,7 +229,7 @@ pub fn parse(name: &str, text: &str) -> Result<UserConfig, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::parse;
-    use crate::rules::{ParamValue, Severity};
+    use crate::rules::Severity;
 
     #[test]
     fn a_configuration_changes_rules() {
@@ -234,7 +243,10 @@ mod tests {
         assert!(!r["redis-pdb-missing"].enabled);
         let h = &r["redis-maxmemory-headroom"];
         assert_eq!(h.severity, Some(Severity::Warning));
-        assert_eq!(h.params.0["fork_ratio"], ParamValue::Number(0.7));
+        assert_eq!(
+            c.settings.parameters.redis_maxmemory_headroom.fork_ratio,
+            0.7
+        );
         assert!(h.namespaces[0].matches("prod-eu"));
     }
 

@@ -11,7 +11,7 @@ use crate::budget::{Budget, Exceeded};
 use crate::exemptions::{ignore_annotation, parse_ignore};
 use crate::model::{Deployment, Inventory, ObjectId};
 use crate::patch::Fix;
-use crate::rules::{self, Context, Params, RuleInfo, Severity, Violation};
+use crate::rules::{self, Parameters, RuleInfo, Severity, Violation};
 use crate::source::Pos;
 
 /// How one rule runs.
@@ -20,7 +20,6 @@ pub struct RuleSettings {
     pub enabled: bool,
     /// `None`: the levels the rule reports itself (its default).
     pub severity: Option<Severity>,
-    pub params: Params,
     /// Namespace globs the rule is limited to (empty: all).
     pub namespaces: Vec<glob::Pattern>,
     pub exclude_namespaces: Vec<glob::Pattern>,
@@ -32,6 +31,8 @@ pub struct RuleSettings {
 pub struct Settings {
     /// By rule ID, for every rule of the registry.
     pub rules: BTreeMap<String, RuleSettings>,
+    /// Every rule's parameters (the defaults, overridden by configuration).
+    pub parameters: Parameters,
     /// Honour `redline.dev/ignore` annotations (`--no-annotation-exemptions` turns it off).
     pub annotation_exemptions: bool,
 }
@@ -47,7 +48,6 @@ impl Default for Settings {
                         RuleSettings {
                             enabled: true,
                             severity: None,
-                            params: Params::defaults(&r.meta),
                             namespaces: Vec::new(),
                             exclude_namespaces: Vec::new(),
                             mutate: r.meta.mutate,
@@ -55,6 +55,7 @@ impl Default for Settings {
                     )
                 })
                 .collect(),
+            parameters: Parameters::default(),
             annotation_exemptions: true,
         }
     }
@@ -124,28 +125,19 @@ pub fn run_within(
     budget: &Budget,
 ) -> Result<Outcome, Exceeded> {
     let mut raw: Vec<(&'static RuleInfo, &RuleSettings, ObjectId, Violation)> = Vec::new();
-    let enabled: std::collections::BTreeMap<&str, &rules::Params> = settings
-        .rules
-        .iter()
-        .filter(|(_, s)| s.enabled)
-        .map(|(id, s)| (id.as_str(), &s.params))
-        .collect();
+    let runs = |id: &str| settings.rules.get(id).is_some_and(|s| s.enabled);
+    let enabled = settings.parameters.enabled(runs);
     for info in rules::all() {
         let Some(rs) = settings.rules.get(info.id()).filter(|s| s.enabled) else {
             continue;
         };
-        let cx = Context {
-            inventory,
-            params: &rs.params,
-            enabled: &enabled,
-        };
         let mut out = Vec::new();
         budget.check()?;
-        info.check.inventory(&cx, &mut out);
+        info.inventory(inventory, &settings.parameters, &enabled, &mut out);
         raw.extend(out.drain(..).map(|v| (info, rs, v.at.object, v)));
         for d in &inventory.deployments {
             budget.check()?;
-            info.check.deployment(&cx, d, &mut out);
+            info.deployment(inventory, &settings.parameters, &enabled, d, &mut out);
             raw.extend(
                 out.drain(..)
                     .filter(|v| !repeats_cluster(d, v))

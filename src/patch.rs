@@ -5,7 +5,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::ObjectId;
+use serde_json::{Value, json};
+
+use crate::model::{Inventory, ObjectId};
+use crate::source::{Node, NodeKind};
 
 /// One RFC 6902 operation, with a pointer relative to the root of the object it edits.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -91,4 +94,62 @@ impl Touched {
     pub fn add(&mut self, ops: &[PatchOp]) {
         self.0.extend(ops.iter().map(|op| op.path().to_string()));
     }
+}
+
+/// Operations that set `pointer` to `value` in `object`: a `replace` when the field exists,
+/// else an `add` of the missing part under the deepest parent that exists (so `resources:
+/// {}` gets `limits`, and a missing `resources` gets `{limits: {memory}}`). `None` when a
+/// parent on the way is a scalar or a list index that does not exist.
+pub fn set_path(
+    inv: &Inventory,
+    object: ObjectId,
+    pointer: &str,
+    value: Value,
+) -> Option<Vec<PatchOp>> {
+    set_path_in(&inv.object(object).root, pointer, value)
+}
+
+/// [`set_path`] in one tree.
+pub fn set_path_in(root: &Node, pointer: &str, value: Value) -> Option<Vec<PatchOp>> {
+    let tokens: Vec<&str> = pointer.strip_prefix('/')?.split('/').collect();
+    let mut node = root;
+    for (i, token) in tokens.iter().enumerate() {
+        let key = crate::pointer::unescape(token);
+        let here = format!("/{}", tokens[..=i].join("/"));
+        let child = match &node.kind {
+            NodeKind::Map(_) => node.entry(&key).map(|e| &e.value),
+            NodeKind::Seq(_) if key == "-" => None,
+            NodeKind::Seq(items) => Some(items.get(key.parse::<usize>().ok()?)?),
+            NodeKind::Scalar(_) => return None,
+        };
+        match child {
+            Some(c) if c.is_null() || i + 1 == tokens.len() => {
+                let rest = nest(&tokens[i + 1..], value);
+                return Some(vec![PatchOp::Replace {
+                    path: here,
+                    value: rest,
+                }]);
+            }
+            Some(c) => node = c,
+            None => {
+                let rest = nest(&tokens[i + 1..], value);
+                return Some(vec![PatchOp::Add {
+                    path: here,
+                    value: rest,
+                }]);
+            }
+        }
+    }
+    Some(vec![PatchOp::Replace {
+        path: String::new(),
+        value,
+    }])
+}
+
+/// `{"a": {"b": value}}` for the tokens `a`, `b`.
+fn nest(tokens: &[&str], value: Value) -> Value {
+    tokens.iter().rev().fold(value, |v, t| {
+        let key = crate::pointer::unescape(t);
+        json!({ key: v })
+    })
 }

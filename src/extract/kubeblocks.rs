@@ -14,14 +14,14 @@
 
 use crate::model::{
     AntiAffinity, Container, DataVolume, Deployment, Handler, Loc, Located, ObjectId, Operation,
-    Origin, Platform, Probes, Product, Role,
+    OpsRequest, Origin, Platform, Probes, Product, Role,
 };
 use crate::source::Cursor;
 use crate::units::human;
 
 use super::common::{
-    absent, anti_affinity, container_at, dialect, loc, located_i64, memory, operator_probe,
-    resources,
+    absent, anti_affinity, container_at, dialect, loc, located_i64, located_str, memory,
+    operator_probe, resources,
 };
 use super::config::{Assembly, SYNTHETIC_DIR, SynthLine};
 use super::image::version_from_text;
@@ -658,6 +658,7 @@ fn build(
         engine: c.engine,
         version: c.version,
         pod_management_policy: None,
+        pod_spec: None,
         anti_affinity: c.anti_affinity,
         topology_spread: false,
         pdb: None,
@@ -749,6 +750,19 @@ pub fn ops_request(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
         .to_string();
     let ops_type = spec.str_at(&["type"]).unwrap_or("").to_string();
     let (cluster_id, comps) = targets(ctx, id, &cluster_name);
+    if let Some(kind) = spec.str_at(&["type"]) {
+        ctx.ops_requests.push(OpsRequest {
+            object: id,
+            kind: kind.to_string(),
+            force: spec.get("force").and_then(|f| f.bool()) == Some(true),
+            cluster_name: ["clusterName", "clusterRef"]
+                .iter()
+                .find_map(|k| located_str(id, &spec.get(k)?)),
+            cluster_phase: cluster_id
+                .and_then(|c| ctx.root(c).str_at(&["status", "phase"]))
+                .map(str::to_string),
+        });
+    }
     // (component name, the item of the operation) pairs.
     let items: Vec<(Option<String>, Option<Cursor>)> = match ops_type.as_str() {
         "Reconfiguring" => {

@@ -20,7 +20,7 @@ mod tests;
 use std::collections::HashMap;
 
 use crate::budget::{Budget, Exceeded};
-use crate::model::{Deployment, Inventory, Loc, Object, ObjectId, Pdb, Problem};
+use crate::model::{Deployment, Inventory, Loc, Object, ObjectId, OpsRequest, Pdb, Problem};
 use crate::source::{Cursor, Node, NodeKind, SourceFile};
 
 use common::{loc, located_str, string_map};
@@ -85,6 +85,8 @@ pub struct Ctx<'a> {
     /// References that several copies of an object answer equally well (`dev/` and
     /// `prod/` both define it): not joined, reported.
     pub ambiguous: Vec<Problem>,
+    /// The KubeBlocks OpsRequests read so far.
+    pub ops_requests: Vec<OpsRequest>,
     /// Indexes, so that linking n objects stays O(n) on a repository of thousands. One
     /// identity may have several objects: the copies of a GitOps repository's environments.
     by_name: HashMap<(&'a str, &'a str, &'a str), Vec<ObjectId>>,
@@ -114,6 +116,7 @@ impl<'a> Ctx<'a> {
             opts,
             problems: Vec::new(),
             ambiguous: Vec::new(),
+            ops_requests: Vec::new(),
             by_name,
             by_kind,
             ambiguous_names: Default::default(),
@@ -433,11 +436,12 @@ pub fn extract_within(
         for d in &mut deployments {
             d.pdb = pdb_for(&ctx, d);
         }
-        (deployments, (ctx.problems, ctx.ambiguous))
+        (deployments, (ctx.problems, ctx.ambiguous, ctx.ops_requests))
     };
-    let (problems, ambiguous) = problems;
+    let (problems, ambiguous, ops_requests) = problems;
     let mut inventory = Inventory::new(objects, deployments, problems);
     inventory.ambiguous = ambiguous;
+    inventory.ops_requests = ops_requests;
     Ok(inventory)
 }
 
@@ -519,6 +523,7 @@ fn orphan_config_maps(ctx: &Ctx, out: &mut Vec<Deployment>) {
                 engine: crate::model::Product::Redis,
                 version: None,
                 pod_management_policy: None,
+                pod_spec: None,
                 anti_affinity: crate::model::AntiAffinity::Unknown,
                 topology_spread: false,
                 pdb: None,

@@ -119,6 +119,7 @@ pub fn failover(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
             engine,
             version,
             pod_management_policy: None,
+            pod_spec: None,
             anti_affinity: match &c {
                 Some(c) if c.get("affinity").is_some() => anti_affinity(id, c),
                 _ => AntiAffinity::Unknown,

@@ -986,3 +986,86 @@ fn valkey_helm_init_script_composes_the_config_the_server_reads() {
         d.config.gaps
     );
 }
+
+const CLUSTER_WITH_PHASE: &str = "\
+apiVersion: apps.kubeblocks.io/v1
+kind: Cluster
+metadata: {name: prod, namespace: db}
+spec:
+  componentSpecs:
+  - name: redis
+    componentDef: redis-7
+status: {phase: PHASE}
+";
+
+const STOP: &str = "\
+apiVersion: operations.kubeblocks.io/v1alpha1
+kind: OpsRequest
+metadata: {name: stop-prod, namespace: db}
+spec:
+  clusterName: prod
+  type: Stop
+  force: FORCE
+";
+
+/// An OpsRequest is read once into the model: its type, `force`, where the Cluster is named,
+/// and the phase of the Cluster the reference finds — the nearest copy, as every join.
+#[test]
+fn ops_requests_carry_their_cluster_phase() {
+    let inv = model_of_files(&[
+        // The copy a plain lookup by namespace and name would keep (the last) is dev's.
+        (
+            "envs/prod/cluster.yaml",
+            &CLUSTER_WITH_PHASE.replace("PHASE", "Running"),
+        ),
+        (
+            "envs/dev/cluster.yaml",
+            &CLUSTER_WITH_PHASE.replace("PHASE", "Updating"),
+        ),
+        ("envs/prod/stop.yaml", &STOP.replace("FORCE", "false")),
+    ]);
+    assert!(inv.ambiguous.is_empty(), "{:?}", inv.ambiguous);
+    let [ops] = inv.ops_requests.as_slice() else {
+        panic!("{:?}", inv.ops_requests)
+    };
+    assert_eq!(ops.kind, "Stop");
+    assert!(!ops.force);
+    let name = ops.cluster_name.as_ref().unwrap();
+    assert_eq!(name.value, "prod");
+    assert_eq!(name.at.pointer, "/spec/clusterName");
+    assert_eq!(name.at.pos.map(|p| p.line), Some(5));
+    assert_eq!(ops.cluster_phase.as_deref(), Some("Running"));
+
+    // Without the Cluster, the phase is unknown; `force: true` is read.
+    let inv = model(&STOP.replace("FORCE", "true"));
+    assert!(inv.ops_requests[0].force);
+    assert_eq!(inv.ops_requests[0].cluster_phase, None);
+}
+
+/// What rules read of the written text through the model: places, shapes, strings.
+#[test]
+fn model_access_reads_places_shapes_and_strings() {
+    use crate::model::access::Shape;
+    let inv = model(STS_WITH_CM);
+    let sts = inv.deployments[0].object;
+    let d = &inv.deployments[0];
+    assert_eq!(d.pod_spec.as_ref().unwrap().pointer, "/spec/template/spec");
+    let c = "/spec/template/spec/containers/0";
+    assert_eq!(
+        inv.shape_at(sts, &format!("{c}/args")),
+        Shape::Strings(vec!["/etc/redis/redis.conf", "--maxmemory", "2048mb"])
+    );
+    assert_eq!(inv.shape_at(sts, &format!("{c}/command")), Shape::Absent);
+    assert_eq!(inv.shape_at(sts, &format!("{c}/resources")), Shape::Map);
+    assert_eq!(inv.shape_at(sts, "/spec/replicas"), Shape::Scalar);
+    assert_eq!(inv.str_at(sts, &format!("{c}/image")), Some("redis:7.2.4"));
+    let absent = inv.absent_loc(sts, "/spec", "podManagementPolicy");
+    assert_eq!(absent.pointer, "/spec/podManagementPolicy");
+    assert_eq!(absent.pos, inv.loc_of(sts, "/spec").pos);
+    let mut text = String::new();
+    inv.strings_under(sts, c, &mut text);
+    assert!(
+        text.contains("redis:7.2.4\n") && text.contains("2048mb\n"),
+        "{text}"
+    );
+}

@@ -184,6 +184,7 @@ pub fn cluster(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
         version,
         // One single-pod StatefulSet per node: ordering between pods is the operator's.
         pod_management_policy: None,
+        pod_spec: None,
         anti_affinity: spread(id, &spec),
         topology_spread: spec
             .at(&["scheduling", "topologySpreadConstraints"])

@@ -150,6 +150,7 @@ pub fn workload(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
             pod_management_policy: root
                 .at(&["spec", "podManagementPolicy"])
                 .and_then(|p| located_str(id, &p)),
+            pod_spec: Some(loc(id, &pod_spec)),
             anti_affinity: anti_affinity(id, &pod_spec),
             topology_spread: pod_spec.get("topologySpreadConstraints").is_some(),
             pdb: None,

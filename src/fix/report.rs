@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use super::write::Unwritten;
 use super::{Action, FixRun};
 use crate::input::STDIN;
-use crate::report::shown;
+use crate::source::shown;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {

@@ -37,25 +37,7 @@ pub struct Style {
     pub fail_on: Option<Severity>,
 }
 
-/// A file name as a terminal should show it: control characters (ESC, newlines, tabs)
-/// escaped (`\u{1b}`, `\n`), so a name cannot recolour the output, move the cursor or fake a
-/// line of the report. The machine formats (JSON, SARIF, JUnit) encode names their own way.
-pub fn shown(name: &str) -> std::borrow::Cow<'_, str> {
-    if name.chars().any(char::is_control) {
-        name.chars()
-            .map(|c| {
-                if c.is_control() {
-                    c.escape_default().to_string()
-                } else {
-                    c.to_string()
-                }
-            })
-            .collect::<String>()
-            .into()
-    } else {
-        name.into()
-    }
-}
+pub use crate::source::shown;
 
 /// `--color auto`: colour when writing to a terminal, unless `NO_COLOR` is set to anything
 /// but the empty string (https://no-color.org).

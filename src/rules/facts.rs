@@ -214,16 +214,6 @@ pub fn set_by(d: &Deployment, name: &str) -> String {
         .unwrap_or_default()
 }
 
-/// The place of a field of an object (the object's start when the field is absent).
-pub fn loc_of(inv: &Inventory, object: crate::model::ObjectId, pointer: &str) -> crate::model::Loc {
-    let o = inv.object(object);
-    crate::model::Loc {
-        object,
-        pointer: pointer.to_string(),
-        pos: o.root.pointer(pointer).and_then(|n| n.start()).or(o.pos),
-    }
-}
-
 /// Labels that keep selecting the workload's pods across upgrades: its own
 /// `spec.selector.matchLabels`, else its pod labels without the ones a chart or controller
 /// changes per release (`chart`, `helm.sh/chart`, `app.kubernetes.io/version`, hashes).

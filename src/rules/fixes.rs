@@ -2,72 +2,29 @@
 //! under a missing parent), and the one place that knows how to change a redis.conf
 //! directive wherever a deployment's configuration sets it.
 
+use crate::patch::set_path;
 use serde_json::{Value, json};
 
+use crate::model::access::Shape;
 use crate::model::{Container, Deployment, Inventory, Loc, Memory, ObjectId, Origin, Platform};
 use crate::redisconf::Location;
-use crate::source::{Node, NodeKind};
 use crate::units::quantity::canonical_bytes;
 
 use super::{Fix, FixEdit, PatchOp};
 
-/// Operations that set `pointer` to `value` in `root`: a `replace` when the field exists,
-/// else an `add` of the missing part under the deepest parent that exists (so `resources:
-/// {}` gets `limits`, and a missing `resources` gets `{limits: {memory}}`). `None` when a
-/// parent on the way is a scalar or a list index that does not exist.
-pub fn set_path(root: &Node, pointer: &str, value: Value) -> Option<Vec<PatchOp>> {
-    let tokens: Vec<&str> = pointer.strip_prefix('/')?.split('/').collect();
-    let mut node = root;
-    for (i, token) in tokens.iter().enumerate() {
-        let key = crate::pointer::unescape(token);
-        let here = format!("/{}", tokens[..=i].join("/"));
-        let child = match &node.kind {
-            NodeKind::Map(_) => node.entry(&key).map(|e| &e.value),
-            NodeKind::Seq(_) if key == "-" => None,
-            NodeKind::Seq(items) => Some(items.get(key.parse::<usize>().ok()?)?),
-            NodeKind::Scalar(_) => return None,
-        };
-        match child {
-            Some(c) if c.is_null() || i + 1 == tokens.len() => {
-                let rest = nest(&tokens[i + 1..], value);
-                return Some(vec![PatchOp::Replace {
-                    path: here,
-                    value: rest,
-                }]);
-            }
-            Some(c) => node = c,
-            None => {
-                let rest = nest(&tokens[i + 1..], value);
-                return Some(vec![PatchOp::Add {
-                    path: here,
-                    value: rest,
-                }]);
-            }
-        }
-    }
-    Some(vec![PatchOp::Replace {
-        path: String::new(),
-        value,
-    }])
-}
-
-/// `{"a": {"b": value}}` for the tokens `a`, `b`.
-fn nest(tokens: &[&str], value: Value) -> Value {
-    tokens.iter().rev().fold(value, |v, t| {
-        let key = crate::pointer::unescape(t);
-        json!({ key: v })
-    })
-}
-
 /// Set a memory quantity (canonical form: `40Gi`).
 pub fn set_memory(inv: &Inventory, memory_at: &Loc, bytes_value: u64) -> Option<Fix> {
-    let root = &inv.object(memory_at.object).root;
     let text = canonical_bytes(bytes_value);
     Some(Fix {
         description: format!("set {} to {text}", short(&memory_at.pointer)),
         edit: FixEdit::Patch {
             object: memory_at.object,
-            ops: set_path(root, &memory_at.pointer, Value::String(text))?,
+            ops: set_path(
+                inv,
+                memory_at.object,
+                &memory_at.pointer,
+                Value::String(text),
+            )?,
         },
     })
 }
@@ -179,8 +136,7 @@ pub fn set_directive(inv: &Inventory, d: &Deployment, name: &str, text: &str) ->
         return None;
     }
     let at = src.args.first().cloned().flatten().or(src.at.clone())?;
-    let node = inv.object(at.object).root.pointer(&at.pointer)?;
-    let current = node.as_str()?;
+    let current = inv.str_at(at.object, &at.pointer)?;
     let new = if line.args.len() == 1 && current == line.args[0] {
         // The value on its own: an argument list item, a KubeBlocks parameter value.
         text.to_string()
@@ -286,7 +242,7 @@ fn add_directive(
             _ => None,
         });
     if let Some(at) = file {
-        let current = inv.object(at.object).root.pointer(&at.pointer)?.as_str()?;
+        let current = inv.str_at(at.object, &at.pointer)?;
         let sep = if current.is_empty() || current.ends_with('\n') {
             ""
         } else {
@@ -304,36 +260,39 @@ fn add_directive(
     match d.platform {
         Platform::Workload => {
             let c = d.redis_container()?;
-            let node = inv.object(c.at.object).root.pointer(&c.at.pointer)?;
-            let plain = |list: Option<&Node>| {
-                list.is_none_or(|l| l.is_seq() && l.items().iter().all(|i| i.as_str().is_some()))
-            };
-            let command = node.get("command");
-            let runs_server = command.is_none_or(|cmd| {
-                cmd.items().first().and_then(Node::as_str).is_some_and(|s| {
+            if inv.shape_at(c.at.object, &c.at.pointer) != Shape::Map {
+                return None;
+            }
+            let command = inv.shape_at(c.at.object, &format!("{}/command", c.at.pointer));
+            let args = inv.shape_at(c.at.object, &format!("{}/args", c.at.pointer));
+            let runs_server = match &command {
+                Shape::Absent => true,
+                Shape::Strings(items) => items.first().is_some_and(|s| {
                     let base = s.rsplit('/').next().unwrap_or(s);
                     base == "redis-server" || base == "valkey-server"
-                })
-            });
-            if !runs_server || !plain(command) || !plain(node.get("args")) {
+                }),
+                _ => false,
+            };
+            let plain = |list: &Shape| matches!(list, Shape::Absent | Shape::Strings(_));
+            if !runs_server || !plain(&args) {
                 return None;
             }
             // With a command and no args, append to the command; else to args (which
             // follows the image's entrypoint).
-            let list = if command.is_some() && node.get("args").is_none() {
-                "command"
+            let (list, written) = if command != Shape::Absent && args == Shape::Absent {
+                ("command", &command)
             } else {
-                "args"
+                ("args", &args)
             };
-            let ops = match node.get(list) {
-                Some(_) => [format!("--{name}"), text.to_string()]
+            let ops = match written {
+                Shape::Strings(_) => [format!("--{name}"), text.to_string()]
                     .into_iter()
                     .map(|v| PatchOp::Add {
                         path: format!("{}/{list}/-", c.at.pointer),
                         value: Value::String(v),
                     })
                     .collect(),
-                None => vec![PatchOp::Add {
+                _ => vec![PatchOp::Add {
                     path: format!("{}/{list}", c.at.pointer),
                     value: json!([format!("--{name}"), text]),
                 }],
@@ -345,14 +304,13 @@ fn add_directive(
             ))
         }
         Platform::Spotahome => {
-            let root = &inv.object(d.object).root;
             let entry = Value::String(format!("{name} {text}"));
-            let ops = match root.pointer("/spec/redis/customConfig") {
-                Some(list) if list.is_seq() => vec![PatchOp::Add {
+            let ops = match inv.shape_at(d.object, "/spec/redis/customConfig") {
+                Shape::Strings(_) | Shape::List => vec![PatchOp::Add {
                     path: "/spec/redis/customConfig/-".into(),
                     value: entry,
                 }],
-                _ => set_path(root, "/spec/redis/customConfig", json!([entry]))?,
+                _ => set_path(inv, d.object, "/spec/redis/customConfig", json!([entry]))?,
             };
             Some(patch(
                 d.object,
@@ -361,14 +319,13 @@ fn add_directive(
             ))
         }
         Platform::ValkeyOperator => {
-            let root = &inv.object(d.object).root;
             let path = format!("/spec/config/{}", crate::pointer::escape(name));
-            let ops = match root.pointer("/spec/config") {
-                Some(map) if map.is_map() => vec![PatchOp::Add {
+            let ops = match inv.shape_at(d.object, "/spec/config") {
+                Shape::Map => vec![PatchOp::Add {
                     path,
                     value: Value::String(text.to_string()),
                 }],
-                _ => set_path(root, "/spec/config", json!({ name: text }))?,
+                _ => set_path(inv, d.object, "/spec/config", json!({ name: text }))?,
             };
             Some(patch(d.object, ops, format!("{description} (spec.config)")))
         }
@@ -470,12 +427,11 @@ pub fn ping_handler(d: &Deployment, c: &Container) -> Option<Value> {
 
 /// Add a probe (`readinessProbe`, `startupProbe`) to a container.
 pub fn add_probe(inv: &Inventory, c: &Container, key: &str, probe: Value) -> Option<Fix> {
-    let root = &inv.object(c.at.object).root;
     Some(Fix {
         description: format!("add a {key} to container `{}`", c.name),
         edit: FixEdit::Patch {
             object: c.at.object,
-            ops: set_path(root, &format!("{}/{key}", c.at.pointer), probe)?,
+            ops: set_path(inv, c.at.object, &format!("{}/{key}", c.at.pointer), probe)?,
         },
     })
 }

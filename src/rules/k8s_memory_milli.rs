@@ -13,13 +13,15 @@ use crate::model::{Deployment, Memory};
 
 use super::facts::bytes;
 use super::fixes::set_memory;
-use super::{Context, Rule, Violation};
+use super::{Context, NoParams, Rule, Violation};
 
 pub struct Check;
 
 const MIB: u64 = 1 << 20;
 
 impl Rule for Check {
+    type Params = NoParams;
+
     fn deployment(&self, cx: &Context, d: &Deployment, out: &mut Vec<Violation>) {
         // The same container appears in a Cluster's deployment and in every projection of
         // it; the engine drops projections' findings that point outside the operation.

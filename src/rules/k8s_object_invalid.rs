@@ -10,11 +10,13 @@
 //! needed the value is blind to it.
 //!
 //! **Fix.** None: the message names the field and what is wrong.
-use super::{Context, Rule, Violation};
+use super::{Context, NoParams, Rule, Violation};
 
 pub struct Check;
 
 impl Rule for Check {
+    type Params = NoParams;
+
     fn inventory(&self, cx: &Context, out: &mut Vec<Violation>) {
         for p in &cx.inventory.problems {
             out.push(Violation::new(p.at.clone(), p.message.clone()));

@@ -16,10 +16,8 @@
 //!
 //! **Fix.** None: wait for the Cluster to be Running (Stopped, for Start), or set
 //! `spec.force: true` if you mean it.
-use crate::model::ObjectId;
 
-use super::facts::loc_of;
-use super::{Context, Rule, Severity, Violation};
+use super::{Context, NoParams, Rule, Severity, Violation};
 
 pub struct Check;
 
@@ -33,40 +31,21 @@ const GUARDED: [&str; 6] = [
 ];
 
 impl Rule for Check {
+    type Params = NoParams;
+
     fn inventory(&self, cx: &Context, out: &mut Vec<Violation>) {
-        let inv = cx.inventory;
-        // Clusters by namespace and name, once: a repository may hold many OpsRequests.
-        let clusters: std::collections::HashMap<(&str, &str), &crate::model::Object> = inv
-            .objects
-            .iter()
-            .filter(|c| c.kind == "Cluster" && c.group() == "apps.kubeblocks.io")
-            .map(|c| ((c.namespace_or_default(), c.name.as_str()), c))
-            .collect();
-        for (i, o) in inv.objects.iter().enumerate() {
-            if o.kind != "OpsRequest" || !o.group().ends_with("kubeblocks.io") {
+        for ops in &cx.inventory.ops_requests {
+            let kind = ops.kind.as_str();
+            if !GUARDED.contains(&kind) || ops.force {
                 continue;
             }
-            let id = ObjectId(i);
-            let spec = o.root.get("spec");
-            let Some(kind) = spec.and_then(|s| s.get("type")).and_then(|t| t.as_str()) else {
+            let Some(cluster_name) = &ops.cluster_name else {
                 continue;
             };
-            if !GUARDED.contains(&kind)
-                || spec.and_then(|s| s.get("force")).and_then(|f| f.as_bool()) == Some(true)
-            {
-                continue;
-            }
-            let Some((cluster, cluster_pointer)) = ["clusterName", "clusterRef"]
-                .iter()
-                .find_map(|k| Some((spec?.get(k)?.as_str()?, format!("/spec/{k}"))))
-            else {
-                continue;
-            };
-            let namespace = o.namespace_or_default();
-            let phase = clusters
-                .get(&(namespace, cluster))
-                .and_then(|c| c.root.pointer("/status/phase")?.as_str().map(str::to_string));
-            let at = loc_of(inv, id, &cluster_pointer);
+            let cluster = &cluster_name.value;
+            let namespace = cx.inventory.object(ops.object).namespace_or_default();
+            let phase = ops.cluster_phase.as_deref();
+            let at = cluster_name.at.clone();
             let wanted = if kind == "Start" { "Stopped" } else { "Running" };
             match phase {
                 Some(p) if p == wanted => {}

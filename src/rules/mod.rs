@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::LazyLock;
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Deployment, Inventory, Loc};
@@ -77,28 +78,39 @@ impl Violation {
 /// What a rule is given. Facts from the live cluster (a Cluster's `status.phase`, the
 /// ConfigMap a StatefulSet mounts) arrive as objects of the inventory: the webhook adds the
 /// related objects its lookups found, so rules read one kind of input and never do I/O.
-pub struct Context<'a> {
+pub struct Context<'a, P = NoParams> {
     pub inventory: &'a Inventory,
-    pub params: &'a Params,
-    /// The parameters of every enabled rule, by ID: rules whose fixes touch the same values
-    /// (maxmemory, the memory limit) plan them together ([`plan`]).
-    pub enabled: &'a std::collections::BTreeMap<&'a str, &'a Params>,
+    /// This rule's parameters.
+    pub params: &'a P,
+    /// The parameters of every rule, `None` for a disabled one: rules whose fixes touch the
+    /// same values (maxmemory, the memory limit) plan them together ([`plan`]).
+    pub enabled: &'a Enabled<'a>,
 }
 
-impl Context<'_> {
-    /// The parameters of rule `id`, when it is enabled.
-    pub fn params_of(&self, id: &str) -> Option<&Params> {
-        self.enabled.get(id).copied()
-    }
-}
+pub trait Rule: Sync + Send + 'static {
+    /// The rule's parameters, named and typed as `rules/<id>.yaml` declares them
+    /// (`#[serde(deny_unknown_fields)]`, no serde defaults: a test deserializes the YAML's
+    /// defaults into it, so a name the YAML and the struct do not share fails). Rules without
+    /// parameters use [`NoParams`].
+    type Params: Serialize + DeserializeOwned + Clone + fmt::Debug + Send + Sync + 'static;
 
-pub trait Rule: Sync + Send {
     /// Called once per deployment of the model.
-    fn deployment(&self, _cx: &Context, _deployment: &Deployment, _out: &mut Vec<Violation>) {}
+    fn deployment(
+        &self,
+        _cx: &Context<Self::Params>,
+        _deployment: &Deployment,
+        _out: &mut Vec<Violation>,
+    ) {
+    }
 
     /// Called once per input, for rules about objects rather than deployments.
-    fn inventory(&self, _cx: &Context, _out: &mut Vec<Violation>) {}
+    fn inventory(&self, _cx: &Context<Self::Params>, _out: &mut Vec<Violation>) {}
 }
+
+/// The parameters of a rule that has none.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoParams {}
 
 /// A parameter value: numbers, strings or booleans, as YAML writes them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -120,6 +132,16 @@ impl fmt::Display for ParamValue {
 }
 
 impl ParamValue {
+    /// As JSON, whole numbers as integers (so that they deserialize into integer fields).
+    fn to_json(&self) -> serde_json::Value {
+        match self {
+            ParamValue::Bool(b) => serde_json::Value::Bool(*b),
+            ParamValue::Number(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => (*n as i64).into(),
+            ParamValue::Number(n) => serde_json::json!(n),
+            ParamValue::Text(s) => serde_json::Value::String(s.clone()),
+        }
+    }
+
     fn type_name(&self) -> &'static str {
         match self {
             ParamValue::Bool(_) => "a boolean",
@@ -201,49 +223,42 @@ fn yes() -> bool {
     true
 }
 
-/// Parameter values for one run of a rule: the defaults, overridden by configuration.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Params(pub BTreeMap<String, ParamValue>);
-
-impl Params {
-    pub fn defaults(meta: &RuleMeta) -> Params {
-        Params(
-            meta.parameters
-                .iter()
-                .map(|(k, v)| (k.clone(), v.default.clone()))
-                .collect(),
-        )
-    }
-
-    /// A number parameter. The rule's YAML declares every name a rule reads (a test runs
-    /// each rule with its defaults); an undeclared name reads as 0 rather than panicking.
-    pub fn f64(&self, name: &str) -> f64 {
-        match self.0.get(name) {
-            Some(ParamValue::Number(n)) => *n,
-            _ => {
-                debug_assert!(false, "undeclared number parameter `{name}`");
-                0.0
-            }
-        }
-    }
-
-    pub fn str(&self, name: &str) -> &str {
-        match self.0.get(name) {
-            Some(ParamValue::Text(s)) => s,
-            _ => {
-                debug_assert!(false, "undeclared string parameter `{name}`");
-                ""
-            }
-        }
-    }
+/// A rule's parameters with `name` set to `value`: the declared ones round-trip through JSON,
+/// so the struct's own serde checks the name and the type.
+fn with_value<P: Serialize + DeserializeOwned>(
+    current: &P,
+    name: &str,
+    value: &ParamValue,
+) -> Result<P, String> {
+    let mut json = serde_json::to_value(current).map_err(|e| e.to_string())?;
+    let Some(fields) = json.as_object_mut() else {
+        return Err("the rule's parameters are not a struct".into());
+    };
+    fields.insert(name.to_string(), value.to_json());
+    serde_json::from_value(json).map_err(|e| e.to_string())
 }
+
+/// A rule's parameters from the defaults its YAML declares.
+fn declared_defaults<P: DeserializeOwned>(meta: &RuleMeta) -> Result<P, String> {
+    let fields: serde_json::Map<String, serde_json::Value> = meta
+        .parameters
+        .iter()
+        .map(|(name, spec)| (name.clone(), spec.default.to_json()))
+        .collect();
+    serde_json::from_value(serde_json::Value::Object(fields)).map_err(|e| e.to_string())
+}
+
+/// Runs one rule: the registry's typed call of its module, as a plain function.
+type RunDeployment = fn(&Inventory, &Parameters, &Enabled, &Deployment, &mut Vec<Violation>);
+type RunInventory = fn(&Inventory, &Parameters, &Enabled, &mut Vec<Violation>);
 
 /// One entry of the registry.
 pub struct RuleInfo {
     pub meta: RuleMeta,
     /// The rule module's doc comment: what `explain` prints.
     pub doc: String,
-    pub check: &'static dyn Rule,
+    run_deployment: RunDeployment,
+    run_inventory: RunInventory,
 }
 
 impl RuleInfo {
@@ -251,7 +266,36 @@ impl RuleInfo {
         &self.meta.id
     }
 
-    fn load(id: &str, yaml: &str, source: &str, check: &'static dyn Rule) -> RuleInfo {
+    /// Runs the rule on one deployment with `parameters` (every rule's, this one's among them).
+    pub fn deployment(
+        &self,
+        inventory: &Inventory,
+        parameters: &Parameters,
+        enabled: &Enabled,
+        deployment: &Deployment,
+        out: &mut Vec<Violation>,
+    ) {
+        (self.run_deployment)(inventory, parameters, enabled, deployment, out)
+    }
+
+    /// Runs the rule's check of the whole input.
+    pub fn inventory(
+        &self,
+        inventory: &Inventory,
+        parameters: &Parameters,
+        enabled: &Enabled,
+        out: &mut Vec<Violation>,
+    ) {
+        (self.run_inventory)(inventory, parameters, enabled, out)
+    }
+
+    fn load(
+        id: &str,
+        yaml: &str,
+        source: &str,
+        run_deployment: RunDeployment,
+        run_inventory: RunInventory,
+    ) -> RuleInfo {
         // The YAML is ours and embedded at build time; `registry_is_consistent` parses every
         // one in the test suite, so this cannot fail in a released binary.
         let meta: RuleMeta = yaml_serde::from_str(yaml)
@@ -260,7 +304,8 @@ impl RuleInfo {
         RuleInfo {
             meta,
             doc: module_doc(source),
-            check,
+            run_deployment,
+            run_inventory,
         }
     }
 }
@@ -280,21 +325,78 @@ fn module_doc(source: &str) -> String {
 
 macro_rules! registry {
     ($($module:ident => $id:literal,)*) => {
-        $(mod $module;)*
+        $(pub mod $module;)*
 
         static REGISTRY: LazyLock<Vec<RuleInfo>> = LazyLock::new(|| {
             vec![$(RuleInfo::load(
                 $id,
                 include_str!(concat!("../../rules/", $id, ".yaml")),
                 include_str!(concat!(stringify!($module), ".rs")),
-                &$module::Check,
+                |inventory, parameters, enabled, d, out| {
+                    let cx = Context { inventory, params: &parameters.$module, enabled };
+                    Rule::deployment(&$module::Check, &cx, d, out)
+                },
+                |inventory, parameters, enabled, out| {
+                    let cx = Context { inventory, params: &parameters.$module, enabled };
+                    Rule::inventory(&$module::Check, &cx, out)
+                },
             ),)*]
         });
+
+        /// Every rule's parameters, typed: a field per rule module.
+        #[derive(Debug, Clone)]
+        pub struct Parameters {
+            $(pub $module: <$module::Check as Rule>::Params,)*
+        }
+
+        /// The parameters of each rule that runs, `None` for a disabled one.
+        #[derive(Debug, Clone, Copy)]
+        pub struct Enabled<'a> {
+            $(pub $module: Option<&'a <$module::Check as Rule>::Params>,)*
+        }
+
+        static DEFAULTS: LazyLock<Parameters> = LazyLock::new(|| Parameters {
+            $($module: declared_defaults(&get($id).expect("registered").meta)
+                // `typed_parameters_match_their_yaml` reads every rule's defaults in the
+                // test suite, so this cannot fail in a released binary.
+                .unwrap_or_else(|e| panic!("rules/{}.yaml's defaults: {e}", $id)),)*
+        });
+
+        impl Parameters {
+            /// Sets parameter `name` of rule `id`; `Err` says why the value does not fit.
+            pub fn set(&mut self, id: &str, name: &str, value: &ParamValue) -> Result<(), String> {
+                match id {
+                    $($id => self.$module = with_value(&self.$module, name, value)?,)*
+                    _ => return Err(format!("unknown rule `{id}`")),
+                }
+                Ok(())
+            }
+
+            /// Rule `id`'s parameters as JSON (an object of its fields).
+            pub fn of(&self, id: &str) -> Option<serde_json::Value> {
+                match id {
+                    $($id => serde_json::to_value(&self.$module).ok(),)*
+                    _ => None,
+                }
+            }
+
+            /// The parameters of the rules `runs` says run.
+            pub fn enabled(&self, runs: impl Fn(&str) -> bool) -> Enabled<'_> {
+                Enabled { $($module: runs($id).then_some(&self.$module),)* }
+            }
+        }
 
         /// The module name of each rule, for the consistency test.
         #[cfg(test)]
         pub(crate) const MODULES: &[(&str, &str)] = &[$((stringify!($module), $id),)*];
     };
+}
+
+impl Default for Parameters {
+    /// What every rule's YAML declares.
+    fn default() -> Self {
+        DEFAULTS.clone()
+    }
 }
 
 registry! {

@@ -21,13 +21,10 @@ use crate::model::Deployment;
 
 use super::facts::{self, bytes};
 use super::fixes::{pin_percent_and_raise_limit, set_directive};
+use super::redis_memory_request_ratio::Mode;
 use super::{Context, Fix};
 
-pub const UNSET: &str = "redis-maxmemory-unset";
-pub const HEADROOM: &str = "redis-maxmemory-headroom";
-pub const RATIO: &str = "redis-memory-request-ratio";
-pub const MILLI: &str = "k8s-memory-milli";
-pub const LIMIT_MISSING: &str = "redis-memory-limit-missing";
+const RATIO: &str = "redis-memory-request-ratio";
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MemoryPlan {
@@ -52,7 +49,7 @@ pub struct MemoryPlan {
 /// The plan of a data instance with a memory limit, or with the limit the limit-missing rule
 /// sets; `None` without either, and for a Cluster component whose limit an operation of the
 /// input changes (the operation's projection is planned instead).
-pub fn memory(cx: &Context, d: &Deployment) -> Option<MemoryPlan> {
+pub fn memory<P>(cx: &Context<P>, d: &Deployment) -> Option<MemoryPlan> {
     if facts::limit_changed_by_operation(cx.inventory, d) {
         return None;
     }
@@ -64,29 +61,32 @@ pub fn memory(cx: &Context, d: &Deployment) -> Option<MemoryPlan> {
         Some(m) => (read(cx, m), None),
         None => {
             let request = request.filter(|r| *r > 0)?;
-            let p = cx.params_of(LIMIT_MISSING)?;
+            let p = cx.enabled.redis_memory_limit_missing?;
             let limit = if forks {
-                facts::ceil_mib(request, p.f64("fork_ratio"))
+                facts::ceil_mib(request, p.fork_ratio)
             } else {
                 request
             };
             (limit, Some(limit))
         }
     };
-    let key = if forks { "fork_ratio" } else { "ratio" };
-    let fraction = [UNSET, HEADROOM]
-        .iter()
-        .filter_map(|id| cx.params_of(id).map(|p| p.f64(key)))
-        .fold(f64::NAN, f64::min);
+    let unset = cx.enabled.redis_maxmemory_unset;
+    let headroom = cx.enabled.redis_maxmemory_headroom;
+    let fractions = [
+        unset.map(|p| if forks { p.fork_ratio } else { p.ratio }),
+        headroom.map(|p| if forks { p.fork_ratio } else { p.ratio }),
+    ];
+    let fraction = fractions.into_iter().flatten().fold(f64::NAN, f64::min);
     let fraction = if fraction.is_nan() {
         if forks { 0.75 } else { 0.85 }
     } else {
         fraction
     };
     let request_ratio = cx
-        .params_of(RATIO)
-        .filter(|p| p.str("mode") != "off")
-        .map(|p| p.f64("ratio"));
+        .enabled
+        .redis_memory_request_ratio
+        .filter(|p| p.mode != Mode::Off)
+        .map(|p| p.ratio);
     let maxmemory = d.config.redis.maxmemory_bytes();
     let raise_limit_to = match (request_ratio, request) {
         (Some(ratio), Some(request))
@@ -115,14 +115,15 @@ pub fn memory(cx: &Context, d: &Deployment) -> Option<MemoryPlan> {
 
 /// A memory quantity as the plan reads it: a milli-byte one (`512m`) as what
 /// `k8s-memory-milli`'s fix makes of it (`512Mi`), so that the plan still holds after it.
-pub fn read(cx: &Context, m: &crate::model::Memory) -> u64 {
-    cx.params_of(MILLI)
+pub fn read<P>(cx: &Context<P>, m: &crate::model::Memory) -> u64 {
+    cx.enabled
+        .k8s_memory_milli
         .and_then(|_| super::k8s_memory_milli::meant(m))
         .map_or(m.bytes, |(_, b)| b)
 }
 
 /// The effective request (a limit alone stands for it), read as [`read`] does.
-pub fn request_bytes(cx: &Context, c: &crate::model::Container) -> Option<u64> {
+pub fn request_bytes<P>(cx: &Context<P>, c: &crate::model::Container) -> Option<u64> {
     match &c.memory_request {
         Some(r) => Some(read(cx, r)),
         None => c
@@ -142,7 +143,7 @@ pub fn ratio_fires(limit: u64, request: u64, maxmemory: u64, ratio: f64) -> bool
 /// with the percentage that keeps maxmemory at the plan under it (one fix: apart, they undo
 /// each other); for KubeBlocks, the Reconfiguring OpsRequest (the limit follows in a
 /// VerticalScaling). The headroom and request-ratio rules both give exactly this fix.
-pub fn pin_then_raise(cx: &Context, d: &Deployment, plan: &MemoryPlan) -> Option<Fix> {
+pub fn pin_then_raise<P>(cx: &Context<P>, d: &Deployment, plan: &MemoryPlan) -> Option<Fix> {
     let new_limit = plan.raise_limit_to?;
     let c = facts::data_container(d)?;
     if let Some(fix) =
@@ -169,7 +170,7 @@ pub fn pin_then_raise(cx: &Context, d: &Deployment, plan: &MemoryPlan) -> Option
 
 /// The maxmemory fix of the plan: the pin above where the limit is raised under a derived
 /// maxmemory, else the directive set to the planned value.
-pub fn maxmemory_fix(cx: &Context, d: &Deployment, plan: &MemoryPlan) -> Option<Fix> {
+pub fn maxmemory_fix<P>(cx: &Context<P>, d: &Deployment, plan: &MemoryPlan) -> Option<Fix> {
     if plan.derived && plan.raise_limit_to.is_some() {
         return pin_then_raise(cx, d, plan);
     }

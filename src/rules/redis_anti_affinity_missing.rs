@@ -12,17 +12,19 @@
 //! **Fix.** Adds a required anti-affinity term on the pods' own labels with topology key
 //! `kubernetes.io/hostname`. The mutating webhook does not apply it by default: it needs as
 //! many nodes as pods, or pods stay Pending.
+use crate::patch::set_path;
 use serde_json::{Map, Value, json};
 
 use crate::model::{AntiAffinity, Deployment, Platform, Role};
 
-use super::fixes::set_path;
 use super::facts;
-use super::{Context, Fix, FixEdit, Rule, Violation};
+use super::{Context, Fix, FixEdit, NoParams, Rule, Violation};
 
 pub struct Check;
 
 impl Rule for Check {
+    type Params = NoParams;
+
     fn deployment(&self, cx: &Context, d: &Deployment, out: &mut Vec<Violation>) {
         if d.platform != Platform::Workload
             || !matches!(d.role, Role::Replication | Role::ClusterShard)
@@ -36,31 +38,24 @@ impl Rule for Check {
             AntiAffinity::Preferred { at } => (at.clone(), "only a preferred pod anti-affinity"),
             _ => return,
         };
-        let pod_spec = c
-            .at
-            .pointer
-            .rsplitn(3, '/')
-            .nth(2)
-            .unwrap_or_default()
-            .to_string();
         let selector = facts::stable_selector(d);
-        let fix = (!selector.is_empty()).then_some(()).and_then(|()| {
+        let fix = d.pod_spec.as_ref().filter(|_| !selector.is_empty()).and_then(|pod_spec| {
             let labels: Map<String, Value> = selector
                 .iter()
                 .map(|(k, v)| (k.clone(), Value::String(v.clone())))
                 .collect();
-            let root = &cx.inventory.object(c.at.object).root;
-            let ops = set_path(
-                root,
+            let ops = set_path(cx.inventory, 
+                pod_spec.object,
                 &format!(
-                    "{pod_spec}/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution"
+                    "{}/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution",
+                    pod_spec.pointer
                 ),
                 json!([{"labelSelector": {"matchLabels": labels}, "topologyKey": "kubernetes.io/hostname"}]),
             )?;
             Some(Fix {
                 description: "require pod anti-affinity on kubernetes.io/hostname".into(),
                 edit: FixEdit::Patch {
-                    object: c.at.object,
+                    object: pod_spec.object,
                     ops,
                 },
             })

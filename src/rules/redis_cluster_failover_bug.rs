@@ -15,11 +15,13 @@
 use crate::model::{Deployment, Product, Role};
 
 use super::facts;
-use super::{Context, Rule, Violation};
+use super::{Context, NoParams, Rule, Violation};
 
 pub struct Check;
 
 impl Rule for Check {
+    type Params = NoParams;
+
     fn deployment(&self, _cx: &Context, d: &Deployment, out: &mut Vec<Violation>) {
         if d.role != Role::ClusterShard || facts::version_below(d, (7, 4), (8, 0)) != Some(true) {
             return;

@@ -14,11 +14,13 @@ use crate::model::{Deployment, Role};
 
 use super::facts;
 use super::fixes::set_directive;
-use super::{Context, Rule, Violation};
+use super::{Context, NoParams, Rule, Violation};
 
 pub struct Check;
 
 impl Rule for Check {
+    type Params = NoParams;
+
     fn deployment(&self, cx: &Context, d: &Deployment, out: &mut Vec<Violation>) {
         if d.role != Role::ClusterShard
             || !facts::is_cache(d)

@@ -17,14 +17,15 @@
 //! service>.<namespace>.svc --cluster-preferred-endpoint-type hostname`, give the headless
 //! Service `publishNotReadyAddresses: true`, and repair IPs at start-up — or use an operator.
 use crate::model::{Deployment, Platform, Role};
-use crate::source::Node;
 
 use super::facts;
-use super::{Context, Rule, Violation};
+use super::{Context, NoParams, Rule, Violation};
 
 pub struct Check;
 
 impl Rule for Check {
+    type Params = NoParams;
+
     fn deployment(&self, cx: &Context, d: &Deployment, out: &mut Vec<Violation>) {
         if d.role != Role::ClusterShard || d.platform != Platform::Workload {
             return;
@@ -37,12 +38,10 @@ impl Rule for Check {
         }
         // Start-up scripts: the container's command and args, and the ConfigMaps it uses.
         let mut scripts = String::new();
-        let root = &cx.inventory.object(c.at.object).root;
-        if let Some(container) = root.pointer(&c.at.pointer) {
-            collect_strings(container, &mut scripts);
-        }
+        cx.inventory
+            .strings_under(c.at.object, &c.at.pointer, &mut scripts);
         for id in &d.related {
-            collect_strings(&cx.inventory.object(*id).root, &mut scripts);
+            cx.inventory.strings_under(*id, "", &mut scripts);
         }
         let lower = scripts.to_ascii_lowercase();
         if ["nodes.conf", "update_ips", "cluster meet", "--cluster-announce-hostname"]
@@ -67,18 +66,5 @@ impl Rule for Check {
                  stays down; {advice}"
             ),
         ));
-    }
-}
-
-fn collect_strings(node: &Node, out: &mut String) {
-    if let Some(s) = node.as_str() {
-        out.push_str(s);
-        out.push('\n');
-    }
-    for item in node.items() {
-        collect_strings(item, out);
-    }
-    for entry in node.entries() {
-        collect_strings(&entry.value, out);
     }
 }

@@ -14,11 +14,13 @@
 //! **Fix.** None automatic: put the data directory on a `volumeClaimTemplates` volume.
 use crate::model::{DataVolume, Deployment, Platform, Role};
 
-use super::{Context, Rule, Violation};
+use super::{Context, NoParams, Rule, Violation};
 
 pub struct Check;
 
 impl Rule for Check {
+    type Params = NoParams;
+
     fn deployment(&self, _cx: &Context, d: &Deployment, out: &mut Vec<Violation>) {
         // valkey-operator repairs membership itself: it forgets nodes with no backing pod
         // and MEETs new ones (valkey-io/valkey-operator@c33988f,

@@ -11,16 +11,18 @@
 //!
 //! **Fix.** Sets `podManagementPolicy: Parallel`. The API server refuses to change it on an
 //! existing StatefulSet: delete it with `--cascade=orphan` and re-create it.
+use crate::patch::set_path;
 use serde_json::json;
 
-use crate::model::{Deployment, Loc, Platform, Role};
+use crate::model::{Deployment, Platform, Role};
 
-use super::fixes::set_path;
-use super::{Context, Fix, FixEdit, Rule, Violation};
+use super::{Context, Fix, FixEdit, NoParams, Rule, Violation};
 
 pub struct Check;
 
 impl Rule for Check {
+    type Params = NoParams;
+
     fn deployment(&self, cx: &Context, d: &Deployment, out: &mut Vec<Violation>) {
         if d.role != Role::ClusterShard || d.platform != Platform::Workload {
             return;
@@ -33,15 +35,12 @@ impl Rule for Check {
             Some(p) if p.value == "Parallel" => return,
             Some(p) => (p.at.clone(), format!("`{}`", p.value)),
             None => (
-                Loc {
-                    object: d.object,
-                    pointer: "/spec/podManagementPolicy".into(),
-                    pos: object.root.get("spec").and_then(|s| s.start()).or(object.pos),
-                },
+                cx.inventory
+                    .absent_loc(d.object, "/spec", "podManagementPolicy"),
                 "unset (OrderedReady)".to_string(),
             ),
         };
-        let fix = set_path(&object.root, "/spec/podManagementPolicy", json!("Parallel")).map(
+        let fix = set_path(cx.inventory, d.object, "/spec/podManagementPolicy", json!("Parallel")).map(
             |ops| Fix {
                 description: "set podManagementPolicy: Parallel (re-create the StatefulSet: the \
                               field cannot be updated)"

@@ -13,11 +13,13 @@
 //! **Fix.** None automatic (it doubles the memory): give every shard at least one replica.
 use crate::model::{Deployment, Platform, Role};
 
-use super::{Context, Rule, Violation};
+use super::{Context, NoParams, Rule, Violation};
 
 pub struct Check;
 
 impl Rule for Check {
+    type Params = NoParams;
+
     fn deployment(&self, _cx: &Context, d: &Deployment, out: &mut Vec<Violation>) {
         if d.role != Role::ClusterShard {
             return;

@@ -12,11 +12,13 @@
 //! **Fix.** None automatic: run at least three shards.
 use crate::model::{DataVolume, Deployment, Platform, Role};
 
-use super::{Context, Rule, Violation};
+use super::{Context, NoParams, Rule, Violation};
 
 pub struct Check;
 
 impl Rule for Check {
+    type Params = NoParams;
+
     fn deployment(&self, _cx: &Context, d: &Deployment, out: &mut Vec<Violation>) {
         if d.role != Role::ClusterShard {
             return;

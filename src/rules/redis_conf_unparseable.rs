@@ -17,11 +17,13 @@
 //! **Fix.** None: the message says what redis-server says, and why.
 use crate::model::Deployment;
 
-use super::{Context, Rule, Severity, Violation};
+use super::{Context, NoParams, Rule, Severity, Violation};
 
 pub struct Check;
 
 impl Rule for Check {
+    type Params = NoParams;
+
     fn deployment(&self, _cx: &Context, d: &Deployment, out: &mut Vec<Violation>) {
         let Some(fallback) = d.redis_container().map(|c| c.at.clone()) else {
             return;

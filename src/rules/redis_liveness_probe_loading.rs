@@ -21,11 +21,13 @@
 use crate::model::{Deployment, Handler};
 
 use super::facts;
-use super::{Context, Rule, Severity, Violation};
+use super::{Context, NoParams, Rule, Severity, Violation};
 
 pub struct Check;
 
 impl Rule for Check {
+    type Params = NoParams;
+
     fn deployment(&self, _cx: &Context, d: &Deployment, out: &mut Vec<Violation>) {
         let Some(c) = facts::data_container(d) else { return };
         let Some(probe) = &c.probes.liveness else { return };

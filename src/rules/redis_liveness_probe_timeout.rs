@@ -13,18 +13,30 @@
 //!
 //! **Fix.** Raises `timeoutSeconds` and `failureThreshold` to the minimums. For probes an
 //! operator writes it is an info naming the operator.
+use crate::patch::set_path;
 use serde_json::json;
 
 use crate::model::{Deployment, Setting};
 
 use super::facts;
-use super::fixes::set_path;
+use serde::{Deserialize, Serialize};
+
 use super::{Context, Fix, FixEdit, Rule, Severity, Violation};
+
+/// `rules/redis-liveness-probe-timeout.yaml` describes each.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    pub min_timeout_seconds: i64,
+    pub min_failure_threshold: i64,
+}
 
 pub struct Check;
 
 impl Rule for Check {
-    fn deployment(&self, cx: &Context, d: &Deployment, out: &mut Vec<Violation>) {
+    type Params = Params;
+
+    fn deployment(&self, cx: &Context<Params>, d: &Deployment, out: &mut Vec<Violation>) {
         let Some(c) = facts::data_container(d) else { return };
         let Some(probe) = &c.probes.liveness else { return };
         // Only a probe that waits for Redis' reply is stalled with it: a tcpSocket check is
@@ -36,8 +48,8 @@ impl Rule for Check {
             return;
         }
         let probe_at = probe.at.clone().unwrap_or_else(|| c.at.clone());
-        let min_timeout = cx.params.f64("min_timeout_seconds") as i64;
-        let min_failures = cx.params.f64("min_failure_threshold") as i64;
+        let min_timeout = cx.params.min_timeout_seconds;
+        let min_failures = cx.params.min_failure_threshold;
         let checks: [(&str, &Setting, i64, &str); 2] = [
             ("timeoutSeconds", &probe.timeout_seconds, min_timeout, "s"),
             ("failureThreshold", &probe.failure_threshold, min_failures, ""),
@@ -67,10 +79,10 @@ impl Rule for Check {
             );
             return;
         }
-        let root = &cx.inventory.object(probe_at.object).root;
         let mut ops = Vec::new();
         for (name, _, min, _) in &low {
-            match set_path(root, &format!("{}/{name}", probe_at.pointer), json!(min)) {
+            let pointer = format!("{}/{name}", probe_at.pointer);
+            match set_path(cx.inventory, probe_at.object, &pointer, json!(min)) {
                 Some(o) => ops.extend(o),
                 None => break,
             }

@@ -33,12 +33,25 @@ use crate::model::Deployment;
 
 use super::facts::{self, bytes, percent};
 use super::plan;
+use serde::{Deserialize, Serialize};
+
 use super::{Context, Rule, Severity, Violation};
+
+/// `rules/redis-maxmemory-headroom.yaml` describes each.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    pub error_ratio: f64,
+    pub fork_ratio: f64,
+    pub ratio: f64,
+}
 
 pub struct Check;
 
 impl Rule for Check {
-    fn deployment(&self, cx: &Context, d: &Deployment, out: &mut Vec<Violation>) {
+    type Params = Params;
+
+    fn deployment(&self, cx: &Context<Params>, d: &Deployment, out: &mut Vec<Violation>) {
         if !facts::data_role(d)
             || !d.config.is_known("maxmemory")
             || facts::superseded(cx.inventory, d, "maxmemory")
@@ -57,15 +70,15 @@ impl Rule for Check {
         let fork = facts::fork_reason(d);
         let (warn_ratio, why) = match &fork {
             Some(reason) => (
-                cx.params.f64("fork_ratio"),
+                cx.params.fork_ratio,
                 format!("it forks ({reason}), and a fork's copy-on-write pages count against the limit"),
             ),
             None => (
-                cx.params.f64("ratio"),
+                cx.params.ratio,
                 "buffers and fragmentation live outside maxmemory".to_string(),
             ),
         };
-        let error_ratio = cx.params.f64("error_ratio");
+        let error_ratio = cx.params.error_ratio;
         let m = maxmemory as f64;
         let l = limit.bytes as f64;
         let head = format!(

@@ -19,12 +19,24 @@ use crate::model::Deployment;
 
 use super::facts::{self, bytes};
 use super::plan;
+use serde::{Deserialize, Serialize};
+
 use super::{Context, Rule, Severity, Violation};
+
+/// `rules/redis-maxmemory-unset.yaml` describes each.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    pub fork_ratio: f64,
+    pub ratio: f64,
+}
 
 pub struct Check;
 
 impl Rule for Check {
-    fn deployment(&self, cx: &Context, d: &Deployment, out: &mut Vec<Violation>) {
+    type Params = Params;
+
+    fn deployment(&self, cx: &Context<Params>, d: &Deployment, out: &mut Vec<Violation>) {
         if !facts::data_role(d)
             || facts::superseded(cx.inventory, d, "maxmemory")
             || !d.config.is_known("maxmemory")

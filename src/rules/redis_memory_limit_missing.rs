@@ -17,12 +17,23 @@ use crate::model::Deployment;
 use super::facts::{self, bytes};
 use super::fixes::set_limit;
 use super::plan;
+use serde::{Deserialize, Serialize};
+
 use super::{Context, Rule, Violation};
+
+/// `rules/redis-memory-limit-missing.yaml` describes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    pub fork_ratio: f64,
+}
 
 pub struct Check;
 
 impl Rule for Check {
-    fn deployment(&self, cx: &Context, d: &Deployment, out: &mut Vec<Violation>) {
+    type Params = Params;
+
+    fn deployment(&self, cx: &Context<Params>, d: &Deployment, out: &mut Vec<Violation>) {
         let Some(c) = facts::data_container(d) else { return };
         if c.memory_limit.is_some() || !c.memory_errors.is_empty() || facts::cluster_unknown(d) {
             return;

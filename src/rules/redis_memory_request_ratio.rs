@@ -24,19 +24,41 @@ use crate::model::Deployment;
 use super::facts::{self, bytes};
 use super::fixes::set_limit;
 use super::plan;
+use serde::{Deserialize, Serialize};
+
 use super::{Context, Rule, Violation};
+
+/// `rules/redis-memory-request-ratio.yaml` describes each.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    pub ratio: f64,
+    pub mode: Mode,
+}
+
+/// What the fix does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// Raise the limit (or pin a derived maxmemory first).
+    RaiseLimit,
+    /// Report without a fix.
+    Off,
+}
 
 pub struct Check;
 
 impl Rule for Check {
-    fn deployment(&self, cx: &Context, d: &Deployment, out: &mut Vec<Violation>) {
+    type Params = Params;
+
+    fn deployment(&self, cx: &Context<Params>, d: &Deployment, out: &mut Vec<Violation>) {
         let Some(c) = facts::data_container(d) else { return };
         let Some(limit) = &c.memory_limit else { return };
         // Read `512m` as the `512Mi` that k8s-memory-milli's fix writes.
         let Some(request) = plan::request_bytes(cx, c) else { return };
         let limit_bytes = plan::read(cx, limit);
         let Some(fork) = facts::fork_reason(d) else { return };
-        let ratio = cx.params.f64("ratio");
+        let ratio = cx.params.ratio;
         // With maxmemory unknown there is nothing to judge; unset, the dataset grows to the
         // limit, which must then absorb the fork too.
         let maxmemory = d.config.redis.maxmemory_bytes();
@@ -50,8 +72,8 @@ impl Rule for Check {
         let new_limit = facts::ceil_mib(request, ratio);
         // No plan where an operation of the input changes this component's limit: that
         // operation's finding carries the fix.
-        let fix = match (cx.params.str("mode"), plan::memory(cx, d)) {
-            ("off", _) | (_, None) => None,
+        let fix = match (cx.params.mode, plan::memory(cx, d)) {
+            (Mode::Off, _) | (_, None) => None,
             (_, Some(p)) if from_limit => plan::pin_then_raise(cx, d, &p),
             _ => set_limit(cx.inventory, c, new_limit),
         };

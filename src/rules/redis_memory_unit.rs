@@ -17,11 +17,13 @@ use crate::redisconf::directives::{Kind, Special};
 use crate::units::redis::{MemoryAccident, parse_memory};
 
 use super::facts;
-use super::{Context, Rule, Severity, Violation};
+use super::{Context, NoParams, Rule, Severity, Violation};
 
 pub struct Check;
 
 impl Rule for Check {
+    type Params = NoParams;
+
     fn deployment(&self, _cx: &Context, d: &Deployment, out: &mut Vec<Violation>) {
         // Lines and their sources are parallel: walk them together rather than looking
         // each line's source up again.

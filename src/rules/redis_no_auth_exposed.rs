@@ -20,15 +20,16 @@
 //! **Fix.** None automatic (a password belongs in a Secret): pass `--requirepass
 //! $(REDIS_PASSWORD)` from a Secret, or define ACL users (on a ValkeyCluster, a `default`
 //! user with a `passwordSecret`), and restrict access with a NetworkPolicy.
-use crate::extract::image::ImageRef;
 use crate::model::{Container, Deployment, Platform};
 
 use super::facts;
-use super::{Context, Rule, Violation};
+use super::{Context, NoParams, Rule, Violation};
 
 pub struct Check;
 
 impl Rule for Check {
+    type Params = NoParams;
+
     fn deployment(&self, _cx: &Context, d: &Deployment, out: &mut Vec<Violation>) {
         if !facts::data_role(d) || facts::auth(d) != Some(false) {
             return;
@@ -89,9 +90,7 @@ impl Rule for Check {
 /// default to `no` (docker-library/redis and valkey-io/valkey-container Dockerfiles: "disable
 /// Redis protected mode [1] as it is unnecessary in context of Docker").
 fn docker_library(c: &Container) -> bool {
-    c.image
-        .as_ref()
-        .is_some_and(|i| ImageRef::parse(&i.value).is_official())
+    c.official_image()
 }
 
 fn official_default(d: &Deployment) -> &'static str {

@@ -10,16 +10,18 @@
 //! worse than a budget of one.
 //!
 //! **Fix.** When the budget uses `maxUnavailable`, sets it to 1.
+use crate::patch::set_path;
 use serde_json::json;
 
 use crate::model::{Deployment, Located};
 
-use super::fixes::set_path;
-use super::{Context, Fix, FixEdit, Rule, Violation};
+use super::{Context, Fix, FixEdit, NoParams, Rule, Violation};
 
 pub struct Check;
 
 impl Rule for Check {
+    type Params = NoParams;
+
     fn deployment(&self, cx: &Context, d: &Deployment, out: &mut Vec<Violation>) {
         let Some(pdb) = &d.pdb else { return };
         let pods = d.replicas.as_ref().map(|r| r.value);
@@ -30,7 +32,7 @@ impl Rule for Check {
         };
         let pdb_object = cx.inventory.object(pdb.object);
         if let Some(max) = pdb.max_unavailable.as_ref().filter(|v| zero(v)) {
-            let fix = set_path(&pdb_object.root, &max.at.pointer, json!(1)).map(|ops| Fix {
+            let fix = set_path(cx.inventory, pdb.object, &max.at.pointer, json!(1)).map(|ops| Fix {
                 description: "set maxUnavailable: 1".into(),
                 edit: FixEdit::Patch {
                     object: pdb.object,

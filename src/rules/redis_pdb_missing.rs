@@ -17,11 +17,13 @@ use serde_json::{Map, Value, json};
 use crate::model::{Deployment, Loc, Platform, Role};
 
 use super::facts;
-use super::{Context, Fix, FixEdit, Rule, Violation};
+use super::{Context, Fix, FixEdit, NoParams, Rule, Violation};
 
 pub struct Check;
 
 impl Rule for Check {
+    type Params = NoParams;
+
     fn deployment(&self, cx: &Context, d: &Deployment, out: &mut Vec<Violation>) {
         if d.platform != Platform::Workload
             || d.pdb.is_some()

@@ -21,16 +21,18 @@
 //! **Fix.** Sets the budget's own field to what keeps a majority: `maxUnavailable` to the
 //! most voters that may go while the rest stays a majority, or `minAvailable` to the pods
 //! minus that.
+use crate::patch::set_path;
 use serde_json::json;
 
 use crate::model::{Deployment, Located, Platform, Role};
 
-use super::fixes::set_path;
-use super::{Context, Fix, FixEdit, Rule, Violation};
+use super::{Context, Fix, FixEdit, NoParams, Rule, Violation};
 
 pub struct Check;
 
 impl Rule for Check {
+    type Params = NoParams;
+
     fn deployment(&self, cx: &Context, d: &Deployment, out: &mut Vec<Violation>) {
         if d.platform != Platform::Workload {
             return;
@@ -70,7 +72,7 @@ impl Rule for Check {
             ("minAvailable", pods - keep_majority)
         };
         let fix = (keep_majority >= 1)
-            .then(|| set_path(&pdb_object.root, &field.at.pointer, json!(value)))
+            .then(|| set_path(cx.inventory, pdb.object, &field.at.pointer, json!(value)))
             .flatten()
             .map(|ops| Fix {
                 description: format!("set {name}: {value}"),

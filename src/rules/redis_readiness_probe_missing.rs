@@ -17,11 +17,13 @@ use serde_json::json;
 
 use super::facts;
 use super::fixes::{add_probe, ping_handler};
-use super::{Context, Rule, Severity, Violation};
+use super::{Context, NoParams, Rule, Severity, Violation};
 
 pub struct Check;
 
 impl Rule for Check {
+    type Params = NoParams;
+
     fn deployment(&self, cx: &Context, d: &Deployment, out: &mut Vec<Violation>) {
         let Some(c) = facts::data_container(d) else { return };
         if c.probes.readiness.is_some() || facts::cluster_unknown(d) {

@@ -21,12 +21,23 @@ use crate::model::Deployment;
 
 use super::facts;
 use super::fixes::{add_probe, ping_handler};
+use serde::{Deserialize, Serialize};
+
 use super::{Context, Rule, Severity, Violation};
+
+/// `rules/redis-startup-probe-missing.yaml` describes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    pub budget_seconds: i64,
+}
 
 pub struct Check;
 
 impl Rule for Check {
-    fn deployment(&self, cx: &Context, d: &Deployment, out: &mut Vec<Violation>) {
+    type Params = Params;
+
+    fn deployment(&self, cx: &Context<Params>, d: &Deployment, out: &mut Vec<Violation>) {
         let Some(c) = facts::data_container(d) else { return };
         if c.probes.startup.is_some() {
             return;
@@ -51,7 +62,7 @@ impl Rule for Check {
         } else {
             "RDB save points"
         };
-        let budget = cx.params.f64("budget_seconds").max(10.0) as i64;
+        let budget = cx.params.budget_seconds.max(10);
         let period = 10;
         if !facts::user_owns_pods(d) {
             out.push(

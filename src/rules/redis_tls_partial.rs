@@ -15,11 +15,13 @@
 use crate::model::{Deployment, Role};
 
 use super::facts;
-use super::{Context, Rule, Severity, Violation};
+use super::{Context, NoParams, Rule, Severity, Violation};
 
 pub struct Check;
 
 impl Rule for Check {
+    type Params = NoParams;
+
     fn deployment(&self, _cx: &Context, d: &Deployment, out: &mut Vec<Violation>) {
         let r = &d.config.redis;
         let Some(tls_line) = r.line_of("tls-port") else { return };

@@ -13,11 +13,13 @@
 //!
 //! **Fix.** None: lint each environment's directory on its own, or keep the shared object
 //! in one place (a kustomize base) and the referring objects below it.
-use super::{Context, Rule, Violation};
+use super::{Context, NoParams, Rule, Violation};
 
 pub struct Check;
 
 impl Rule for Check {
+    type Params = NoParams;
+
     fn inventory(&self, cx: &Context, out: &mut Vec<Violation>) {
         for p in &cx.inventory.ambiguous {
             out.push(Violation::new(p.at.clone(), p.message.clone()));

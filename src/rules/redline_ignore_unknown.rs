@@ -11,12 +11,13 @@
 use crate::exemptions::{IGNORE_ANNOTATION, ignore_annotation, parse_ignore};
 use crate::model::ObjectId;
 
-use super::facts::loc_of;
-use super::{Context, Rule, Violation};
+use super::{Context, NoParams, Rule, Violation};
 
 pub struct Check;
 
 impl Rule for Check {
+    type Params = NoParams;
+
     fn inventory(&self, cx: &Context, out: &mut Vec<Violation>) {
         for (i, o) in cx.inventory.objects.iter().enumerate() {
             let Some(value) = ignore_annotation(o) else { continue };
@@ -29,8 +30,7 @@ impl Rule for Check {
                     .map(|c| format!("; did you mean `{c}`?"))
                     .unwrap_or_default();
                 out.push(Violation::new(
-                    loc_of(
-                        cx.inventory,
+                    cx.inventory.loc_of(
                         ObjectId(i),
                         &format!(
                             "/metadata/annotations/{}",

@@ -1,7 +1,7 @@
 //! The registry's own consistency: every rule has its YAML, its module, a doc comment that
-//! `explain` can print, and parameters its code reads.
+//! `explain` can print, and typed parameters that are the ones its YAML declares.
 
-use super::{MODULES, all};
+use super::{MODULES, ParamValue, Parameters, all};
 
 #[test]
 fn registry_is_consistent() {
@@ -39,4 +39,103 @@ fn registry_is_consistent() {
     ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), rules.len(), "IDs are unique");
+}
+
+/// A rule's parameter struct and its YAML name the same parameters with the same types: the
+/// defaults deserialize into the struct (it denies unknown fields and has no serde defaults,
+/// so a name on one side only fails), read back equal, and every value a string parameter
+/// allows is accepted. The code reads fields, so a misspelled name does not compile.
+#[test]
+fn typed_parameters_match_their_yaml() {
+    let parameters = Parameters::default();
+    for rule in all() {
+        let id = rule.id();
+        let typed = parameters
+            .of(id)
+            .unwrap_or_else(|| panic!("{id}: no parameters"));
+        let fields = typed.as_object().unwrap_or_else(|| panic!("{id}: {typed}"));
+        let declared: Vec<&String> = rule.meta.parameters.keys().collect();
+        let mut named: Vec<&String> = fields.keys().collect();
+        named.sort();
+        assert_eq!(
+            named, declared,
+            "{id}: the struct's fields are the YAML's parameters"
+        );
+        for (name, spec) in &rule.meta.parameters {
+            let read: ParamValue = serde_json::from_value(fields[name].clone()).unwrap();
+            assert_eq!(
+                read, spec.default,
+                "{id}.{name}: the struct holds the YAML's default"
+            );
+            let mut p = parameters.clone();
+            p.set(id, name, &spec.default)
+                .unwrap_or_else(|e| panic!("{id}.{name}: {e}"));
+            for value in spec.values.iter().flatten() {
+                p.set(id, name, &ParamValue::Text(value.clone()))
+                    .unwrap_or_else(|e| panic!("{id}.{name} = {value}: {e}"));
+            }
+        }
+    }
+}
+
+/// What `Parameters::set` refuses: a name the rule does not have, a value of the wrong type,
+/// a fraction for a whole number, a string the enum does not name, an unknown rule.
+#[test]
+fn parameters_refuse_what_does_not_fit() {
+    let mut p = Parameters::default();
+    let number = ParamValue::Number(0.7);
+    let cases = [
+        (
+            "redis-maxmemory-headroom",
+            "fork_ratoi",
+            number.clone(),
+            "unknown field `fork_ratoi`",
+        ),
+        (
+            "redis-maxmemory-headroom",
+            "fork_ratio",
+            ParamValue::Bool(true),
+            "invalid type: boolean",
+        ),
+        (
+            "redis-liveness-probe-timeout",
+            "min_timeout_seconds",
+            ParamValue::Number(5.5),
+            "floating point `5.5`",
+        ),
+        (
+            "redis-memory-request-ratio",
+            "mode",
+            ParamValue::Text("raise".into()),
+            "unknown variant `raise`",
+        ),
+        (
+            "redis-no-auth-exposed",
+            "ratio",
+            number.clone(),
+            "unknown field `ratio`",
+        ),
+        ("redis-maxmemory-headroon", "ratio", number, "unknown rule"),
+    ];
+    for (id, name, value, expected) in cases {
+        let e = p.set(id, name, &value).unwrap_err();
+        assert!(e.contains(expected), "{id}.{name}: {e}");
+    }
+    p.set(
+        "redis-liveness-probe-timeout",
+        "min_timeout_seconds",
+        &ParamValue::Number(7.0),
+    )
+    .unwrap();
+    assert_eq!(p.redis_liveness_probe_timeout.min_timeout_seconds, 7);
+    p.set(
+        "redis-memory-request-ratio",
+        "mode",
+        &ParamValue::Text("off".into()),
+    )
+    .unwrap();
+    assert_eq!(
+        p.redis_memory_request_ratio.mode,
+        super::redis_memory_request_ratio::Mode::Off
+    );
 }

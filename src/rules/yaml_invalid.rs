@@ -15,8 +15,10 @@
 //!
 //! The findings come from loading, before any rule runs; this module only names them. A
 //! configuration can lower or disable the repeated-key warning; errors always count.
-use super::Rule;
+use super::{NoParams, Rule};
 
 pub struct Check;
 
-impl Rule for Check {}
+impl Rule for Check {
+    type Params = NoParams;
+}

@@ -6,6 +6,9 @@
 //! [`RedisConfig`], each with its [`Origin`] and its place in the user's file ([`Loc`]).
 //! Sizes are bytes; times are seconds.
 
+pub mod access;
+pub mod image;
+
 use std::fmt;
 
 use crate::redisconf::{Line, RedisConfig, StartupError};
@@ -281,6 +284,14 @@ pub struct Container {
 }
 
 impl Container {
+    /// Whether the image is a Docker Official Image of an engine (`redis`, `valkey/valkey`):
+    /// [`image::ImageRef::is_official`].
+    pub fn official_image(&self) -> bool {
+        self.image
+            .as_ref()
+            .is_some_and(|i| image::ImageRef::parse(&i.value).is_official())
+    }
+
     /// The effective request in bytes (after defaulting).
     pub fn request_bytes(&self) -> Option<u64> {
         self.memory_request
@@ -381,6 +392,22 @@ pub struct Operation {
     pub cluster_found: bool,
 }
 
+/// A KubeBlocks OpsRequest as written, for rules about the operation itself rather than
+/// what it changes (those judge its projections, [`Deployment::operation`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpsRequest {
+    pub object: ObjectId,
+    /// `spec.type`: `Stop`, `Start`, `Reconfiguring`, ….
+    pub kind: String,
+    /// `spec.force: true`: KubeBlocks runs it whatever the Cluster's phase.
+    pub force: bool,
+    /// `spec.clusterName` (1.0: `clusterRef`), where it is written.
+    pub cluster_name: Option<Located<String>>,
+    /// The `status.phase` of that Cluster, when the input holds it (the webhook adds the
+    /// Cluster from its cache) and it is found as every reference is.
+    pub cluster_phase: Option<String>,
+}
+
 /// One Redis deployment: a KubeBlocks component or sharding, a workload, a RedisFailover, an
 /// OT custom resource — or the same after an operation object is applied.
 #[derive(Debug, Clone)]
@@ -404,6 +431,8 @@ pub struct Deployment {
     pub version: Option<Version>,
     /// `None`: the default (OrderedReady for StatefulSets), or not a StatefulSet.
     pub pod_management_policy: Option<Located<String>>,
+    /// The pod template's spec of a workload, where pod-level fields (affinity) are added.
+    pub pod_spec: Option<Loc>,
     pub anti_affinity: AntiAffinity,
     pub topology_spread: bool,
     pub pdb: Option<Pdb>,
@@ -442,6 +471,8 @@ pub struct Inventory {
     /// operation?" per deployment, and a scan of every deployment each time would make a
     /// large repository quadratic.
     pub operations_on: std::collections::HashMap<ObjectId, Vec<usize>>,
+    /// The KubeBlocks OpsRequests of the input, in input order.
+    pub ops_requests: Vec<OpsRequest>,
 }
 
 /// A problem reading an object (not a rule finding): an invalid quantity, a field of the
@@ -469,6 +500,7 @@ impl Inventory {
             problems,
             ambiguous: Vec::new(),
             operations_on,
+            ops_requests: Vec::new(),
         }
     }
 
