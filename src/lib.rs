@@ -1,9 +1,11 @@
 //! redline: keeps Redis on Kubernetes from falling over.
 //!
 //! One rule engine behind three faces (`lint`, `fix`, `serve`); see `ARCHITECTURE.md`.
-//! This crate is the engine; `src/main.rs` is the command line.
+//! This crate is the engine and the faces; [`cli`] is the command line, which `src/main.rs`
+//! runs.
 
 pub mod budget;
+pub mod cli;
 pub mod config;
 pub mod dump;
 pub mod engine;
@@ -11,6 +13,7 @@ pub mod exemptions;
 pub mod extract;
 pub mod fix;
 pub mod heap;
+pub mod hint;
 pub mod input;
 pub mod lint;
 pub mod model;

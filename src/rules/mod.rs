@@ -444,25 +444,9 @@ pub fn get(id: &str) -> Option<&'static RuleInfo> {
 pub fn closest(id: &str) -> Option<&'static str> {
     all()
         .iter()
-        .map(|r| (edit_distance(id, r.id()), r.id()))
-        .filter(|(d, _)| *d <= 4)
+        .filter_map(|r| Some((crate::hint::edit_distance_within(id, r.id(), 4)?, r.id())))
         .min()
         .map(|(_, id)| id)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }
 
 #[cfg(test)]
