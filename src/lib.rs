@@ -6,7 +6,6 @@
 
 pub mod budget;
 pub mod cli;
-pub mod config;
 pub mod dump;
 pub mod engine;
 pub mod exemptions;
@@ -22,6 +21,7 @@ pub mod pointer;
 pub mod redisconf;
 pub mod report;
 pub mod rules;
+pub mod settings;
 pub mod source;
 pub mod units;
 pub mod webhook;

@@ -297,7 +297,7 @@ fn configuration_and_exemptions() {
     };
     assert_eq!(count(&text, &Settings::default()), 1);
 
-    let config = redline::config::parse(
+    let config = redline::settings::parse(
         "c.yaml",
         "rules:\n  redis-pdb-missing:\n    exclude_namespaces: [\"ca*\"]\n",
     )
@@ -307,13 +307,13 @@ fn configuration_and_exemptions() {
         0,
         "namespace cache is excluded"
     );
-    let config = redline::config::parse(
+    let config = redline::settings::parse(
         "c.yaml",
         "rules:\n  redis-pdb-missing:\n    namespaces: [prod]\n",
     )
     .unwrap();
     assert_eq!(count(&text, &config.settings), 0, "only namespace prod");
-    let config = redline::config::parse(
+    let config = redline::settings::parse(
         "c.yaml",
         "rules:\n  redis-pdb-missing:\n    enabled: false\n",
     )

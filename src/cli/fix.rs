@@ -6,7 +6,7 @@ pub(super) fn fix(
     paths: &[PathBuf],
     walk: &crate::input::Walk,
     opts: &crate::extract::Options,
-    config: &crate::config::UserConfig,
+    config: &crate::settings::UserConfig,
     rules: &[String],
     mode: crate::fix::report::Mode,
 ) -> ExitCode {

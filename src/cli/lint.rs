@@ -6,7 +6,7 @@ pub(super) fn lint(
     paths: &[PathBuf],
     walk: &crate::input::Walk,
     opts: &crate::extract::Options,
-    config: &crate::config::UserConfig,
+    config: &crate::settings::UserConfig,
     out: &Output,
 ) -> ExitCode {
     use crate::report::{self, Report};

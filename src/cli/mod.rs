@@ -195,7 +195,7 @@ impl From<WalkArgs> for crate::input::Walk {
 /// The command line's `--kubeblocks-maxmemory` over the configuration file's.
 fn extract_options(
     model: &ModelArgs,
-    config: &crate::config::UserConfig,
+    config: &crate::settings::UserConfig,
 ) -> crate::extract::Options {
     crate::extract::Options {
         kubeblocks_maxmemory: model
@@ -319,18 +319,18 @@ pub fn run() -> ExitCode {
 }
 
 /// The configuration file named, or discovered from the working directory, or the defaults.
-fn load_config(args: &ConfigArgs) -> Result<crate::config::UserConfig, ExitCode> {
+fn load_config(args: &ConfigArgs) -> Result<crate::settings::UserConfig, ExitCode> {
     let path = args.config.clone().or_else(|| {
         std::env::current_dir()
             .ok()
-            .and_then(|d| crate::config::discover(&d))
+            .and_then(|d| crate::settings::discover(&d))
     });
     let mut config = match path {
-        Some(p) => crate::config::read(&p).map_err(|e| {
+        Some(p) => crate::settings::read(&p).map_err(|e| {
             eprintln!("redline: configuration error: {e}");
             ExitCode::from(EXIT_USAGE)
         })?,
-        None => crate::config::UserConfig::default(),
+        None => crate::settings::UserConfig::default(),
     };
     if args.no_annotation_exemptions {
         config.settings.annotation_exemptions = false;

@@ -4,8 +4,8 @@
 //! Extractors never do I/O and never fail: what they cannot read becomes a [`Problem`] or a
 //! note, and the rest is still extracted.
 
+pub mod assembly;
 pub mod common;
-pub mod config;
 pub mod image;
 mod kubeblocks;
 mod opstree;
@@ -494,7 +494,7 @@ fn orphan_config_maps(ctx: &Ctx, out: &mut Vec<Deployment>) {
             if !ctx.within_budget() {
                 return;
             }
-            let mut asm = config::Assembly::new();
+            let mut asm = assembly::Assembly::new();
             let path = format!("/etc/redis/{key}");
             asm.file_from_scalar(&path, scalar, &loc(id, &value));
             asm.known_dir("/etc/redis");

@@ -11,11 +11,11 @@ use crate::source::Cursor;
 use crate::units::human;
 
 use super::Ctx;
+use super::assembly::{Assembly, SYNTHETIC_DIR, SynthLine};
 use super::common::{
     anti_affinity, container_at, dialect, loc, located_i64, located_str, operator_probe, probe,
     resources, version_from_image,
 };
-use super::config::{Assembly, SYNTHETIC_DIR, SynthLine};
 use super::image::version_from_text;
 use super::workload::claim_volume;
 

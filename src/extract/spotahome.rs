@@ -9,11 +9,11 @@ use crate::model::{
 use crate::source::Cursor;
 
 use super::Ctx;
+use super::assembly::{Assembly, SYNTHETIC_DIR, SynthLine};
 use super::common::{
     anti_affinity, container_at, dialect, loc, located_i64, located_str, operator_probe, probe,
     resources, version_from_image,
 };
-use super::config::{Assembly, SYNTHETIC_DIR, SynthLine};
 use super::workload::claim_volume;
 
 const OPERATOR: &str = "Spotahome redis-operator";

@@ -20,11 +20,11 @@ use crate::model::{
 use crate::source::Cursor;
 
 use super::Ctx;
+use super::assembly::{Assembly, SYNTHETIC_DIR, SynthLine};
 use super::common::{
     absent, anti_affinity, container_at, dialect, loc, located_i64, located_str, operator_probe,
     probe, resources, version_from_image,
 };
-use super::config::{Assembly, SYNTHETIC_DIR, SynthLine};
 
 const OPERATOR: &str = "valkey-operator";
 const DEFAULT_IMAGE: &str = "valkey/valkey:9.0.0";
