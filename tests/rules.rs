@@ -1,13 +1,19 @@
-//! Per rule, Polaris-style fixtures in `tests/fixtures/rules/<id>/`:
-//! - `fail.yaml` gives at least one finding of the rule;
-//! - `pass.yaml` gives none;
-//! - `fixed.yaml`, for a rule whose findings in `fail.yaml` carry patches: byte for byte what
-//!   `redline fix --rule ID fail.yaml` writes, equal as data to the objects of `fail.yaml`
-//!   with those RFC 6902 patches applied; linting it gives no finding of the rule.
+//! Per rule, cases in `tests/fixtures/rules/<id>/`, as ruff and Polaris keep them:
+//! - `fail.yaml`, `fail.<case>.yaml`: each gives at least one finding of the rule;
+//! - `pass.yaml`, `pass.<case>.yaml`: each gives none;
+//! - `fixed.yaml`, `fixed.<case>.yaml`, for a failing case whose findings carry patches: byte
+//!   for byte what `redline fix --rule ID` writes of it, equal as data to its objects with
+//!   those RFC 6902 patches applied; linting it gives no finding of the rule;
+//! - `<case>.redline.yaml`: the configuration of `fail.<case>.yaml` and `pass.<case>.yaml`
+//!   (parameters, severity), so a parameter is shown failing on one side and passing on the
+//!   other.
 //!
-//! A fixture may stand for several files (`# fixture-file: NAME` lines split it).
+//! Every failing case's findings (place, severity, message, fix) are one reviewed snapshot per
+//! rule, `tests/snapshots/rules__<id>.snap`. A case may stand for several files
+//! (`# fixture-file: NAME` lines split it) and may take shared pieces: a line
+//! `# fixture-piece: NAME` is replaced by `tests/fixtures/rules/_pieces/NAME.yaml`.
 //!
-//! `REDLINE_BLESS=1 cargo test --test rules` writes a missing `fixed.yaml` with `fix`, for
+//! `REDLINE_BLESS=1 cargo test --test rules` writes a missing `fixed*.yaml` with `fix`, for
 //! review; the test still fails until it is reviewed and committed.
 
 use std::path::{Path, PathBuf};
@@ -22,26 +28,139 @@ fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rules")
 }
 
-fn lint_file(path: &Path) -> Linted {
-    let linted = lint_file_as_is(path);
+/// Shared pieces of fixtures, not a rule.
+const PIECES: &str = "_pieces";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Side {
+    Fail,
+    Pass,
+}
+
+/// One case of a rule: a failing or passing input with its configuration.
+struct Case {
+    side: Side,
+    /// `""` for `fail.yaml`/`pass.yaml`.
+    name: String,
+    file: String,
+    /// The text as linted: pieces expanded.
+    text: String,
+    settings: Settings,
+    options: Options,
+    /// The configuration file's name, for the snapshot.
+    config: Option<String>,
+}
+
+impl Case {
+    fn fixed_name(&self) -> String {
+        if self.name.is_empty() {
+            "fixed.yaml".into()
+        } else {
+            format!("fixed.{}.yaml", self.name)
+        }
+    }
+}
+
+/// The text of a fixture with its `# fixture-piece:` lines replaced by the pieces.
+fn expand(path: &Path) -> String {
+    const PIECE: &str = "# fixture-piece: ";
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        match line.strip_prefix(PIECE) {
+            Some(name) => {
+                let piece = fixtures().join(PIECES).join(format!("{}.yaml", name.trim()));
+                let piece = std::fs::read_to_string(&piece)
+                    .unwrap_or_else(|e| panic!("{}: {}: {e}", path.display(), piece.display()));
+                out.push_str(&piece);
+            }
+            None => out.push_str(line),
+        }
+    }
+    out
+}
+
+/// The cases of rule `id`, sorted (`fail` before `pass`, the unnamed case first). A file in
+/// the directory that names no case is an error, so a misspelt name cannot go unread.
+fn cases(id: &str) -> Result<Vec<Case>, String> {
+    let dir = fixtures().join(id);
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .map_err(|e| format!("{id}: {e}"))?
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let mut cases = Vec::new();
+    let mut configs = Vec::new();
+    let mut fixed = Vec::new();
+    for file in &names {
+        let parts: Vec<&str> = file.split('.').collect();
+        match parts.as_slice() {
+            [side @ ("fail" | "pass"), rest @ .., "yaml"] => {
+                let name = rest.join(".");
+                let side = if *side == "fail" { Side::Fail } else { Side::Pass };
+                cases.push((side, name, file.clone()));
+            }
+            ["fixed", .., "yaml"] => fixed.push(file.clone()),
+            [.., "redline", "yaml"] => configs.push(file.clone()),
+            _ => return Err(format!("{id}: `{file}` is not a case, a fixed text or a configuration")),
+        }
+    }
+    let mut out = Vec::new();
+    for (side, name, file) in cases {
+        let config_file = format!("{name}.redline.yaml");
+        let config = (!name.is_empty() && configs.contains(&config_file)).then_some(config_file);
+        let (settings, options) = match &config {
+            Some(c) => {
+                let text = std::fs::read_to_string(dir.join(c)).unwrap();
+                let user = redline::settings::parse(c, &text).map_err(|e| format!("{id}: {e}"))?;
+                let options = Options {
+                    kubeblocks_maxmemory: user
+                        .kubeblocks_maxmemory
+                        .unwrap_or(Options::default().kubeblocks_maxmemory),
+                };
+                (user.settings, options)
+            }
+            None => (Settings::default(), Options::default()),
+        };
+        out.push(Case {
+            side,
+            text: expand(&dir.join(&file)),
+            name,
+            file,
+            settings,
+            options,
+            config,
+        });
+    }
+    for c in &configs {
+        let name = c.trim_end_matches(".redline.yaml");
+        if !out.iter().any(|case| case.name == name) {
+            return Err(format!("{id}: `{c}` configures no case"));
+        }
+    }
+    for f in &fixed {
+        if !out.iter().any(|case| case.side == Side::Fail && case.fixed_name() == *f) {
+            return Err(format!("{id}: `{f}` is the fixed text of no failing case"));
+        }
+    }
+    out.sort_by(|a, b| (a.side, &a.name).cmp(&(b.side, &b.name)));
+    Ok(out)
+}
+
+fn lint_case(case: &Case) -> Linted {
+    let linted = lint_case_as_is(case);
     assert!(
         !linted.has_load_errors(),
         "{}: {:?}",
-        path.display(),
+        case.file,
         linted.load_findings
     );
     linted
 }
 
 /// For the fixtures of the rule about documents that do not load.
-fn lint_file_as_is(path: &Path) -> Linted {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let name = path.file_name().unwrap().to_string_lossy().into_owned();
-    lint(
-        sources(&name, &text),
-        &Options::default(),
-        &Settings::default(),
-    )
+fn lint_case_as_is(case: &Case) -> Linted {
+    lint(sources(&case.file, &case.text), &case.options, &case.settings)
 }
 
 /// A fixture is one file, or several: a line `# fixture-file: envs/dev/redis.yaml` starts
@@ -98,133 +217,189 @@ fn patched(linted: &Linted, id: &str) -> Option<Vec<serde_json::Value>> {
     any.then_some(objects)
 }
 
-/// What `redline fix --rule id` makes of a file.
-fn fixed_text(path: &Path, id: &str) -> String {
-    let text = std::fs::read_to_string(path).unwrap();
-    let source = load_yaml("fail.yaml", text, &Limits::default());
+/// What `redline fix --rule id` makes of a case, with the case's configuration.
+fn fixed_text(case: &Case, id: &str) -> String {
+    let source = load_yaml(&case.file, case.text.clone(), &Limits::default());
     let rules = [id.to_string()];
     let run = redline::fix::fix(
         vec![source],
-        &Options::default(),
-        &Settings::default(),
+        &case.options,
+        &case.settings,
         &redline::fix::FixOptions::new(&rules),
         &Limits::default(),
     );
     run.files[0].fixed.clone()
 }
 
+/// Checks one case; what is wrong goes to `failures`.
+fn check_case(id: &str, case: &Case, failures: &mut Vec<String>) {
+    let dir = fixtures().join(id);
+    let at = format!("{id}/{}", case.file);
+    if id == LOAD_RULE {
+        let linted = lint_case_as_is(case);
+        match case.side {
+            Side::Fail if linted.load_findings.is_empty() => {
+                failures.push(format!("{at}: no finding"));
+            }
+            Side::Pass if !linted.load_findings.is_empty() => {
+                failures.push(format!("{at}: {:?}", linted.load_findings));
+            }
+            _ => {}
+        }
+        return;
+    }
+    let linted = lint_case(case);
+    if case.side == Side::Pass {
+        for f in of_rule(&linted, id) {
+            failures.push(format!("{at} gives: {}", f.message));
+        }
+        return;
+    }
+    if of_rule(&linted, id).is_empty() {
+        failures.push(format!("{at} gives no finding"));
+    }
+    let fixed_path = dir.join(case.fixed_name());
+    match (patched(&linted, id), fixed_path.is_file()) {
+        (None, false) => {}
+        (None, true) => failures.push(format!("{at}: {} but no patch", case.fixed_name())),
+        (Some(_), false) => {
+            if std::env::var_os("REDLINE_BLESS").is_some() {
+                std::fs::write(&fixed_path, fixed_text(case, id)).unwrap();
+            }
+            failures.push(format!("{at} has patches but no {}", case.fixed_name()));
+        }
+        (Some(objects), true) => {
+            // Byte for byte what `redline fix --rule ID` writes.
+            let want = std::fs::read_to_string(&fixed_path).unwrap();
+            let got = fixed_text(case, id);
+            if got != want {
+                failures.push(format!(
+                    "{at}: `fix --rule {id}` differs from {}:\n{}",
+                    case.fixed_name(),
+                    redline::fix::unified_diff(&case.fixed_name(), &want, &got)
+                ));
+            }
+            let fixed_case = Case {
+                side: Side::Pass,
+                name: case.name.clone(),
+                file: case.fixed_name(),
+                text: want,
+                settings: case.settings.clone(),
+                options: case.options.clone(),
+                config: None,
+            };
+            let fixed = lint_case(&fixed_case);
+            let expected: Vec<serde_json::Value> = fixed
+                .inventory
+                .objects
+                .iter()
+                .map(|o| o.root.to_json())
+                .collect();
+            if objects != expected {
+                failures.push(format!(
+                    "{at}: patched, it differs from {}:\n{}",
+                    case.fixed_name(),
+                    serde_json::to_string_pretty(&objects).unwrap()
+                ));
+            }
+            for f in of_rule(&fixed, id) {
+                failures.push(format!("{id}/{} still gives: {}", case.fixed_name(), f.message));
+            }
+        }
+    }
+}
+
 #[test]
-fn every_rule_has_fixtures_that_fail_pass_and_fix() {
+fn every_rule_has_cases_that_fail_pass_and_fix() {
     let mut failures = Vec::new();
     for rule in rules::all() {
         let id = rule.id();
-        let dir = fixtures().join(id);
-        if !dir.join("fail.yaml").is_file() || !dir.join("pass.yaml").is_file() {
-            failures.push(format!("{id}: missing fail.yaml or pass.yaml"));
-            continue;
-        }
-        if id == LOAD_RULE {
-            let fail = lint_file_as_is(&dir.join("fail.yaml"));
-            let severities: Vec<Severity> = fail.load_findings.iter().map(|f| f.severity).collect();
-            if severities != [Severity::Warning, Severity::Error] {
-                failures.push(format!("{id}: fail.yaml gives {:?}", fail.load_findings));
+        let cases = match cases(id) {
+            Ok(c) => c,
+            Err(e) => {
+                failures.push(e);
+                continue;
             }
-            let pass = lint_file_as_is(&dir.join("pass.yaml"));
-            if !pass.load_findings.is_empty() {
-                failures.push(format!("{id}: pass.yaml gives {:?}", pass.load_findings));
+        };
+        for side in [Side::Fail, Side::Pass] {
+            if !cases.iter().any(|c| c.side == side) {
+                failures.push(format!("{id}: no {side:?} case"));
             }
-            continue;
         }
-        let fail = lint_file(&dir.join("fail.yaml"));
-        if of_rule(&fail, id).is_empty() {
-            failures.push(format!("{id}: fail.yaml gives no finding"));
+        for case in &cases {
+            check_case(id, case, &mut failures);
         }
-        let pass = lint_file(&dir.join("pass.yaml"));
-        for f in of_rule(&pass, id) {
-            failures.push(format!("{id}: pass.yaml gives: {}", f.message));
-        }
-        let fixed_path = dir.join("fixed.yaml");
-        match (patched(&fail, id), fixed_path.is_file()) {
-            (None, false) => {}
-            (None, true) => failures.push(format!("{id}: fixed.yaml but no patch in fail.yaml")),
-            (Some(_), false) => {
-                if std::env::var_os("REDLINE_BLESS").is_some() {
-                    std::fs::write(&fixed_path, fixed_text(&dir.join("fail.yaml"), id)).unwrap();
-                }
-                failures.push(format!("{id}: fail.yaml has patches but no fixed.yaml"));
-            }
-            (Some(objects), true) => {
-                // Byte for byte what `redline fix --rule ID fail.yaml` writes.
-                let want = std::fs::read_to_string(&fixed_path).unwrap();
-                let got = fixed_text(&dir.join("fail.yaml"), id);
-                if got != want {
-                    failures.push(format!(
-                        "{id}: `fix --rule {id}` of fail.yaml differs from fixed.yaml:\n{}",
-                        redline::fix::unified_diff("fixed.yaml", &want, &got)
-                    ));
-                }
-                let fixed = lint_file(&fixed_path);
-                let expected: Vec<serde_json::Value> = fixed
-                    .inventory
-                    .objects
-                    .iter()
-                    .map(|o| o.root.to_json())
-                    .collect();
-                if objects != expected {
-                    failures.push(format!(
-                        "{id}: patched fail.yaml differs from fixed.yaml:\n{}",
-                        serde_json::to_string_pretty(&objects).unwrap()
-                    ));
-                }
-                for f in of_rule(&fixed, id) {
-                    failures.push(format!("{id}: fixed.yaml still gives: {}", f.message));
-                }
-            }
+    }
+    // Every directory is a rule's (or the shared pieces).
+    for entry in std::fs::read_dir(fixtures()).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if name != PIECES && rules::get(&name).is_none() {
+            failures.push(format!("tests/fixtures/rules/{name} is no rule's"));
         }
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
 
-/// What a rule reports on its failing fixture, reviewed: message, place and fix.
+/// The cases of the rule that reports documents that do not load: a warning and an error.
 #[test]
-fn fixture_findings_snapshot() {
-    let mut out = String::new();
+fn load_rule_cases_give_a_warning_and_an_error() {
+    let cases = cases(LOAD_RULE).unwrap();
+    let fail = cases.iter().find(|c| c.side == Side::Fail && c.name.is_empty()).unwrap();
+    let severities: Vec<Severity> = lint_case_as_is(fail)
+        .load_findings
+        .iter()
+        .map(|f| f.severity)
+        .collect();
+    assert_eq!(severities, [Severity::Warning, Severity::Error]);
+}
+
+/// What each rule reports on its failing cases, reviewed: place, severity, message and fix;
+/// one snapshot per rule.
+#[test]
+fn rule_findings_snapshots() {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_prepend_module_to_snapshot(true);
+    settings.set_omit_expression(true);
     for rule in rules::all() {
-        let path = fixtures().join(rule.id()).join("fail.yaml");
-        if !path.is_file() {
-            continue;
-        }
-        let linted = lint_file_as_is(&path);
-        if rule.id() == LOAD_RULE {
-            for f in &linted.load_findings {
+        let id = rule.id();
+        let mut out = String::new();
+        for case in cases(id).unwrap() {
+            let linted = lint_case_as_is(&case);
+            let config = case
+                .config
+                .as_ref()
+                .map(|c| format!(" (with {c})"))
+                .unwrap_or_default();
+            if case.side == Side::Pass {
+                out.push_str(&format!("{}{config}: no finding\n", case.file));
+                continue;
+            }
+            out.push_str(&format!("{}{config}:\n", case.file));
+            if id == LOAD_RULE {
+                for f in &linted.load_findings {
+                    out.push_str(&format!("  {} [{}]\n    {}\n", f.pos, f.severity, f.message));
+                }
+                continue;
+            }
+            for f in of_rule(&linted, id) {
+                let pos = f
+                    .pos
+                    .map(|p| format!("{}:{}", p.line, p.column))
+                    .unwrap_or_default();
                 out.push_str(&format!(
-                    "{}/fail.yaml:{} [{}]\n  {}\n",
-                    rule.id(),
-                    f.pos,
+                    "  {pos} {} [{}] {}\n    {}\n",
+                    f.pointer,
                     f.severity,
+                    linted.inventory.object(f.object),
                     f.message
                 ));
+                if let Some(fix) = &f.fix {
+                    out.push_str(&format!("    fix: {}\n", fix.description));
+                }
             }
         }
-        for f in of_rule(&linted, rule.id()) {
-            let pos = f
-                .pos
-                .map(|p| format!("{}:{}", p.line, p.column))
-                .unwrap_or_default();
-            out.push_str(&format!(
-                "{}/fail.yaml:{pos} {} [{}] {}\n  {}\n",
-                rule.id(),
-                f.pointer,
-                f.severity,
-                linted.inventory.object(f.object),
-                f.message
-            ));
-            if let Some(fix) = &f.fix {
-                out.push_str(&format!("  fix: {}\n", fix.description));
-            }
-        }
+        settings.bind(|| insta::assert_snapshot!(id, out));
     }
-    insta::assert_snapshot!(out);
 }
 
 fn lint_text(text: &str) -> Linted {
@@ -285,7 +460,7 @@ fn recommended_case_gives_no_memory_finding() {
 /// Configuration and annotations change what is reported.
 #[test]
 fn configuration_and_exemptions() {
-    let text = std::fs::read_to_string(fixtures().join("redis-pdb-missing/fail.yaml")).unwrap();
+    let text = expand(&fixtures().join("redis-pdb-missing/fail.yaml"));
     let count = |text: &str, settings: &Settings| {
         let source = load_yaml("input.yaml", text.to_string(), &Limits::default());
         lint(vec![source], &Options::default(), settings)
