@@ -69,7 +69,9 @@ fn expand(path: &Path) -> String {
     for line in text.split_inclusive('\n') {
         match line.strip_prefix(PIECE) {
             Some(name) => {
-                let piece = fixtures().join(PIECES).join(format!("{}.yaml", name.trim()));
+                let piece = fixtures()
+                    .join(PIECES)
+                    .join(format!("{}.yaml", name.trim()));
                 let piece = std::fs::read_to_string(&piece)
                     .unwrap_or_else(|e| panic!("{}: {}: {e}", path.display(), piece.display()));
                 out.push_str(&piece);
@@ -97,12 +99,20 @@ fn cases(id: &str) -> Result<Vec<Case>, String> {
         match parts.as_slice() {
             [side @ ("fail" | "pass"), rest @ .., "yaml"] => {
                 let name = rest.join(".");
-                let side = if *side == "fail" { Side::Fail } else { Side::Pass };
+                let side = if *side == "fail" {
+                    Side::Fail
+                } else {
+                    Side::Pass
+                };
                 cases.push((side, name, file.clone()));
             }
             ["fixed", .., "yaml"] => fixed.push(file.clone()),
             [.., "redline", "yaml"] => configs.push(file.clone()),
-            _ => return Err(format!("{id}: `{file}` is not a case, a fixed text or a configuration")),
+            _ => {
+                return Err(format!(
+                    "{id}: `{file}` is not a case, a fixed text or a configuration"
+                ));
+            }
         }
     }
     let mut out = Vec::new();
@@ -139,7 +149,10 @@ fn cases(id: &str) -> Result<Vec<Case>, String> {
         }
     }
     for f in &fixed {
-        if !out.iter().any(|case| case.side == Side::Fail && case.fixed_name() == *f) {
+        if !out
+            .iter()
+            .any(|case| case.side == Side::Fail && case.fixed_name() == *f)
+        {
             return Err(format!("{id}: `{f}` is the fixed text of no failing case"));
         }
     }
@@ -160,7 +173,11 @@ fn lint_case(case: &Case) -> Linted {
 
 /// For the fixtures of the rule about documents that do not load.
 fn lint_case_as_is(case: &Case) -> Linted {
-    lint(sources(&case.file, &case.text), &case.options, &case.settings)
+    lint(
+        sources(&case.file, &case.text),
+        &case.options,
+        &case.settings,
+    )
 }
 
 /// A fixture is one file, or several: a line `# fixture-file: envs/dev/redis.yaml` starts
@@ -303,7 +320,11 @@ fn check_case(id: &str, case: &Case, failures: &mut Vec<String>) {
                 ));
             }
             for f in of_rule(&fixed, id) {
-                failures.push(format!("{id}/{} still gives: {}", case.fixed_name(), f.message));
+                failures.push(format!(
+                    "{id}/{} still gives: {}",
+                    case.fixed_name(),
+                    f.message
+                ));
             }
         }
     }
@@ -344,7 +365,10 @@ fn every_rule_has_cases_that_fail_pass_and_fix() {
 #[test]
 fn load_rule_cases_give_a_warning_and_an_error() {
     let cases = cases(LOAD_RULE).unwrap();
-    let fail = cases.iter().find(|c| c.side == Side::Fail && c.name.is_empty()).unwrap();
+    let fail = cases
+        .iter()
+        .find(|c| c.side == Side::Fail && c.name.is_empty())
+        .unwrap();
     let severities: Vec<Severity> = lint_case_as_is(fail)
         .load_findings
         .iter()
@@ -377,7 +401,10 @@ fn rule_findings_snapshots() {
             out.push_str(&format!("{}{config}:\n", case.file));
             if id == LOAD_RULE {
                 for f in &linted.load_findings {
-                    out.push_str(&format!("  {} [{}]\n    {}\n", f.pos, f.severity, f.message));
+                    out.push_str(&format!(
+                        "  {} [{}]\n    {}\n",
+                        f.pos, f.severity, f.message
+                    ));
                 }
                 continue;
             }
@@ -671,5 +698,20 @@ spec:
     assert_eq!(
         headroom["spec"]["reconfigures"][0]["parameters"][0]["value"],
         "805306368"
+    );
+}
+
+/// The piece the scaffold's fixture stubs start from is clean: no rule reports it, so a new
+/// rule's first finding on it is the rule's own.
+#[test]
+fn the_scaffolds_starting_piece_gives_no_finding() {
+    let text = expand(&fixtures().join(PIECES).join("redis-statefulset.yaml"));
+    let linted = lint_text(&text);
+    assert!(!linted.has_load_errors(), "{:?}", linted.load_findings);
+    assert_eq!(linted.inventory.deployments.len(), 1);
+    assert!(
+        linted.outcome.findings.is_empty(),
+        "{:#?}",
+        linted.outcome.findings
     );
 }
