@@ -20,7 +20,7 @@
 //! **Fix.** None automatic (a password belongs in a Secret): pass `--requirepass
 //! $(REDIS_PASSWORD)` from a Secret, or define ACL users (on a ValkeyCluster, a `default`
 //! user with a `passwordSecret`), and restrict access with a NetworkPolicy.
-use crate::model::{Container, Deployment, Platform};
+use crate::model::{Deployment, Platform};
 
 use super::facts;
 use super::{Context, NoParams, Rule, Violation};
@@ -41,7 +41,11 @@ impl Rule for Check {
                 facts::arg_loc(d, line, 0),
                 "protected-mode no",
             ),
-            None if docker_library(c) => (
+            // The Docker Official Images (`redis`, `valkey/valkey`) are built with
+            // protected-mode's default patched to `no` (docker-library/redis and
+            // valkey-io/valkey-container Dockerfiles: "disable Redis protected mode [1] as it
+            // is unnecessary in context of Docker").
+            None if c.official_image() => (
                 false,
                 c.image.as_ref().map(|i| i.at.clone()),
                 official_default(d),
@@ -84,13 +88,6 @@ impl Rule for Check {
             ),
         ));
     }
-}
-
-/// The Docker Official Images (`redis`, `valkey/valkey`), whose builds patch protected-mode's
-/// default to `no` (docker-library/redis and valkey-io/valkey-container Dockerfiles: "disable
-/// Redis protected mode [1] as it is unnecessary in context of Docker").
-fn docker_library(c: &Container) -> bool {
-    c.official_image()
 }
 
 fn official_default(d: &Deployment) -> &'static str {
