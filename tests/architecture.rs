@@ -102,6 +102,7 @@ fn rules_read_only_the_model() {
         "redisconf",
         "units",
         "exemptions",
+        "hint",
     ]
     .into_iter()
     .collect();
