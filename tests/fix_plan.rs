@@ -1,7 +1,8 @@
 //! One plan per object, on every real input the tests hold (`tests/realworld/`,
 //! `tests/corpus/`, the rule fixtures, `examples/`): `fix` applies exactly the fixes `lint`
-//! lists, none of them makes another finding appear (fixing again changes nothing), and at
-//! most one manifest is printed per component and parameter.
+//! lists (or refuses, for a value a YAML anchor holds), none of them makes another finding
+//! appear (fixing again changes nothing), and at most one manifest is printed per component
+//! and parameter.
 
 mod common;
 
@@ -84,7 +85,11 @@ fn fix_does_what_lint_lists_and_a_second_fix_changes_nothing() {
             &FixOptions::new(&no_rules),
             &limits,
         );
-        if run.applied.len() != listed_patches {
+        // A value that comes from a YAML anchor is left to a human (an edit there changes
+        // every alias of it): such a refusal, and only such, is expected.
+        let anchored = |m: &&redline::fix::Manual| matches!(&m.action, Action::Refused { reason, .. } if reason.contains("YAML anchor"));
+        let left_to_a_human = run.manual.iter().filter(anchored).count();
+        if run.applied.len() + left_to_a_human != listed_patches {
             failures.push(format!(
                 "{name}: lint lists {listed_patches} patches, fix applied {}: {:#?}",
                 run.applied.len(),
@@ -96,7 +101,7 @@ fn fix_does_what_lint_lists_and_a_second_fix_changes_nothing() {
         }
         // At most one manifest per component and parameter.
         let mut seen = BTreeSet::new();
-        for m in &run.manual {
+        for m in run.manual.iter().filter(|m| !anchored(m)) {
             let Action::Manifest(manifest) = &m.action else {
                 failures.push(format!("{name}: not applied: {} {}", m.rule, m.description));
                 continue;
