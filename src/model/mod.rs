@@ -454,6 +454,18 @@ impl Deployment {
     pub fn redis_container(&self) -> Option<&Container> {
         self.containers.first()
     }
+
+    /// All its pods: `replicas` counts pods per shard for a KubeBlocks sharding and a
+    /// ValkeyCluster (so × `shards`), and all pods of a workload and of an OT part.
+    pub fn pods(&self) -> Option<i64> {
+        let replicas = self.replicas.as_ref()?.value;
+        match (self.platform, &self.shards) {
+            (Platform::KubeBlocks | Platform::ValkeyOperator, Some(shards)) => {
+                replicas.checked_mul(shards.value)
+            }
+            _ => Some(replicas),
+        }
+    }
 }
 
 /// Everything read from one input (a file, a directory, stdin, an AdmissionReview).

@@ -1,8 +1,9 @@
 //! ## redis-pdb-blocks-drain
 //!
 //! **What it does.** Finds PodDisruptionBudgets of Redis pods that allow no disruption:
-//! `maxUnavailable: 0` (or `0%`), or `minAvailable` equal to or above the number of pods
-//! (or `100%`).
+//! `maxUnavailable: 0` (or `0%`), or `minAvailable` equal to or above the number of pods —
+//! every shard's pods, for a sharded cluster — or a percentage that rounds up to all of them
+//! (`100%`; `90%` of 6 pods is 6, as the disruption controller rounds).
 //!
 //! **Why it matters.** Such a budget never lets an eviction through: "the drain never
 //! completes", node upgrades stall, and the cluster autoscaler cannot remove the node.
@@ -24,11 +25,19 @@ impl Rule for Check {
 
     fn deployment(&self, cx: &Context, d: &Deployment, out: &mut Vec<Violation>) {
         let Some(pdb) = &d.pdb else { return };
-        let pods = d.replicas.as_ref().map(|r| r.value);
+        // Every shard's pods: one budget selects them all.
+        let pods = d.pods();
         let zero = |v: &Located<String>| matches!(v.value.trim(), "0" | "0%");
+        // The disruption controller rounds a percentage of minAvailable up
+        // (`GetScaledValueFromIntOrPercent(…, true)`): 90% of 6 pods is 6.
         let blocking_min = |v: &Located<String>| {
-            v.value.trim() == "100%"
-                || pods.is_some_and(|p| v.value.trim().parse::<i64>().is_ok_and(|m| m >= p))
+            let v = v.value.trim();
+            match (v.strip_suffix('%').map(str::parse::<i64>), pods) {
+                (Some(Ok(percent)), _) if percent >= 100 => true,
+                (Some(Ok(percent)), Some(p)) => (percent.saturating_mul(p) + 99) / 100 >= p,
+                (Some(_), _) => false,
+                (None, p) => p.is_some_and(|p| v.parse::<i64>().is_ok_and(|m| m >= p)),
+            }
         };
         let pdb_object = cx.inventory.object(pdb.object);
         if let Some(max) = pdb.max_unavailable.as_ref().filter(|v| zero(v)) {
