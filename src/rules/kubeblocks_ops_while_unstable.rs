@@ -2,7 +2,8 @@
 //!
 //! **What it does.** Finds KubeBlocks OpsRequests of type Stop, Start, HorizontalScaling,
 //! VerticalScaling, Reconfiguring or Switchover, without `spec.force: true`, aimed at a
-//! Cluster that is not `Running` (for Start: not `Stopped`).
+//! Cluster that is not `Running` (for Start: not `Stopped`, or `Running`, where a Start
+//! changes nothing).
 //!
 //! **Why it matters.** An operation started while the previous one is still settling
 //! compounds it: a sharded Redis cluster stopped and started right after scaling came back
@@ -49,6 +50,10 @@ impl Rule for Check {
             let wanted = if kind == "Start" { "Stopped" } else { "Running" };
             match phase {
                 Some(p) if p == wanted => {}
+                // Starting a running cluster changes nothing: KubeBlocks runs Start only from
+                // Stopped (pkg/operations/start.go `FromClusterPhases`), so nothing unsettled
+                // is compounded.
+                Some("Running") if kind == "Start" => {}
                 Some(p) => out.push(
                     Violation::new(
                         at,
