@@ -43,11 +43,18 @@ impl Rule for Check {
         for id in &d.related {
             cx.inventory.strings_under(*id, "", &mut scripts);
         }
-        let lower = scripts.to_ascii_lowercase();
-        if ["nodes.conf", "update_ips", "cluster meet", "--cluster-announce-hostname"]
-            .iter()
-            .any(|s| lower.contains(s))
-        {
+        // What repairs or announces addresses at start-up. The redis.conf lines among the
+        // texts name nodes.conf too (`cluster-config-file nodes.conf`), and comments may:
+        // those repair nothing.
+        let repairs = scripts.lines().any(|line| {
+            let line = line.trim_start().to_ascii_lowercase();
+            !line.starts_with('#')
+                && !line.starts_with("cluster-config-file")
+                && ["nodes.conf", "update_ips", "cluster meet", "--cluster-announce-hostname"]
+                    .iter()
+                    .any(|s| line.contains(s))
+        });
+        if repairs {
             return;
         }
         let before_7 = facts::version_below(d, (7, 0), (7, 2)) == Some(true);
