@@ -2,8 +2,9 @@
 //! - `fail.yaml`, `fail.<case>.yaml`: each gives at least one finding of the rule;
 //! - `pass.yaml`, `pass.<case>.yaml`: each gives none;
 //! - `fixed.yaml`, `fixed.<case>.yaml`, for a failing case whose findings carry patches: byte
-//!   for byte what `redline fix --rule ID` writes of it, equal as data to its objects with
-//!   those RFC 6902 patches applied; linting it gives no finding of the rule;
+//!   for byte what `redline fix --rule ID` writes of it (a piece the fix left alone may stay a
+//!   `# fixture-piece:` line), equal as data to its objects with those RFC 6902 patches
+//!   applied; linting it gives no finding of the rule;
 //! - `<case>.redline.yaml`: the configuration of `fail.<case>.yaml` and `pass.<case>.yaml`
 //!   (parameters, severity), so a parameter is shown failing on one side and passing on the
 //!   other.
@@ -80,6 +81,27 @@ fn expand(path: &Path) -> String {
         }
     }
     out
+}
+
+/// A fixed text with the pieces its case takes put back as `# fixture-piece:` lines, where
+/// the fix left a piece as it was (a piece it changed stays written out).
+fn with_pieces(case_text: &str, mut fixed: String) -> String {
+    const PIECE: &str = "# fixture-piece: ";
+    for line in case_text.lines() {
+        let Some(name) = line.strip_prefix(PIECE) else {
+            continue;
+        };
+        let piece = std::fs::read_to_string(
+            fixtures()
+                .join(PIECES)
+                .join(format!("{}.yaml", name.trim())),
+        )
+        .unwrap();
+        if fixed.matches(&piece).count() == 1 {
+            fixed = fixed.replacen(&piece, &format!("{line}\n"), 1);
+        }
+    }
+    fixed
 }
 
 /// The cases of rule `id`, sorted (`fail` before `pass`, the unnamed case first). A file in
@@ -281,13 +303,14 @@ fn check_case(id: &str, case: &Case, failures: &mut Vec<String>) {
         (None, true) => failures.push(format!("{at}: {} but no patch", case.fixed_name())),
         (Some(_), false) => {
             if std::env::var_os("REDLINE_BLESS").is_some() {
-                std::fs::write(&fixed_path, fixed_text(case, id)).unwrap();
+                let written = std::fs::read_to_string(dir.join(&case.file)).unwrap();
+                std::fs::write(&fixed_path, with_pieces(&written, fixed_text(case, id))).unwrap();
             }
             failures.push(format!("{at} has patches but no {}", case.fixed_name()));
         }
         (Some(objects), true) => {
-            // Byte for byte what `redline fix --rule ID` writes.
-            let want = std::fs::read_to_string(&fixed_path).unwrap();
+            // Byte for byte what `redline fix --rule ID` writes (pieces expanded).
+            let want = expand(&fixed_path);
             let got = fixed_text(case, id);
             if got != want {
                 failures.push(format!(

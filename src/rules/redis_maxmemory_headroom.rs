@@ -79,6 +79,9 @@ impl Rule for Check {
             ),
         };
         let error_ratio = cx.params.error_ratio;
+        // What the advice (and the plan's fix) keeps to: an error_ratio configured below the
+        // warning ratio is the bound.
+        let keep_ratio = warn_ratio.min(error_ratio);
         let m = maxmemory as f64;
         let l = limit.bytes as f64;
         let head = format!(
@@ -95,7 +98,7 @@ impl Rule for Check {
                 format!(
                     "{head}: redis-server is OOM-killed before it evicts a single key; keep \
                      maxmemory at most {:.0}% of the limit ({why})",
-                    warn_ratio * 100.0
+                    keep_ratio * 100.0
                 ),
             )
         } else if m > error_ratio * l {
@@ -105,7 +108,7 @@ impl Rule for Check {
                     "{head}: only {} is left for forks, buffers and fragmentation; keep \
                      maxmemory at most {:.0}% of the limit ({why})",
                     facts::bytes(limit.bytes - maxmemory),
-                    warn_ratio * 100.0
+                    keep_ratio * 100.0
                 ),
             )
         } else if m > warn_ratio * l {
