@@ -54,12 +54,19 @@ fn check(cx: &Context, what: &str, memory: &Memory) -> Option<Violation> {
         && number.bytes().all(|b| b.is_ascii_digit() || b == b'.')
     {
         let meant_text = format!("{number}Mi");
-        let fix = meant(memory)
-            .and_then(|(_, b)| set_memory(cx.inventory, &memory.at, b))
-            .map(|mut f| {
-                f.description = format!("write `{meant_text}` instead of `{text}` (m is milli)");
-                f
-            });
+        // The fix writes the canonical form of the meant bytes (`1024m` → `1Gi`): the
+        // description names what it writes.
+        let fix = meant(memory).and_then(|(_, b)| {
+            let mut f = set_memory(cx.inventory, &memory.at, b)?;
+            let written = crate::units::quantity::canonical_bytes(b);
+            let same = if written == meant_text {
+                String::new()
+            } else {
+                format!(" = `{meant_text}`")
+            };
+            f.description = format!("write `{written}`{same} instead of `{text}` (m is milli)");
+            Some(f)
+        });
         return Some(
             Violation::new(
                 memory.at.clone(),

@@ -96,15 +96,27 @@ impl Rule for Check {
             Violation::new(
                 limit.at.clone(),
                 format!(
-                    "memory limit `{}` is {:.1}× the request `{request_text}`{read_as} = {}; \
+                    "memory limit `{}` is {}× the request `{request_text}`{read_as} = {}; \
                      this instance forks ({fork}) and can need up to twice its dataset while it \
                      does: keep the limit at least {ratio}× the request{derived}",
                     limit.text,
-                    limit_bytes as f64 / request as f64,
+                    shown_ratio(limit_bytes as f64 / request as f64, ratio),
                     bytes(request),
                 ),
             )
             .fix(fix),
         );
+    }
+}
+
+/// `actual` with one decimal, or two (rounded down) where one would round it up to the
+/// threshold it is below: a limit of 999Mi for a 400Mi request is 2.49×, not "2.5×, keep at
+/// least 2.5×".
+fn shown_ratio(actual: f64, threshold: f64) -> String {
+    let one = format!("{actual:.1}");
+    if one.parse::<f64>().is_ok_and(|r| r >= threshold) {
+        format!("{:.2}", (actual * 100.0).floor() / 100.0)
+    } else {
+        one
     }
 }
