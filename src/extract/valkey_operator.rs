@@ -77,7 +77,10 @@ pub fn cluster(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
     let mut asm = Assembly::new();
     let mut lines = Vec::new();
     for (key, value) in spec.get("config").map(|c| c.entries()).unwrap_or_default() {
-        let Some(text) = value.str() else {
+        // A number or boolean is not a string to the API server either: `maxclients: 20000`
+        // fails the CRD's map[string]string and the object is refused.
+        let written = value.str().filter(|_| value.node.to_json().is_string());
+        let Some(text) = written else {
             ctx.problem(
                 loc(id, &value),
                 format!(
