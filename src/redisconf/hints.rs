@@ -21,7 +21,7 @@ pub(super) fn unknown_directive_hint(
         ),
         _ => {
             if let Some(history) = release::history(name, dialect) {
-                return format!("`{name}` is {history}; this is {dialect}");
+                return format!("`{name}` is {history}; this is {}", dialect.line());
             }
             let close = suggest
                 .then(|| dialect.table().directives)
@@ -32,9 +32,10 @@ pub(super) fn unknown_directive_hint(
             match close {
                 Some(c) => format!("unknown directive `{name}`; did you mean `{c}`?"),
                 None => match dialect {
-                    Dialect::Release(r) => {
-                        format!("unknown directive `{name}` ({r} knows none by that name)")
-                    }
+                    Dialect::Release(_) => format!(
+                        "unknown directive `{name}` ({} knows none by that name)",
+                        dialect.line()
+                    ),
                     Dialect::Unknown(_) => format!(
                         "unknown directive `{name}`: no release of Redis {} or Valkey {} knows \
                          it, and the release that runs here is not known",

@@ -173,6 +173,15 @@ impl fmt::Display for Dialect {
 }
 
 impl Dialect {
+    /// The release line, as a message names the server: a 7.2.4 server is judged with 7.2.6's
+    /// table and is "Redis 7.2", not "Redis 7.2.6".
+    pub fn line(&self) -> String {
+        match self {
+            Dialect::Release(r) => format!("{} {}.{}", r.engine, r.major, r.minor),
+            Dialect::Unknown(_) => self.to_string(),
+        }
+    }
+
     pub fn engine(&self) -> Engine {
         match self {
             Dialect::Release(r) => r.engine,
