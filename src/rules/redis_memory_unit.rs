@@ -51,9 +51,13 @@ impl Rule for Check {
                         at,
                         format!(
                             "{written}: {:?} has no digits, and redis-server reads it as 0 \
-                             without an error (for maxmemory, 0 is no limit); write the size, \
-                             e.g. `1gb`",
-                            arg
+                             without an error{}; write the size, e.g. `1gb`",
+                            arg,
+                            match line.name.as_str() {
+                                "maxmemory" => " (for maxmemory, 0 is no limit)",
+                                "client-output-buffer-limit" => " (0 is no limit)",
+                                _ => "",
+                            }
                         ),
                     )),
                     Some(MemoryAccident::Wrapped) => out.push(Violation::new(
