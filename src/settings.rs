@@ -306,6 +306,31 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.message.contains("raise-limit"), "{e}");
+        // A whole-number parameter takes no fraction: the rule's typed struct refuses it,
+        // at its line.
+        let e = parse(
+            "c.yaml",
+            "rules:\n  redis-liveness-probe-timeout:\n    parameters:\n      min_timeout_seconds: 5.5\n",
+        )
+        .unwrap_err();
+        assert!(
+            e.message
+                .contains("min_timeout_seconds: invalid type: floating point `5.5`"),
+            "{e}"
+        );
+        assert_eq!(e.line, Some(4), "{e}");
+        let c = parse(
+            "c.yaml",
+            "rules:\n  redis-liveness-probe-timeout:\n    parameters:\n      min_timeout_seconds: 7\n",
+        )
+        .unwrap();
+        assert_eq!(
+            c.settings
+                .parameters
+                .redis_liveness_probe_timeout
+                .min_timeout_seconds,
+            7
+        );
         let e = parse(
             "c.yaml",
             "rules:\n  redis-pdb-missing:\n    severity: fatal\n",
