@@ -154,6 +154,7 @@ impl Assembly {
             ..ReadOptions::default()
         };
         let redis = RedisConfig::from_argv(&self.argv, &self.files, &options);
+        self.read_acl_file(&redis);
         let sources = redis
             .lines()
             .iter()
@@ -212,6 +213,30 @@ impl Assembly {
             unknown: std::mem::take(&mut self.unknown),
             open_acl_files: std::mem::take(&mut self.open_acl_files),
         }
+    }
+
+    /// An ACL file the input holds is read for what the `default` user ends up as: open
+    /// (`on nopass`) unless the file gives it a password or turns it off — and when the file
+    /// defines no `default` user at all, redis-server creates it open (acl.c
+    /// `ACLLoadFromFile` → `ACLCreateDefaultUser`: `on nopass ~* &* +@all`). A file the input
+    /// does not hold is left as it was: an ACL file counts as authentication.
+    fn read_acl_file(&mut self, redis: &RedisConfig) {
+        let Some((crate::redisconf::Value::Str(Some(path)), _)) = redis.get("aclfile") else {
+            return;
+        };
+        if self.open_acl_files.contains(path) {
+            return;
+        }
+        let Some(text) = self.files.get(&normalize(path)) else {
+            return;
+        };
+        let why = match default_user_in_acl_file(text) {
+            None => "defines no `default` user, so redis-server creates it with no password",
+            Some(true) => "leaves the `default` user on with no password (`nopass`)",
+            Some(false) => return,
+        };
+        let note = format!("the ACL file {path} {why}");
+        self.open_acl_file(path, &note);
     }
 
     fn resolve(&self, location: &Location, from_include: bool) -> LineSource {
@@ -285,4 +310,33 @@ impl Assembly {
             }
         }
     }
+}
+
+/// Whether an ACL file's `default` user is open (`Some(true)`: on, with `nopass`), locked
+/// (`Some(false)`), or not defined (`None`). Each rule of the line applies in order, as
+/// `ACLSetUser` does, to a user that starts off and without passwords.
+fn default_user_in_acl_file(text: &str) -> Option<bool> {
+    for line in text.lines() {
+        let Ok(tokens) = crate::redisconf::tokenizer::split_args(line.trim()) else {
+            continue;
+        };
+        let args: Vec<&str> = tokens.iter().map(|t| t.text.as_str()).collect();
+        if args.len() < 2 || args[0] != "user" || args[1] != "default" {
+            continue;
+        }
+        let (mut on, mut nopass) = (false, false);
+        for rule in &args[2..] {
+            match *rule {
+                "on" => on = true,
+                "off" => on = false,
+                "nopass" => nopass = true,
+                "resetpass" => nopass = false,
+                "reset" => (on, nopass) = (false, false),
+                r if r.starts_with('>') || r.starts_with('#') => nopass = false,
+                _ => {}
+            }
+        }
+        return Some(on && nopass);
+    }
+    None
 }

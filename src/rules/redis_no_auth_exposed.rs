@@ -79,11 +79,19 @@ impl Rule for Check {
                  users, and a NetworkPolicy"
             }
         };
+        // An ACL file the model read and found open says so; else nothing sets a password.
+        let no_password = match d.config.open_acl_files.first() {
+            Some(path) if d.platform != Platform::ValkeyOperator => format!(
+                "no requirepass, and the ACL file {path} leaves the `default` user without a \
+                 password"
+            ),
+            _ => "no requirepass or ACL user".to_string(),
+        };
         out.push(Violation::new(
             protected_at.unwrap_or_else(|| c.at.clone()),
             format!(
-                "{} accepts any client without a password: no requirepass or ACL user, \
-                 {why}, {bind_text}; {remedy}",
+                "{} accepts any client without a password: {no_password}, {why}, \
+                 {bind_text}; {remedy}",
                 d.engine
             ),
         ));
