@@ -30,12 +30,28 @@ impl Rule for Check {
             return;
         }
         let Some(c) = d.redis_container() else { return };
-        let at = d
+        let full_coverage_at = d
             .config
             .redis
             .line_of("cluster-require-full-coverage")
             .and_then(|l| facts::arg_loc(d, l, 0))
             .unwrap_or_else(|| c.at.clone());
+        // An operation that makes the cluster a cache (a Reconfiguring OpsRequest setting an
+        // evicting policy) is where the finding belongs: the Cluster alone is no cache, and
+        // a projection's findings outside its operation object repeat the Cluster's.
+        let policy_at = d
+            .config
+            .redis
+            .line_of("maxmemory-policy")
+            .and_then(|l| facts::arg_loc(d, l, 0));
+        let at = match (&d.operation, policy_at) {
+            (Some(op), Some(policy))
+                if full_coverage_at.object != op.object && policy.object == op.object =>
+            {
+                policy
+            }
+            _ => full_coverage_at,
+        };
         out.push(
             Violation::new(
                 at,
