@@ -236,7 +236,18 @@ fn deployment(out: &mut String, inv: &Inventory, d: &Deployment) {
             access_modes,
             place(inv, at)
         ),
-        DataVolume::EmptyDir { at } => format!("emptyDir {}", place(inv, at)),
+        DataVolume::EmptyDir {
+            at,
+            memory_medium: None,
+        } => format!("emptyDir {}", place(inv, at)),
+        DataVolume::EmptyDir {
+            at,
+            memory_medium: Some(m),
+        } => format!(
+            "emptyDir {} (medium Memory {})",
+            place(inv, at),
+            place(inv, m)
+        ),
         DataVolume::None => "none".to_string(),
         DataVolume::Unknown => "unknown".to_string(),
     };

@@ -738,3 +738,20 @@ fn the_scaffolds_starting_piece_gives_no_finding() {
         linted.outcome.findings
     );
 }
+
+/// README.md's rule count is the registry's: a test, not a hand count.
+#[test]
+fn the_readme_counts_the_rules_of_the_registry() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let said = readme
+        .split("| rule engine, ")
+        .nth(1)
+        .and_then(|rest| rest.split(" rules").next())
+        .unwrap_or_else(|| panic!("README.md's status table has no `| rule engine, N rules`"));
+    assert_eq!(
+        said,
+        rules::all().len().to_string(),
+        "README.md says {said} rules"
+    );
+}

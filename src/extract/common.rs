@@ -313,3 +313,9 @@ pub fn string_map(c: Option<Cursor>) -> Vec<(String, String)> {
     })
     .unwrap_or_default()
 }
+
+/// Where an `emptyDir` volume source says `medium: Memory` (a tmpfs), if it does.
+pub fn memory_medium(object: ObjectId, empty_dir: Option<Cursor>) -> Option<Loc> {
+    let medium = empty_dir?.get("medium")?;
+    (medium.str() == Some("Memory")).then(|| loc(object, &medium))
+}

@@ -11,8 +11,8 @@ use crate::source::Cursor;
 use super::Ctx;
 use super::assembly::{Assembly, SYNTHETIC_DIR, SynthLine};
 use super::common::{
-    anti_affinity, container_at, dialect, loc, located_i64, located_str, operator_probe, probe,
-    resources, version_from_image,
+    anti_affinity, container_at, dialect, loc, located_i64, located_str, memory_medium,
+    operator_probe, probe, resources, version_from_image,
 };
 use super::workload::claim_volume;
 
@@ -99,9 +99,15 @@ pub fn failover(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
         let data = match c.as_ref().and_then(|c| c.get("storage")) {
             Some(s) => match s.get("persistentVolumeClaim") {
                 Some(pvc) => claim_volume(id, &pvc),
-                None => DataVolume::EmptyDir { at: loc(id, &s) },
+                None => DataVolume::EmptyDir {
+                    at: loc(id, &s),
+                    memory_medium: memory_medium(id, s.get("emptyDir")),
+                },
             },
-            None if part == "redis" => DataVolume::EmptyDir { at: at.clone() },
+            None if part == "redis" => DataVolume::EmptyDir {
+                at: at.clone(),
+                memory_medium: None,
+            },
             None => DataVolume::None,
         };
         let version = container.image.as_ref().and_then(version_from_image);

@@ -171,6 +171,7 @@ pub fn cluster(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
         },
         None => DataVolume::EmptyDir {
             at: absent(id, &spec, "persistence"),
+            memory_medium: None,
         },
     };
     vec![Deployment {

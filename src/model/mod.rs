@@ -318,6 +318,9 @@ pub enum DataVolume {
     },
     EmptyDir {
         at: Loc,
+        /// `medium: Memory`, where it is written: a tmpfs whose pages count against the
+        /// pod's memory.
+        memory_medium: Option<Loc>,
     },
     /// No volume for the data directory: the container's writable layer.
     None,

@@ -425,6 +425,7 @@ registry! {
     redis_no_auth_exposed => "redis-no-auth-exposed",
     redis_tls_partial => "redis-tls-partial",
     kubeblocks_ops_while_unstable => "kubeblocks-ops-while-unstable",
+    redis_data_memory_medium => "redis-data-memory-medium",
     // tools/new_rule.py adds new rules above this line.
     k8s_object_invalid => "k8s-object-invalid",
     redline_ignore_unknown => "redline-ignore-unknown",

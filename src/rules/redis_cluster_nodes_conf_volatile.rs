@@ -30,7 +30,7 @@ impl Rule for Check {
         }
         let Some(c) = d.redis_container() else { return };
         let (at, what) = match &d.data {
-            DataVolume::EmptyDir { at } => (at.clone(), "an emptyDir"),
+            DataVolume::EmptyDir { at, .. } => (at.clone(), "an emptyDir"),
             DataVolume::None => (c.at.clone(), "the container's own filesystem"),
             DataVolume::Claim { .. } | DataVolume::Unknown => return,
         };

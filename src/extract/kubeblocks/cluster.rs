@@ -198,7 +198,10 @@ pub(super) fn component<'a>(
         .unwrap_or(if role == Role::Proxy {
             DataVolume::None
         } else {
-            DataVolume::EmptyDir { at: loc(id, c) }
+            DataVolume::EmptyDir {
+                at: loc(id, c),
+                memory_medium: None,
+            }
         });
     let anti_affinity = component_affinity(id, spec, c);
     let params = component_parameters(ctx, id, &name);

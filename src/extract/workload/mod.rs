@@ -10,7 +10,7 @@ use crate::source::Cursor;
 use super::Ctx;
 use super::assembly::{Assembly, SynthLine};
 use super::common::{
-    anti_affinity, dialect, loc, located_i64, located_str, pod_container, string_map,
+    anti_affinity, dialect, loc, located_i64, located_str, memory_medium, pod_container, string_map,
 };
 use super::image::ImageRef;
 use super::shell;
@@ -340,7 +340,10 @@ fn data_volume(
         .unwrap_or_default();
     match volumes.iter().find(|v| v.str_at(&["name"]) == Some(name)) {
         // `emptyDir:` with no value is an emptyDir too: look at the key, not the value.
-        Some(v) if v.node.get("emptyDir").is_some() => DataVolume::EmptyDir { at: loc(id, v) },
+        Some(v) if v.node.get("emptyDir").is_some() => DataVolume::EmptyDir {
+            at: loc(id, v),
+            memory_medium: memory_medium(id, v.get("emptyDir")),
+        },
         Some(v) if v.get("persistentVolumeClaim").is_some() => DataVolume::Claim {
             size_bytes: None,
             access_modes: Vec::new(),

@@ -433,3 +433,39 @@ fn a_valkey_cluster_is_judged_at_its_spec_config() {
     assert!(message.contains("[redis-maxmemory-headroom]"), "{message}");
     assert!(message.contains("/spec/config/maxmemory"), "{message}");
 }
+
+/// A StatefulSet whose AOF goes to a memory-backed emptyDir is denied by
+/// `redis-data-memory-medium` at the `medium` field (the rule through the webhook face).
+#[test]
+fn data_on_a_memory_backed_empty_dir_is_denied_at_its_medium() {
+    let mut sts = statefulset("600mb");
+    let pod = &mut sts["spec"]["template"]["spec"];
+    pod["containers"][0]["args"][5] = json!("yes"); // --appendonly yes
+    pod["containers"][0]["volumeMounts"] = json!([{"name": "data", "mountPath": "/data"}]);
+    pod["volumes"] = json!([{"name": "data", "emptyDir": {"medium": "Memory"}}]);
+    let out = answer(
+        &request("CREATE", &sts, None),
+        Hook::Validate,
+        &Policy::default(),
+    );
+    let r = &out["response"];
+    assert_eq!(r["allowed"], false, "{r}");
+    let message = r["status"]["message"].as_str().unwrap();
+    assert!(message.contains("[redis-data-memory-medium]"), "{message}");
+    assert!(
+        message.contains("/spec/template/spec/volumes/0/emptyDir/medium"),
+        "{message}"
+    );
+
+    // On the node's disk, the same StatefulSet is not reported by the rule.
+    sts["spec"]["template"]["spec"]["volumes"] = json!([{"name": "data", "emptyDir": {}}]);
+    let out = answer(
+        &request("CREATE", &sts, None),
+        Hook::Validate,
+        &Policy::default(),
+    );
+    assert!(
+        !out.to_string().contains("redis-data-memory-medium"),
+        "{out}"
+    );
+}
