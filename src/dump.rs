@@ -291,6 +291,20 @@ fn deployment(out: &mut String, inv: &Inventory, d: &Deployment) {
         AntiAffinity::Unknown => "not visible (operator default)".to_string(),
     };
     let _ = writeln!(out, "  anti-affinity: {aa}");
+    for t in &d.node_tuning {
+        let how = match &t.how {
+            crate::model::NodeTuningHow::PodSysctl => "pod sysctl".to_string(),
+            crate::model::NodeTuningHow::PrivilegedInit { container } => {
+                format!("privileged init container `{container}`")
+            }
+        };
+        let _ = writeln!(
+            out,
+            "  node tuning: {} by {how} {}",
+            t.what,
+            place(inv, &t.at)
+        );
+    }
     if let Some(pdb) = &d.pdb {
         let _ = writeln!(out, "  pdb: {}", inv.object(pdb.object));
     }

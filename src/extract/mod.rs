@@ -524,6 +524,7 @@ fn orphan_config_maps(ctx: &Ctx, out: &mut Vec<Deployment>) {
                 version: None,
                 pod_management_policy: None,
                 pod_spec: None,
+                node_tuning: Vec::new(),
                 anti_affinity: crate::model::AntiAffinity::Unknown,
                 topology_spread: false,
                 pdb: None,

@@ -126,6 +126,7 @@ pub fn failover(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
             version,
             pod_management_policy: None,
             pod_spec: None,
+            node_tuning: Vec::new(),
             anti_affinity: match &c {
                 Some(c) if c.get("affinity").is_some() => anti_affinity(id, c),
                 _ => AntiAffinity::Unknown,

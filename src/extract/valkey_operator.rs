@@ -189,6 +189,7 @@ pub fn cluster(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
         // One single-pod StatefulSet per node: ordering between pods is the operator's.
         pod_management_policy: None,
         pod_spec: None,
+        node_tuning: Vec::new(),
         anti_affinity: spread(id, &spec),
         topology_spread: spec
             .at(&["scheduling", "topologySpreadConstraints"])

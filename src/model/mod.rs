@@ -395,6 +395,25 @@ pub struct Operation {
     pub cluster_found: bool,
 }
 
+/// A kernel setting of the node a pod asks for: `vm.overcommit_memory=1` and transparent
+/// huge pages off are what Redis' own start-up warnings ask for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeTuning {
+    /// The sysctl entry, or the init container that runs the command.
+    pub at: Loc,
+    /// `vm.overcommit_memory`, `transparent_hugepage`.
+    pub what: String,
+    pub how: NodeTuningHow,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum NodeTuningHow {
+    /// A `securityContext.sysctls` entry that is not namespaced: the kubelet refuses the pod.
+    PodSysctl,
+    /// A privileged init container that writes it: it changes the node for every pod on it.
+    PrivilegedInit { container: String },
+}
+
 /// A KubeBlocks OpsRequest as written, for rules about the operation itself rather than
 /// what it changes (those judge its projections, [`Deployment::operation`]).
 #[derive(Debug, Clone, PartialEq)]
@@ -450,6 +469,8 @@ pub struct Deployment {
     pub operation: Option<Operation>,
     /// Facts the model could not establish, for messages.
     pub notes: Vec<String>,
+    /// Kernel settings of the node the pod reaches for (sysctls, transparent huge pages).
+    pub node_tuning: Vec<NodeTuning>,
 }
 
 impl Deployment {

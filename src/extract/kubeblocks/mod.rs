@@ -260,6 +260,7 @@ fn build(
         version: c.version,
         pod_management_policy: None,
         pod_spec: None,
+        node_tuning: Vec::new(),
         anti_affinity: c.anti_affinity,
         topology_spread: false,
         pdb: None,

@@ -3,7 +3,8 @@
 //! command/args → volumeMounts → `volumes[].configMap` (with `items`) → ConfigMap data.
 
 use crate::model::{
-    DataVolume, Deployment, Loc, ObjectId, Origin, Platform, Problem, Product, Role,
+    DataVolume, Deployment, Loc, NodeTuning, NodeTuningHow, ObjectId, Origin, Platform, Problem,
+    Product, Role,
 };
 use crate::source::Cursor;
 
@@ -157,6 +158,7 @@ pub fn workload(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
                 .at(&["spec", "podManagementPolicy"])
                 .and_then(|p| located_str(id, &p)),
             pod_spec: Some(loc(id, &pod_spec)),
+            node_tuning: node_tuning(id, &pod_spec),
             anti_affinity: anti_affinity(id, &pod_spec),
             topology_spread: pod_spec.get("topologySpreadConstraints").is_some(),
             pdb: None,
@@ -369,4 +371,72 @@ pub fn claim_volume(id: ObjectId, claim: &Cursor) -> DataVolume {
             .collect(),
         at: loc(id, claim),
     }
+}
+
+/// Sysctls of the pod that are not namespaced, and privileged init containers whose command
+/// sets a `vm.` sysctl or transparent huge pages on the node.
+fn node_tuning(id: ObjectId, pod_spec: &Cursor) -> Vec<NodeTuning> {
+    let mut out = Vec::new();
+    for sysctl in pod_spec
+        .at(&["securityContext", "sysctls"])
+        .map(|s| s.items())
+        .unwrap_or_default()
+    {
+        let Some(name) = sysctl.str_at(&["name"]) else {
+            continue;
+        };
+        if !namespaced_sysctl(name) {
+            out.push(NodeTuning {
+                at: loc(id, &sysctl),
+                what: name.to_string(),
+                how: NodeTuningHow::PodSysctl,
+            });
+        }
+    }
+    for init in pod_spec
+        .get("initContainers")
+        .map(|c| c.items())
+        .unwrap_or_default()
+    {
+        if init
+            .at(&["securityContext", "privileged"])
+            .and_then(|p| p.bool())
+            != Some(true)
+        {
+            continue;
+        }
+        let text = [words(&init, "command"), words(&init, "args")]
+            .concat()
+            .join(" ");
+        let mut found: Vec<String> = text
+            .split(|c: char| c.is_whitespace() || c == ';' || c == '&' || c == '|')
+            .filter_map(|w| {
+                let w = w.trim_matches(|c| c == '"' || c == '\'');
+                let name = w.split('=').next().unwrap_or(w);
+                (name.starts_with("vm.") && name.len() > 3).then(|| name.to_string())
+            })
+            .collect();
+        if text.contains("transparent_hugepage") {
+            found.push("transparent_hugepage".to_string());
+        }
+        found.dedup();
+        let container = init.str_at(&["name"]).unwrap_or("").to_string();
+        out.extend(found.into_iter().map(|what| NodeTuning {
+            at: loc(id, &init),
+            what,
+            how: NodeTuningHow::PrivilegedInit {
+                container: container.clone(),
+            },
+        }));
+    }
+    out
+}
+
+/// The sysctls a pod may set (namespaced: Kubernetes' "Using sysctls" page): `kernel.shm*`,
+/// `kernel.msg*`, `kernel.sem`, `fs.mqueue.*`, `net.*`. Every other one is the node's.
+fn namespaced_sysctl(name: &str) -> bool {
+    ["kernel.shm", "kernel.msg", "fs.mqueue.", "net."]
+        .iter()
+        .any(|p| name.starts_with(p))
+        || name == "kernel.sem"
 }

@@ -469,3 +469,28 @@ fn data_on_a_memory_backed_empty_dir_is_denied_at_its_medium() {
         "{out}"
     );
 }
+
+/// A StatefulSet that lists `vm.overcommit_memory` in its pod sysctls is denied by
+/// `redis-node-tuning-from-pod` (the kubelet would refuse its pods).
+#[test]
+fn a_node_sysctl_in_the_pod_spec_is_denied() {
+    let mut sts = statefulset("600mb");
+    sts["spec"]["template"]["spec"]["securityContext"] =
+        json!({"sysctls": [{"name": "vm.overcommit_memory", "value": "1"}]});
+    let out = answer(
+        &request("CREATE", &sts, None),
+        Hook::Validate,
+        &Policy::default(),
+    );
+    let r = &out["response"];
+    assert_eq!(r["allowed"], false, "{r}");
+    let message = r["status"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("[redis-node-tuning-from-pod]"),
+        "{message}"
+    );
+    assert!(
+        message.contains("/spec/template/spec/securityContext/sysctls/0"),
+        "{message}"
+    );
+}
