@@ -525,6 +525,7 @@ fn orphan_config_maps(ctx: &Ctx, out: &mut Vec<Deployment>) {
                 pod_management_policy: None,
                 pod_spec: None,
                 node_tuning: Vec::new(),
+                termination_grace_seconds: None,
                 anti_affinity: crate::model::AntiAffinity::Unknown,
                 topology_spread: false,
                 pdb: None,

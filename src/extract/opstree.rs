@@ -173,6 +173,7 @@ fn build(
         pod_management_policy: None,
         pod_spec: None,
         node_tuning: Vec::new(),
+        termination_grace_seconds: None,
         // RedisCluster's leader and follower have their own `affinity` and spread
         // constraints (api/common/v1beta2/common_types.go `RedisLeader`/`RedisFollower`).
         anti_affinity: anti_affinity(id, part_cursor.as_ref().unwrap_or(spec)),

@@ -127,6 +127,7 @@ pub fn failover(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
             pod_management_policy: None,
             pod_spec: None,
             node_tuning: Vec::new(),
+            termination_grace_seconds: None,
             anti_affinity: match &c {
                 Some(c) if c.get("affinity").is_some() => anti_affinity(id, c),
                 _ => AntiAffinity::Unknown,

@@ -471,6 +471,9 @@ pub struct Deployment {
     pub notes: Vec<String>,
     /// Kernel settings of the node the pod reaches for (sysctls, transparent huge pages).
     pub node_tuning: Vec<NodeTuning>,
+    /// `terminationGracePeriodSeconds` of a workload's pods: as written, or Kubernetes'
+    /// default 30 at the place it would be added. `None` where an operator writes the pods.
+    pub termination_grace_seconds: Option<Located<i64>>,
 }
 
 impl Deployment {

@@ -427,6 +427,7 @@ registry! {
     kubeblocks_ops_while_unstable => "kubeblocks-ops-while-unstable",
     redis_data_memory_medium => "redis-data-memory-medium",
     redis_node_tuning_from_pod => "redis-node-tuning-from-pod",
+    redis_shutdown_grace => "redis-shutdown-grace",
     // tools/new_rule.py adds new rules above this line.
     k8s_object_invalid => "k8s-object-invalid",
     redline_ignore_unknown => "redline-ignore-unknown",

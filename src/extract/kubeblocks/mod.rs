@@ -261,6 +261,7 @@ fn build(
         pod_management_policy: None,
         pod_spec: None,
         node_tuning: Vec::new(),
+        termination_grace_seconds: None,
         anti_affinity: c.anti_affinity,
         topology_spread: false,
         pdb: None,

@@ -3,15 +3,16 @@
 //! command/args → volumeMounts → `volumes[].configMap` (with `items`) → ConfigMap data.
 
 use crate::model::{
-    DataVolume, Deployment, Loc, NodeTuning, NodeTuningHow, ObjectId, Origin, Platform, Problem,
-    Product, Role,
+    DataVolume, Deployment, Loc, Located, NodeTuning, NodeTuningHow, ObjectId, Origin, Platform,
+    Problem, Product, Role,
 };
 use crate::source::Cursor;
 
 use super::Ctx;
 use super::assembly::{Assembly, SynthLine};
 use super::common::{
-    anti_affinity, dialect, loc, located_i64, located_str, memory_medium, pod_container, string_map,
+    absent, anti_affinity, dialect, loc, located_i64, located_str, memory_medium, pod_container,
+    string_map,
 };
 use super::image::ImageRef;
 use super::shell;
@@ -159,6 +160,7 @@ pub fn workload(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
                 .and_then(|p| located_str(id, &p)),
             pod_spec: Some(loc(id, &pod_spec)),
             node_tuning: node_tuning(id, &pod_spec),
+            termination_grace_seconds: termination_grace(ctx, id, &pod_spec),
             anti_affinity: anti_affinity(id, &pod_spec),
             topology_spread: pod_spec.get("topologySpreadConstraints").is_some(),
             pdb: None,
@@ -439,4 +441,15 @@ fn namespaced_sysctl(name: &str) -> bool {
         .iter()
         .any(|p| name.starts_with(p))
         || name == "kernel.sem"
+}
+
+/// `terminationGracePeriodSeconds`, or the API server's default (30) where it would go.
+fn termination_grace(ctx: &mut Ctx, id: ObjectId, pod_spec: &Cursor) -> Option<Located<i64>> {
+    match pod_spec.get("terminationGracePeriodSeconds") {
+        Some(g) => located_i64(ctx, id, Some(g)),
+        None => Some(Located {
+            value: 30,
+            at: absent(id, pod_spec, "terminationGracePeriodSeconds"),
+        }),
+    }
 }

@@ -494,3 +494,28 @@ fn a_node_sysctl_in_the_pod_spec_is_denied() {
         "{message}"
     );
 }
+
+/// A StatefulSet with 6gb in RDB and the default grace gets `redis-shutdown-grace`'s warning
+/// from the validating webhook, allowed, naming where the grace would go.
+#[test]
+fn a_grace_shorter_than_the_final_save_is_a_warning() {
+    let mut sts = statefulset("6gb");
+    let c = &mut sts["spec"]["template"]["spec"]["containers"][0];
+    c["args"][3] = json!("3600 1"); // --save "3600 1", appendonly stays no
+    c["resources"] = json!({"requests": {"memory": "8Gi"}, "limits": {"memory": "16Gi"}});
+    let out = answer(
+        &request("CREATE", &sts, None),
+        Hook::Validate,
+        &Policy::default(),
+    );
+    let r = &out["response"];
+    let warnings = r["warnings"].as_array().cloned().unwrap_or_default();
+    assert!(
+        warnings.iter().any(|w| {
+            let w = w.as_str().unwrap_or("");
+            w.contains("redis-shutdown-grace")
+                && w.contains("/spec/template/spec/terminationGracePeriodSeconds")
+        }),
+        "{r}"
+    );
+}
