@@ -519,3 +519,27 @@ fn a_grace_shorter_than_the_final_save_is_a_warning() {
         "{r}"
     );
 }
+
+/// `redis-repl-backlog-small` is an info, which the validating webhook does not send; raised
+/// to a warning in the configuration, a replicated StatefulSet with the 1mb default gets it.
+#[test]
+fn a_small_backlog_is_a_warning_where_the_configuration_raises_it() {
+    let mut sts = statefulset("600mb");
+    sts["spec"]["replicas"] = json!(3);
+    let body = request("CREATE", &sts, None);
+    let mentions = |out: &Value| out.to_string().contains("redis-repl-backlog-small");
+    assert!(!mentions(&answer(
+        &body,
+        Hook::Validate,
+        &Policy::default()
+    )));
+    let mut policy = Policy::default();
+    policy
+        .settings
+        .rules
+        .get_mut("redis-repl-backlog-small")
+        .unwrap()
+        .severity = Some(crate::rules::Severity::Warning);
+    let out = answer(&body, Hook::Validate, &policy);
+    assert!(mentions(&out["response"]["warnings"]), "{out}");
+}
