@@ -25,6 +25,18 @@ fn answer(body: &[u8], hook: Hook, policy: &Policy) -> Value {
     review(body, hook, policy, &NoLookups).unwrap().0
 }
 
+/// The denial message of a validating review of `object` (which must be denied).
+fn denial(object: &Value) -> String {
+    let out = answer(
+        &request("CREATE", object, None),
+        Hook::Validate,
+        &Policy::default(),
+    );
+    let r = &out["response"];
+    assert_eq!(r["allowed"], false, "{r}");
+    r["status"]["message"].as_str().unwrap().to_string()
+}
+
 #[test]
 fn an_error_denies_naming_rule_field_and_fix_and_echoes_the_uid() {
     let out = answer(
@@ -422,14 +434,7 @@ fn a_valkey_cluster_is_judged_at_its_spec_config() {
                  "users": [{"name": "default", "passwordSecret": {"name": "s", "keys": ["pw"]}}]}
     });
     assert!(crate::webhook::admits("valkey.io", "ValkeyCluster"));
-    let out = answer(
-        &request("CREATE", &object, None),
-        Hook::Validate,
-        &Policy::default(),
-    );
-    let r = &out["response"];
-    assert_eq!(r["allowed"], false, "{r}");
-    let message = r["status"]["message"].as_str().unwrap();
+    let message = denial(&object);
     assert!(message.contains("[redis-maxmemory-headroom]"), "{message}");
     assert!(message.contains("/spec/config/maxmemory"), "{message}");
 }
@@ -443,14 +448,7 @@ fn data_on_a_memory_backed_empty_dir_is_denied_at_its_medium() {
     pod["containers"][0]["args"][5] = json!("yes"); // --appendonly yes
     pod["containers"][0]["volumeMounts"] = json!([{"name": "data", "mountPath": "/data"}]);
     pod["volumes"] = json!([{"name": "data", "emptyDir": {"medium": "Memory"}}]);
-    let out = answer(
-        &request("CREATE", &sts, None),
-        Hook::Validate,
-        &Policy::default(),
-    );
-    let r = &out["response"];
-    assert_eq!(r["allowed"], false, "{r}");
-    let message = r["status"]["message"].as_str().unwrap();
+    let message = denial(&sts);
     assert!(message.contains("[redis-data-memory-medium]"), "{message}");
     assert!(
         message.contains("/spec/template/spec/volumes/0/emptyDir/medium"),
@@ -477,14 +475,7 @@ fn a_node_sysctl_in_the_pod_spec_is_denied() {
     let mut sts = statefulset("600mb");
     sts["spec"]["template"]["spec"]["securityContext"] =
         json!({"sysctls": [{"name": "vm.overcommit_memory", "value": "1"}]});
-    let out = answer(
-        &request("CREATE", &sts, None),
-        Hook::Validate,
-        &Policy::default(),
-    );
-    let r = &out["response"];
-    assert_eq!(r["allowed"], false, "{r}");
-    let message = r["status"]["message"].as_str().unwrap();
+    let message = denial(&sts);
     assert!(
         message.contains("[redis-node-tuning-from-pod]"),
         "{message}"
