@@ -117,6 +117,37 @@ pub fn resources(
     );
     container.request_from_limit =
         container.memory_request.is_none() && container.memory_limit.is_some();
+    container.cpu_limit_millis = cpu(
+        ctx,
+        object,
+        r.as_ref().and_then(|r| r.at(&["limits", "cpu"])),
+    );
+}
+
+/// A CPU quantity in millicores; an invalid one is a problem (the API server rejects it).
+fn cpu(ctx: &mut Ctx, object: ObjectId, c: Option<Cursor>) -> Option<Located<u64>> {
+    let c = c?;
+    let text = c.str()?;
+    match Quantity::parse(text).map(|q| q.milli_value().and_then(|m| u64::try_from(m).ok())) {
+        Ok(Some(millis)) => Some(Located {
+            value: millis,
+            at: loc(object, &c),
+        }),
+        Ok(None) => {
+            ctx.problem(
+                loc(object, &c),
+                format!("CPU quantity `{text}` is negative or too large"),
+            );
+            None
+        }
+        Err(e) => {
+            ctx.problem(
+                loc(object, &c),
+                format!("invalid CPU quantity: {}", e.message),
+            );
+            None
+        }
+    }
 }
 
 /// Kubernetes' probe defaults (`SetDefaults_Probe`).
@@ -212,6 +243,7 @@ pub fn container_at(name: &str, at: Loc) -> Container {
         resources_at: at.clone(),
         at,
         image: None,
+        cpu_limit_millis: None,
         memory_request: None,
         memory_limit: None,
         request_from_limit: false,

@@ -278,6 +278,8 @@ pub struct Container {
     pub request_from_limit: bool,
     /// Unparseable memory quantities: the API server rejects the object.
     pub memory_errors: Vec<(Loc, String)>,
+    /// `limits.cpu` in millicores (`2` is 2000, `500m` 500).
+    pub cpu_limit_millis: Option<Located<u64>>,
     pub probes: Probes,
     /// Environment variable names, with whether the value comes from a Secret.
     pub env: Vec<(String, bool)>,

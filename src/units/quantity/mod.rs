@@ -115,6 +115,14 @@ impl Quantity {
         }
     }
 
+    /// `Quantity.MilliValue()`: thousandths, rounded up away from zero (a CPU in millicores).
+    pub fn milli_value(&self) -> Option<i128> {
+        match &self.amount {
+            Amount::Nanos(n) => ceil_away_div(n, &BigInt::from(NANO_PER_UNIT / 1000)).to_i128(),
+            Amount::Huge { .. } => None,
+        }
+    }
+
     /// The value as a byte count: `None` for negative values and values above u64::MAX.
     pub fn bytes(&self) -> Option<u64> {
         self.value().and_then(|v| u64::try_from(v).ok())

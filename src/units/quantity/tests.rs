@@ -57,3 +57,20 @@ fn canonical_for_patches() {
     assert_eq!(canonical("1.5Gi"), "1536Mi");
     assert_eq!(canonical("1.5"), "1500m");
 }
+
+#[test]
+fn milli_value_is_millicores_rounded_up() {
+    for (text, millis) in [
+        ("500m", 500),
+        ("2", 2000),
+        ("0.1", 100),
+        ("1.0001", 1001),
+        ("1500m", 1500),
+    ] {
+        assert_eq!(
+            Quantity::parse(text).unwrap().milli_value(),
+            Some(millis),
+            "{text}"
+        );
+    }
+}

@@ -534,3 +534,27 @@ fn a_small_backlog_is_a_warning_where_the_configuration_raises_it() {
     let out = answer(&body, Hook::Validate, &policy);
     assert!(mentions(&out["response"]["warnings"]), "{out}");
 }
+
+/// `io-threads 4` on the command line under a 2-CPU limit: `redis-io-threads-cpu`'s warning
+/// from the validating webhook, at the argument.
+#[test]
+fn io_threads_beyond_the_cpu_limit_are_a_warning() {
+    let mut sts = statefulset("600mb");
+    let c = &mut sts["spec"]["template"]["spec"]["containers"][0];
+    c["args"]
+        .as_array_mut()
+        .unwrap()
+        .extend([json!("--io-threads"), json!("4")]);
+    c["resources"]["limits"]["cpu"] = json!("2");
+    let out = answer(
+        &request("CREATE", &sts, None),
+        Hook::Validate,
+        &Policy::default(),
+    );
+    let warnings = out["response"]["warnings"].to_string();
+    assert!(warnings.contains("redis-io-threads-cpu"), "{out}");
+    assert!(
+        warnings.contains("/spec/template/spec/containers/0/args/9"),
+        "{out}"
+    );
+}
