@@ -312,31 +312,15 @@ impl Assembly {
     }
 }
 
-/// Whether an ACL file's `default` user is open (`Some(true)`: on, with `nopass`), locked
-/// (`Some(false)`), or not defined (`None`). Each rule of the line applies in order, as
-/// `ACLSetUser` does, to a user that starts off and without passwords.
+/// Whether an ACL file's `default` user is open (`Some(true)`), locked (`Some(false)`), or not
+/// defined (`None`).
 fn default_user_in_acl_file(text: &str) -> Option<bool> {
-    for line in text.lines() {
-        let Ok(tokens) = crate::redisconf::tokenizer::split_args(line.trim()) else {
-            continue;
-        };
+    text.lines().find_map(|line| {
+        let tokens = crate::redisconf::tokenizer::split_args(line.trim()).ok()?;
         let args: Vec<&str> = tokens.iter().map(|t| t.text.as_str()).collect();
-        if args.len() < 2 || args[0] != "user" || args[1] != "default" {
-            continue;
+        match args.as_slice() {
+            ["user", "default", rules @ ..] => Some(crate::redisconf::opens_default_user(rules)),
+            _ => None,
         }
-        let (mut on, mut nopass) = (false, false);
-        for rule in &args[2..] {
-            match *rule {
-                "on" => on = true,
-                "off" => on = false,
-                "nopass" => nopass = true,
-                "resetpass" => nopass = false,
-                "reset" => (on, nopass) = (false, false),
-                r if r.starts_with('>') || r.starts_with('#') => nopass = false,
-                _ => {}
-            }
-        }
-        return Some(on && nopass);
-    }
-    None
+    })
 }

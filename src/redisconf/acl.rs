@@ -133,6 +133,10 @@ struct User {
     /// could match (a clear password and a hash could be the same one: no SHA-256 here).
     clear: Vec<String>,
     hashes: Vec<String>,
+    /// `on`/`off` (a user starts off).
+    on: bool,
+    /// `nopass`: any password is accepted (`>`, `#`, `resetpass` and `reset` end it).
+    nopass: bool,
 }
 
 /// What reading a `user` line found.
@@ -232,21 +236,28 @@ fn set_user(user: &mut User, op: &str, selectors: bool, channels: bool) -> Resul
     if op.is_empty() {
         return Ok(());
     }
-    if is("on") || is("off") || is("skip-sanitize-payload") || is("sanitize-payload") {
+    if is("on") || is("off") {
+        user.on = is("on");
+        return Ok(());
+    }
+    if is("skip-sanitize-payload") || is("sanitize-payload") {
         return Ok(());
     }
     if is("nopass") || is("resetpass") {
         user.clear.clear();
         user.hashes.clear();
+        user.nopass = is("nopass");
         return Ok(());
     }
     if let Some(pass) = op.strip_prefix('>') {
         user.clear.push(pass.to_string());
+        user.nopass = false;
         return Ok(());
     }
     if let Some(hash) = op.strip_prefix('#') {
         check_hash(hash)?;
         user.hashes.push(hash.to_string());
+        user.nopass = false;
         return Ok(());
     }
     if let Some(pass) = op.strip_prefix('<') {
@@ -282,6 +293,19 @@ fn set_user(user: &mut User, op: &str, selectors: bool, channels: bool) -> Resul
         return Ok(());
     }
     set_selector_in(&mut user.root, op, selectors)
+}
+
+/// Whether the rules of a `user default …` line leave the `default` user open: on, with
+/// `nopass`. They apply in order to a user that starts off and without passwords, as both
+/// `ACLLoadFromFile` (a fresh user) and a redis.conf `user default` line (`reset` first, in
+/// `ACLLoadConfiguredUsers`) apply them. A rule redis-server refuses is skipped here: that
+/// error is reported with the line.
+pub fn opens_default_user(rules: &[&str]) -> bool {
+    let mut user = User::default();
+    for rule in rules {
+        let _ = set_user(&mut user, rule, true, false);
+    }
+    user.on && user.nopass
 }
 
 fn check_hash(hash: &str) -> Result<(), Refusal> {

@@ -22,6 +22,7 @@
 //! prints. Every directive and argument keeps its [`Location`].
 
 mod acl;
+pub use acl::opens_default_user;
 pub mod directives;
 pub mod release;
 mod releases;

@@ -401,3 +401,22 @@ fn many_users_are_read_once_each_and_a_repeat_is_refused() {
     assert_eq!(cfg.errors()[0].redis_line, Some(20_001));
     assert!(cfg.errors()[0].message.contains("Duplicate user found"));
 }
+
+/// The `default` user a `user default …` line leaves: rules apply in order to a user that
+/// starts off and without passwords.
+#[test]
+fn a_default_user_line_is_open_only_on_with_nopass_at_its_end() {
+    use super::opens_default_user;
+    let cases: [(&[&str], bool); 7] = [
+        (&["on", "nopass", "~*", "+@all"], true),
+        (&["ON", "NOPASS"], true),
+        (&["on", ">s3cret", "nopass"], true), // nopass clears the password
+        (&["on", "nopass", ">s3cret"], false),
+        (&["on", "nopass", "off"], false),
+        (&["~*", "+@all"], false), // never turned on
+        (&["on", "nopass", "resetpass"], false),
+    ];
+    for (rules, open) in cases {
+        assert_eq!(opens_default_user(rules), open, "{rules:?}");
+    }
+}

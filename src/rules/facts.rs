@@ -142,10 +142,8 @@ pub fn auth(d: &Deployment) -> Option<bool> {
         return Some(true);
     }
     let default_user_locked = r.lines_named("user").any(|l| {
-        l.args.first().is_some_and(|u| u == "default")
-            && l.args[1..]
-                .iter()
-                .any(|a| a.starts_with('>') || a.starts_with('#') || a == "off")
+        let args: Vec<&str> = l.args.iter().map(String::as_str).collect();
+        matches!(args.as_slice(), ["default", rules @ ..] if !crate::redisconf::opens_default_user(rules))
     });
     if default_user_locked {
         return Some(true);
@@ -359,6 +357,22 @@ pub fn probe_check(probe: &crate::model::Probe) -> ProbeCheck {
     }
 }
 
+/// A PodDisruptionBudget value (`2`, `50%`) as a number of `pods`: a percentage rounded up,
+/// as the disruption controller does (`GetScaledValueFromIntOrPercent(…, true)`).
+pub fn pdb_scaled(value: &str, pods: i64) -> Option<i64> {
+    let v = value.trim();
+    match v.strip_suffix('%') {
+        Some(p) => Some(
+            p.parse::<i64>()
+                .ok()?
+                .saturating_mul(pods)
+                .saturating_add(99)
+                / 100,
+        ),
+        None => v.parse().ok(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{ProbeCheck, probe_check};
@@ -437,5 +451,17 @@ mod tests {
             [0, 10, 1, 1, 3],
         );
         assert_eq!(probe_check(&http), ProbeCheck::Other);
+    }
+
+    /// Percentages of a PDB round up; a huge one saturates instead of overflowing.
+    #[test]
+    fn pdb_values_scale_as_the_disruption_controller_does() {
+        use super::pdb_scaled;
+        assert_eq!(pdb_scaled("2", 6), Some(2));
+        assert_eq!(pdb_scaled("90%", 6), Some(6));
+        assert_eq!(pdb_scaled("80%", 6), Some(5));
+        assert_eq!(pdb_scaled(" 50% ", 3), Some(2));
+        assert_eq!(pdb_scaled("half", 3), None);
+        assert!(pdb_scaled("9223372036854775807%", 6).is_some_and(|n| n > 6));
     }
 }

@@ -46,8 +46,9 @@ impl Rule for Check {
         // What repairs or announces addresses at start-up. The redis.conf lines among the
         // texts name nodes.conf too (`cluster-config-file nodes.conf`), and comments may:
         // those repair nothing.
-        let repairs = scripts.lines().any(|line| {
-            let line = line.trim_start().to_ascii_lowercase();
+        let lower = scripts.to_ascii_lowercase();
+        let repairs = lower.lines().any(|line| {
+            let line = line.trim_start();
             !line.starts_with('#')
                 && !line.starts_with("cluster-config-file")
                 && ["nodes.conf", "update_ips", "cluster meet", "--cluster-announce-hostname"]

@@ -113,10 +113,9 @@ impl Rule for Check {
 /// threshold it is below: a limit of 999Mi for a 400Mi request is 2.49×, not "2.5×, keep at
 /// least 2.5×".
 fn shown_ratio(actual: f64, threshold: f64) -> String {
-    let one = format!("{actual:.1}");
-    if one.parse::<f64>().is_ok_and(|r| r >= threshold) {
+    if (actual * 10.0).round() / 10.0 >= threshold {
         format!("{:.2}", (actual * 100.0).floor() / 100.0)
     } else {
-        one
+        format!("{actual:.1}")
     }
 }

@@ -16,6 +16,7 @@ use serde_json::json;
 
 use crate::model::{Deployment, Located};
 
+use super::facts;
 use super::{Context, Fix, FixEdit, NoParams, Rule, Violation};
 
 pub struct Check;
@@ -28,16 +29,12 @@ impl Rule for Check {
         // Every shard's pods: one budget selects them all.
         let pods = d.pods();
         let zero = |v: &Located<String>| matches!(v.value.trim(), "0" | "0%");
-        // The disruption controller rounds a percentage of minAvailable up
-        // (`GetScaledValueFromIntOrPercent(…, true)`): 90% of 6 pods is 6.
+        // All of them, as the disruption controller counts them (90% of 6 pods is 6); 100%
+        // whatever their number.
         let blocking_min = |v: &Located<String>| {
             let v = v.value.trim();
-            match (v.strip_suffix('%').map(str::parse::<i64>), pods) {
-                (Some(Ok(percent)), _) if percent >= 100 => true,
-                (Some(Ok(percent)), Some(p)) => (percent.saturating_mul(p) + 99) / 100 >= p,
-                (Some(_), _) => false,
-                (None, p) => p.is_some_and(|p| v.parse::<i64>().is_ok_and(|m| m >= p)),
-            }
+            let all = v.strip_suffix('%').and_then(|p| p.parse::<i64>().ok()).is_some_and(|p| p >= 100);
+            all || pods.is_some_and(|p| facts::pdb_scaled(v, p).is_some_and(|m| m >= p))
         };
         let pdb_object = cx.inventory.object(pdb.object);
         if let Some(max) = pdb.max_unavailable.as_ref().filter(|v| zero(v)) {

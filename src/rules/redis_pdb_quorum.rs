@@ -26,6 +26,7 @@ use serde_json::json;
 
 use crate::model::{Deployment, Located, Platform, Role};
 
+use super::facts;
 use super::{Context, Fix, FixEdit, NoParams, Rule, Violation};
 
 pub struct Check;
@@ -103,15 +104,7 @@ impl Rule for Check {
 
 /// The pods the budget lets be evicted at once, and the field that says so.
 fn allowed(pdb: &crate::model::Pdb, pods: i64) -> Option<(i64, &Located<String>)> {
-    // Percentages are rounded up (`GetScaledValueFromIntOrPercent(…, true)` in the
-    // disruption controller).
-    let scaled = |v: &str| -> Option<i64> {
-        let v = v.trim();
-        match v.strip_suffix('%') {
-            Some(p) => Some((p.parse::<i64>().ok()? * pods + 99) / 100),
-            None => v.parse().ok(),
-        }
-    };
+    let scaled = |v: &str| facts::pdb_scaled(v, pods);
     if let Some(max) = &pdb.max_unavailable {
         return Some((scaled(&max.value)?, max));
     }

@@ -88,10 +88,10 @@ pub fn ops_request(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
         .to_string();
     let ops_type = spec.str_at(&["type"]).unwrap_or("").to_string();
     let (cluster_id, comps) = targets(ctx, id, &cluster_name);
-    if let Some(kind) = spec.str_at(&["type"]) {
+    if !ops_type.is_empty() {
         ctx.ops_requests.push(OpsRequest {
             object: id,
-            kind: kind.to_string(),
+            kind: ops_type.clone(),
             force: spec.get("force").and_then(|f| f.bool()) == Some(true),
             cluster_name: ["clusterName", "clusterRef"]
                 .iter()
