@@ -3,7 +3,7 @@
 use crate::model::{
     Container, Deployment, Inventory, Origin, Platform, ProbeOrigin, Product, Role,
 };
-use crate::redisconf::{Line, Value};
+use crate::redisconf::{ClientClass, Line, Value};
 use crate::units::human;
 
 /// Why an instance forks (BGSAVE, AOF rewrite, full resync): the copy-on-write copies of a
@@ -371,6 +371,67 @@ pub fn pdb_scaled(value: &str, pods: i64) -> Option<i64> {
         ),
         None => v.parse().ok(),
     }
+}
+
+/// What a primary holds for its replicas outside maxmemory, as Redis' eviction counts it
+/// (evict.c `freeMemoryGetNotCountedMemory`): since 7.0 the replicas share one replication
+/// buffer and only what exceeds `repl-backlog-size` is not counted (the backlog itself is
+/// counted, so it is inside maxmemory); before 7.0 every replica has its own output buffer.
+/// Each is bounded by the `client-output-buffer-limit replica` hard limit (0: no bound).
+pub struct ReplicaBuffers {
+    /// `None`: the hard limit is 0, nothing bounds them.
+    pub bytes: Option<u64>,
+    pub hard_bytes: u64,
+    pub replicas: i64,
+    pub shared: bool,
+    /// The replica count is a lower bound (a Redis Cluster of a workload: its shards are
+    /// formed at run time).
+    pub at_least: bool,
+}
+
+/// The replicas one primary of `d` serves, where the input says.
+fn replicas_per_primary(d: &Deployment) -> Option<(i64, bool)> {
+    let replicas = d.replicas.as_ref()?.value;
+    match d.role {
+        Role::Replication => Some((replicas - 1, false)),
+        // `replicas` counts pods per shard for these.
+        Role::ClusterShard
+            if matches!(d.platform, Platform::KubeBlocks | Platform::ValkeyOperator)
+                && d.shards.is_some() =>
+        {
+            Some((replicas - 1, false))
+        }
+        // A workload's pods form shards at run time; with several pods, at least one of
+        // them is a replica.
+        Role::ClusterShard => Some((i64::from(replicas > 1), true)),
+        _ => None,
+    }
+    .filter(|(n, _)| *n > 0)
+}
+
+pub fn replica_buffers(d: &Deployment) -> Option<ReplicaBuffers> {
+    let (replicas, at_least) = replicas_per_primary(d)?;
+    let hard_bytes = d
+        .config
+        .redis
+        .output_buffer_limit(ClientClass::Replica)
+        .hard_bytes;
+    // An unknown release is judged with the shared buffer: the smaller sum.
+    let shared = version_below(d, (7, 0), (0, 0)) != Some(true);
+    let bytes = (hard_bytes > 0).then(|| {
+        if shared {
+            hard_bytes
+        } else {
+            hard_bytes.saturating_mul(replicas as u64)
+        }
+    });
+    Some(ReplicaBuffers {
+        bytes,
+        hard_bytes,
+        replicas,
+        shared,
+        at_least,
+    })
 }
 
 #[cfg(test)]

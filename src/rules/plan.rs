@@ -44,6 +44,29 @@ pub struct MemoryPlan {
     pub derived: bool,
     /// The fraction of the current limit maxmemory is planned at.
     pub fraction: f64,
+    /// The replica output buffers the plan leaves room for, where they, not the fraction,
+    /// bound maxmemory.
+    pub replica_buffers_bytes: Option<u64>,
+}
+
+impl MemoryPlan {
+    /// What the planned maxmemory is, for messages: `75% of the limit (…)`, or the limit
+    /// less the replica output buffers.
+    pub fn maxmemory_words(&self) -> String {
+        match self.replica_buffers_bytes {
+            None => format!(
+                "{:.0}% of the limit ({})",
+                self.fraction * 100.0,
+                bytes(self.maxmemory_bytes)
+            ),
+            Some(buffers) => format!(
+                "{} (the limit less up to {} of replica output buffers, under {:.0}%)",
+                bytes(self.maxmemory_bytes),
+                crate::units::human::size(buffers),
+                self.fraction * 100.0
+            ),
+        }
+    }
 }
 
 /// The plan of a data instance with a memory limit, or with the limit the limit-missing rule
@@ -99,7 +122,20 @@ pub fn memory<P>(cx: &Context<P>, d: &Deployment) -> Option<MemoryPlan> {
         _ => None,
     };
     let derived = facts::maxmemory_from_limit(d);
-    let under_current = facts::floor_mib(limit, fraction);
+    // The headroom rule's second budget: maxmemory plus the replica output buffers a primary
+    // holds outside it within `budget_ratio` × limit, or its finding follows this fix.
+    let replica_buffers_bytes = headroom
+        .filter(|_| d.config.is_known("client-output-buffer-limit"))
+        .and_then(|p| {
+            let buffers = facts::replica_buffers(d)?.bytes?;
+            let budget = (p.budget_ratio * limit as f64) as u64;
+            let room = facts::floor_mib(budget.checked_sub(buffers)?, 1.0);
+            (room > 0 && room < facts::floor_mib(limit, fraction)).then_some((buffers, room))
+        });
+    let under_current = match replica_buffers_bytes {
+        Some((_, room)) => room,
+        None => facts::floor_mib(limit, fraction),
+    };
     let maxmemory_bytes = match (raise_limit_to, derived, request) {
         (Some(_), true, Some(request)) => request.min(under_current),
         _ => under_current,
@@ -112,6 +148,7 @@ pub fn memory<P>(cx: &Context<P>, d: &Deployment) -> Option<MemoryPlan> {
         maxmemory_bytes,
         derived,
         fraction,
+        replica_buffers_bytes: replica_buffers_bytes.map(|(b, _)| b),
     })
 }
 

@@ -18,6 +18,15 @@
 //!   points, including Redis' implicit defaults; AOF; replicas; cluster mode), or >
 //!   `ratio` (0.85) × limit for one that never forks.
 //!
+//! - warning when maxmemory plus the replica output buffers a primary can hold outside it
+//!   exceed `budget_ratio` (1.0) × limit. Redis' eviction does not count them
+//!   (evict.c `freeMemoryGetNotCountedMemory`): before 7.0 each replica's buffer, up to the
+//!   `client-output-buffer-limit replica` hard limit (256mb by default), since 7.0 the one
+//!   shared replication buffer beyond `repl-backlog-size`, up to that hard limit. The backlog
+//!   itself is counted, so it is inside maxmemory. The message lists each part in bytes, and
+//!   says when clients' buffers are unbounded as well (noeviction, `maxmemory-clients` 0).
+//!   A replica that falls behind during a full resync fills them on top of a full dataset.
+//!
 //! **Example.** A KubeBlocks Cluster with `limits.memory: 32Gi` and a Reconfiguring
 //! OpsRequest setting `maxmemory: "34359738368"` (32 GiB): error. KubeBlocks' own default,
 //! 0.8 × limit, on an instance with AOF: warning.
@@ -28,8 +37,11 @@
 //! **Fix.** Sets maxmemory to `fork_ratio` (or `ratio`) × limit where it is written; when
 //! only KubeBlocks' template derives it from the limit, prints the Reconfiguring
 //! OpsRequest to apply. The better fix for a forking instance is often to raise the limit
-//! instead (see `redis-memory-request-ratio`).
-use crate::model::Deployment;
+//! instead (see `redis-memory-request-ratio`). The buffer budget has no automatic fix: a
+//! replica hard limit below what one full resync buffers makes the resync loop
+//! (redis#11534), so lowering it, lowering maxmemory or raising the limit is a choice.
+use crate::model::{Deployment, Loc, Memory};
+use crate::redisconf::ClientClass;
 
 use super::facts::{self, bytes, percent};
 use super::plan;
@@ -44,6 +56,7 @@ pub struct Params {
     pub error_ratio: f64,
     pub fork_ratio: f64,
     pub ratio: f64,
+    pub budget_ratio: f64,
 }
 
 pub struct Check;
@@ -117,6 +130,9 @@ impl Rule for Check {
                 format!("{head}: above {:.0}% ({why})", warn_ratio * 100.0),
             )
         } else {
+            if let Some(v) = budget(cx, d, maxmemory, limit, &at) {
+                out.push(v);
+            }
             return;
         };
         let plan = plan::memory(cx, d);
@@ -130,4 +146,106 @@ impl Rule for Check {
                 .fix(plan.and_then(|p| plan::maxmemory_fix(cx, d, &p))),
         );
     }
+}
+
+/// maxmemory plus the replica output buffers against the limit: a replica that falls behind
+/// (a full resync under writes) fills them before Redis disconnects it, on top of a full
+/// dataset.
+fn budget(
+    cx: &Context<Params>,
+    d: &Deployment,
+    maxmemory: u64,
+    limit: &Memory,
+    at: &Loc,
+) -> Option<Violation> {
+    if !d.config.is_known("client-output-buffer-limit") {
+        return None;
+    }
+    let buffers = facts::replica_buffers(d)?;
+    let total = buffers.bytes.map(|b| maxmemory.saturating_add(b));
+    if total.is_some_and(|t| t as f64 <= cx.params.budget_ratio * limit.bytes as f64) {
+        return None;
+    }
+    let replicas = format!(
+        "{}{} replica{}",
+        if buffers.at_least { "at least " } else { "" },
+        buffers.replicas,
+        if buffers.replicas == 1 { "" } else { "s" }
+    );
+    let how = if buffers.shared {
+        format!("{replicas}; since 7.0 replicas share one replication buffer")
+    } else {
+        format!("{replicas}, each with its own output buffer before 7.0")
+    };
+    let redis = &d.config.redis;
+    let written = if redis
+        .output_buffer_limit_line(ClientClass::Replica)
+        .is_some()
+    {
+        ""
+    } else {
+        ", the default"
+    };
+    let parts = match (buffers.bytes, total) {
+        (Some(b), Some(t)) => format!(
+            "maxmemory {} + replica output buffers up to {} (`client-output-buffer-limit \
+             replica` hard limit {}{written}; {how}) = {}, {} of the memory limit `{}` = {}",
+            bytes(maxmemory),
+            bytes(b),
+            crate::units::human::size(buffers.hard_bytes),
+            bytes(t),
+            percent(t, limit.bytes),
+            limit.text,
+            bytes(limit.bytes),
+        ),
+        _ => format!(
+            "maxmemory {} + replica output buffers without a bound (`client-output-buffer-limit \
+             replica` hard limit 0; {how}) can exceed the memory limit `{}` = {}",
+            bytes(maxmemory),
+            limit.text,
+            bytes(limit.bytes),
+        ),
+    };
+    // Normal clients' buffers count toward maxmemory and make Redis evict, except under
+    // noeviction, where they grow past it (Redis 7's maxmemory-clients bounds them).
+    let clients = if redis.maxmemory_policy() == "noeviction"
+        && redis.output_buffer_limit(ClientClass::Normal).hard_bytes == 0
+        && redis.int_value("maxmemory-clients") == 0
+    {
+        "; with noeviction, clients' output buffers are unbounded too (maxmemory-clients 0)"
+    } else {
+        ""
+    };
+    // The memory plan leaves room for the buffers (and keeps to the ratios), so its fix is
+    // the one the ratio findings give.
+    let plan = plan::memory(cx, d).filter(|p| p.maxmemory_bytes < maxmemory);
+    let loops = "not below what a full resync buffers, or the resync loops (redis#11534)";
+    let advice = match &plan {
+        Some(p) => format!(
+            "set maxmemory to at most {}{}; raising the limit or lowering the replica hard \
+             limit also works, the hard limit {loops}",
+            p.maxmemory_words(),
+            plan::next_step(p)
+        ),
+        None if buffers.bytes.is_none() => format!(
+            "set a replica hard limit that fits in the limit beside maxmemory, yet {loops}"
+        ),
+        None => format!(
+            "lower maxmemory, raise the limit or lower the replica hard limit, the hard limit \
+             {loops}"
+        ),
+    };
+    Some(
+        Violation::new(
+            at.clone(),
+            format!(
+                "{parts}{}: a replica that falls behind (a full resync under writes) fills \
+                 them on top of a full dataset, and the kernel OOM-kills redis-server before \
+                 Redis disconnects the replica{clients}; {advice}",
+                facts::set_by(d, "maxmemory"),
+            ),
+        )
+        .severity(Severity::Warning)
+        .fix(plan.and_then(|p| plan::maxmemory_fix(cx, d, &p))),
+    )
 }

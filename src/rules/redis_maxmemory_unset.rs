@@ -84,12 +84,11 @@ impl Rule for Check {
                 at,
                 format!(
                     "{set}: {} never evicts and the kernel OOM-kills it at the memory limit \
-                     `{}` = {}; set maxmemory to at most {:.0}% of the limit ({}){}",
+                     `{}` = {}; set maxmemory to at most {}{}",
                     d.engine,
                     limit.text,
                     bytes(limit.bytes),
-                    plan.fraction * 100.0,
-                    bytes(plan.maxmemory_bytes),
+                    plan.maxmemory_words(),
                     plan::next_step(&plan),
                 ),
             )

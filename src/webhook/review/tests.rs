@@ -558,3 +558,33 @@ fn io_threads_beyond_the_cpu_limit_are_a_warning() {
         "{out}"
     );
 }
+
+/// Three pods with a 512mb replica hard limit: 700mb + 512mb of replica output buffers can
+/// exceed the 1Gi limit — `redis-maxmemory-headroom`'s budget warning, at the maxmemory
+/// argument, naming both parts.
+#[test]
+fn maxmemory_plus_replica_buffers_beyond_the_limit_is_a_warning() {
+    let mut sts = statefulset("700mb");
+    sts["spec"]["replicas"] = json!(3);
+    let c = &mut sts["spec"]["template"]["spec"]["containers"][0];
+    c["args"].as_array_mut().unwrap().extend([
+        json!("--client-output-buffer-limit"),
+        json!("replica 512mb 128mb 60"),
+    ]);
+    let out = answer(
+        &request("CREATE", &sts, None),
+        Hook::Validate,
+        &Policy::default(),
+    );
+    assert_eq!(out["response"]["allowed"], true, "{out}");
+    let warnings = out["response"]["warnings"].to_string();
+    assert!(warnings.contains("redis-maxmemory-headroom"), "{out}");
+    assert!(
+        warnings.contains("replica output buffers up to 536870912 B"),
+        "{out}"
+    );
+    assert!(
+        warnings.contains("/spec/template/spec/containers/0/args/1"),
+        "{out}"
+    );
+}
