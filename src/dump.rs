@@ -291,6 +291,9 @@ fn deployment(out: &mut String, inv: &Inventory, d: &Deployment) {
         AntiAffinity::Unknown => "not visible (operator default)".to_string(),
     };
     let _ = writeln!(out, "  anti-affinity: {aa}");
+    if let Some(sentinels) = &d.sentinels {
+        sentinel_lines(out, inv, sentinels);
+    }
     for t in &d.node_tuning {
         let how = match &t.how {
             crate::model::NodeTuningHow::PodSysctl => "pod sysctl".to_string(),
@@ -314,4 +317,52 @@ fn deployment(out: &mut String, inv: &Inventory, d: &Deployment) {
     for n in &d.notes {
         let _ = writeln!(out, "  note: {n}");
     }
+}
+
+fn sentinel_lines(out: &mut String, inv: &Inventory, s: &crate::model::Sentinels) {
+    use crate::model::SentinelAddressing as A;
+    let quorum = match &s.quorum {
+        Some(q) => format!(
+            "{}{} {}",
+            q.value,
+            q.set_by
+                .as_ref()
+                .map_or(String::new(), |by| format!(" (set by {by})")),
+            place(inv, &q.at)
+        ),
+        None => "unknown".to_string(),
+    };
+    let _ = writeln!(out, "  sentinel quorum: {quorum}");
+    let flag = |f: &Option<crate::model::Located<bool>>| match f {
+        Some(f) => format!(
+            "{} {}",
+            if f.value { "yes" } else { "no" },
+            place(inv, &f.at)
+        ),
+        None => "no (not written)".to_string(),
+    };
+    let addressing = match &s.addressing {
+        A::Operator(how) => how.clone(),
+        A::Config {
+            host,
+            resolve_hostnames,
+            announce_hostnames,
+        } => format!(
+            "monitor {} {}; resolve-hostnames {}; announce-hostnames {}",
+            host.value,
+            place(inv, &host.at),
+            flag(resolve_hostnames),
+            flag(announce_hostnames)
+        ),
+        A::Fields {
+            resolve_hostnames,
+            announce_hostnames,
+        } => format!(
+            "resolveHostnames {}; announceHostnames {}",
+            flag(&Some(resolve_hostnames.clone())),
+            flag(&Some(announce_hostnames.clone()))
+        ),
+        A::Unknown => "not visible (written at run time)".to_string(),
+    };
+    let _ = writeln!(out, "  sentinel addressing: {addressing}");
 }

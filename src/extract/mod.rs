@@ -9,6 +9,7 @@ pub mod common;
 pub mod image;
 mod kubeblocks;
 mod opstree;
+mod sentinel;
 mod shell;
 mod spotahome;
 mod valkey_operator;
@@ -526,6 +527,7 @@ fn orphan_config_maps(ctx: &Ctx, out: &mut Vec<Deployment>) {
                 pod_spec: None,
                 node_tuning: Vec::new(),
                 termination_grace_seconds: None,
+                sentinels: None,
                 anti_affinity: crate::model::AntiAffinity::Unknown,
                 topology_spread: false,
                 pdb: None,

@@ -4,8 +4,8 @@
 //! `internal/agent/bootstrap/redis/config.go`, `api/common/v1beta2/common_types.go`).
 
 use crate::model::{
-    DataVolume, Deployment, Handler, Located, ObjectId, Origin, Platform, Probe, ProbeOrigin,
-    Probes, Product, Role,
+    DataVolume, Deployment, Handler, Loc, Located, ObjectId, Origin, Platform, Probe, ProbeOrigin,
+    Probes, Product, Role, SentinelAddressing, SentinelQuorum, Sentinels,
 };
 use crate::source::Cursor;
 use crate::units::human;
@@ -13,8 +13,8 @@ use crate::units::human;
 use super::Ctx;
 use super::assembly::{Assembly, SYNTHETIC_DIR, SynthLine};
 use super::common::{
-    anti_affinity, container_at, dialect, loc, located_i64, located_str, operator_probe, probe,
-    resources, version_from_image,
+    absent, anti_affinity, container_at, dialect, loc, located_i64, located_str, operator_probe,
+    probe, resources, version_from_image,
 };
 use super::image::version_from_text;
 use super::workload::claim_volume;
@@ -117,7 +117,10 @@ fn build(
     let mut asm = Assembly::new();
     let mut related = Vec::new();
     if role == Role::Sentinel {
-        asm.gap("Sentinel configuration is not modelled");
+        asm.gap(
+            "the operator writes the Sentinels' configuration file (their quorum and addressing \
+             are modelled)",
+        );
     } else {
         let redis_config = part_cursor
             .as_ref()
@@ -158,6 +161,7 @@ fn build(
     let sts = part.map_or(name.to_string(), |p| {
         format!("{name}-{}", p.trim_start_matches("redis").to_lowercase())
     });
+    let sentinels = (role == Role::Sentinel).then(|| sentinels(id, spec));
     Deployment {
         object: id,
         component: part.map(|p| p.trim_start_matches("redis").to_lowercase()),
@@ -174,6 +178,7 @@ fn build(
         pod_spec: None,
         node_tuning: Vec::new(),
         termination_grace_seconds: None,
+        sentinels,
         // RedisCluster's leader and follower have their own `affinity` and spread
         // constraints (api/common/v1beta2/common_types.go `RedisLeader`/`RedisFollower`).
         anti_affinity: anti_affinity(id, part_cursor.as_ref().unwrap_or(spec)),
@@ -307,4 +312,54 @@ fn config_lines(
         }
     }
     lines
+}
+
+/// A RedisSentinel's `redisSentinelConfig` (api/common/v1beta2/common_types.go @5dd04e1):
+/// `quorum` "2" and `resolveHostnames`/`announceHostnames` "no" by default, all strings. With
+/// `resolveHostnames: "no"` the controller monitors the primary's pod IP and does not watch
+/// pods (redis-operator#1781).
+fn sentinels(id: ObjectId, spec: &Cursor) -> Sentinels {
+    let config = spec.get("redisSentinelConfig");
+    let parent = config.clone().unwrap_or_else(|| spec.clone());
+    let at = |key: &str| match &config {
+        Some(c) => c
+            .get(key)
+            .map_or_else(|| absent(id, c, key), |v| loc(id, &v)),
+        None => Loc {
+            pointer: format!(
+                "{}/{key}",
+                absent(id, &parent, "redisSentinelConfig").pointer
+            ),
+            ..absent(id, &parent, "redisSentinelConfig")
+        },
+    };
+    let text = |key: &str| {
+        config
+            .as_ref()
+            .and_then(|c| c.get(key))
+            .and_then(|v| v.str().map(str::to_string))
+    };
+    let quorum = match text("quorum") {
+        None => Some(SentinelQuorum {
+            value: 2,
+            at: at("quorum"),
+            set_by: Some(format!("{OPERATOR} default")),
+        }),
+        Some(q) => q.trim().parse().ok().map(|value| SentinelQuorum {
+            value,
+            at: at("quorum"),
+            set_by: None,
+        }),
+    };
+    let yes = |key: &str| Located {
+        value: text(key).is_some_and(|v| v.trim().eq_ignore_ascii_case("yes")),
+        at: at(key),
+    };
+    Sentinels {
+        quorum,
+        addressing: SentinelAddressing::Fields {
+            resolve_hostnames: yes("resolveHostnames"),
+            announce_hostnames: yes("announceHostnames"),
+        },
+    }
 }

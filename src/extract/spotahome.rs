@@ -4,7 +4,7 @@
 
 use crate::model::{
     AntiAffinity, DataVolume, Deployment, Handler, Located, ObjectId, Origin, Platform, Probes,
-    Product, Role,
+    Product, Role, SentinelQuorum,
 };
 use crate::source::Cursor;
 
@@ -93,7 +93,10 @@ pub fn failover(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
             asm.push_arg(path, None);
             Role::Replication
         } else {
-            asm.gap("Sentinel configuration is not modelled");
+            asm.gap(
+            "the operator writes the Sentinels' configuration file (their quorum and addressing \
+             are modelled)",
+        );
             Role::Sentinel
         };
         let data = match c.as_ref().and_then(|c| c.get("storage")) {
@@ -112,6 +115,19 @@ pub fn failover(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
         };
         let version = container.image.as_ref().and_then(version_from_image);
         let engine = version.as_ref().map_or(Product::Redis, |v| v.product);
+        // defaults.go / generator.go `getQuorum`: replicas/2+1; checker.go re-points every
+        // Sentinel at the primary's pod IP on each reconcile.
+        let sentinels = (role == Role::Sentinel).then(|| {
+            super::sentinel::by_operator(
+                Some(SentinelQuorum {
+                    value: replicas.value / 2 + 1,
+                    at: replicas.at.clone(),
+                    set_by: Some(format!("{OPERATOR} (replicas/2+1)")),
+                }),
+                "the Spotahome operator re-points every Sentinel at the primary's pod IP on \
+                 each reconcile",
+            )
+        });
         out.push(Deployment {
             object: id,
             component: Some(part.to_string()),
@@ -128,6 +144,7 @@ pub fn failover(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
             pod_spec: None,
             node_tuning: Vec::new(),
             termination_grace_seconds: None,
+            sentinels,
             anti_affinity: match &c {
                 Some(c) if c.get("affinity").is_some() => anti_affinity(id, c),
                 _ => AntiAffinity::Unknown,

@@ -191,6 +191,7 @@ pub fn cluster(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
         pod_spec: None,
         node_tuning: Vec::new(),
         termination_grace_seconds: None,
+        sentinels: None,
         anti_affinity: spread(id, &spec),
         topology_spread: spec
             .at(&["scheduling", "topologySpreadConstraints"])

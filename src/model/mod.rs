@@ -416,6 +416,48 @@ pub enum NodeTuningHow {
     PrivilegedInit { container: String },
 }
 
+/// A group of Sentinels (a [`Role::Sentinel`] deployment): what decides whether they can fail
+/// over, and whether they follow a primary whose pod IP changes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sentinels {
+    /// The monitored primary's quorum (`sentinel monitor … QUORUM`, OT's `quorum`, or what an
+    /// operator computes); `None` where the input does not say.
+    pub quorum: Option<SentinelQuorum>,
+    pub addressing: SentinelAddressing,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SentinelQuorum {
+    pub value: i64,
+    pub at: Loc,
+    /// The operator or addon that sets it, where the user does not.
+    pub set_by: Option<String>,
+}
+
+/// How the Sentinels address the primary they monitor.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SentinelAddressing {
+    /// An operator or addon keeps it current (re-points the Sentinels at the primary's pod IP
+    /// on every reconcile, or writes the hostname settings itself): it names who and how.
+    Operator(String),
+    /// `sentinel monitor` in the configuration: the host as written, and the
+    /// `sentinel resolve-hostnames` / `announce-hostnames` lines (`None`: not written, so
+    /// `no`).
+    Config {
+        host: Located<String>,
+        resolve_hostnames: Option<Located<bool>>,
+        announce_hostnames: Option<Located<bool>>,
+    },
+    /// Fields of a custom resource that choose it (OT `resolveHostnames`,
+    /// `announceHostnames`): their value, where written or would be added.
+    Fields {
+        resolve_hostnames: Located<bool>,
+        announce_hostnames: Located<bool>,
+    },
+    /// Not in the input (a sentinel.conf written at run time).
+    Unknown,
+}
+
 /// A KubeBlocks OpsRequest as written, for rules about the operation itself rather than
 /// what it changes (those judge its projections, [`Deployment::operation`]).
 #[derive(Debug, Clone, PartialEq)]
@@ -476,6 +518,8 @@ pub struct Deployment {
     /// `terminationGracePeriodSeconds` of a workload's pods: as written, or Kubernetes'
     /// default 30 at the place it would be added. `None` where an operator writes the pods.
     pub termination_grace_seconds: Option<Located<i64>>,
+    /// What a group of Sentinels is configured with (`None` for servers).
+    pub sentinels: Option<Sentinels>,
 }
 
 impl Deployment {

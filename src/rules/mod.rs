@@ -430,6 +430,7 @@ registry! {
     redis_shutdown_grace => "redis-shutdown-grace",
     redis_repl_backlog_small => "redis-repl-backlog-small",
     redis_io_threads_cpu => "redis-io-threads-cpu",
+    redis_sentinel_topology => "redis-sentinel-topology",
     // tools/new_rule.py adds new rules above this line.
     k8s_object_invalid => "k8s-object-invalid",
     redline_ignore_unknown => "redline-ignore-unknown",

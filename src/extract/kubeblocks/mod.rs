@@ -14,7 +14,7 @@
 
 use crate::model::{
     AntiAffinity, Container, DataVolume, Deployment, Handler, Loc, Located, ObjectId, Operation,
-    OpsRequest, Origin, Platform, Probes, Product, Role,
+    OpsRequest, Origin, Platform, Probes, Product, Role, SentinelQuorum,
 };
 use crate::source::Cursor;
 use crate::units::human;
@@ -246,6 +246,20 @@ fn build(
     } else {
         vec![c.cluster]
     };
+    // addons/redis/scripts/redis-register-to-sentinel.sh registers the primary with quorum 2
+    // by its pod's DNS name; redis-sentinel-start-v2.sh writes both hostname settings
+    // (apecloud/kubeblocks-addons@ce67f5a).
+    let sentinels = (c.role == Role::Sentinel).then(|| {
+        crate::extract::sentinel::by_operator(
+            Some(SentinelQuorum {
+                value: 2,
+                at: c.container.at.clone(),
+                set_by: Some("the KubeBlocks addon's register script".to_string()),
+            }),
+            "the KubeBlocks addon registers the primary by its pod's DNS name with \
+             `resolve-hostnames` and `announce-hostnames` on",
+        )
+    });
     Deployment {
         object,
         component: Some(c.name),
@@ -262,6 +276,7 @@ fn build(
         pod_spec: None,
         node_tuning: Vec::new(),
         termination_grace_seconds: None,
+        sentinels,
         anti_affinity: c.anti_affinity,
         topology_spread: false,
         pdb: None,

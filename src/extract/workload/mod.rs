@@ -139,6 +139,7 @@ pub fn workload(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
             .config_get("dir")
             .filter(|d| d.starts_with('/'))
             .unwrap_or_else(|| launch.workdir.to_string());
+        let sentinels = (role == Role::Sentinel).then(|| super::sentinel::from_config(&config));
         let data = if role == Role::Sentinel {
             DataVolume::None
         } else {
@@ -161,6 +162,7 @@ pub fn workload(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
             pod_spec: Some(loc(id, &pod_spec)),
             node_tuning: node_tuning(id, &pod_spec),
             termination_grace_seconds: termination_grace(ctx, id, &pod_spec),
+            sentinels,
             anti_affinity: anti_affinity(id, &pod_spec),
             topology_spread: pod_spec.get("topologySpreadConstraints").is_some(),
             pdb: None,

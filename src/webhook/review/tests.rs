@@ -588,3 +588,29 @@ fn maxmemory_plus_replica_buffers_beyond_the_limit_is_a_warning() {
         "{out}"
     );
 }
+
+/// An OT RedisSentinel of one pod keeps the operator's default quorum "2": it never fails
+/// over — `redis-sentinel-topology`'s error denies it, at the default's would-be place.
+#[test]
+fn a_sentinel_quorum_above_the_sentinels_is_denied() {
+    let sentinel = json!({
+        "apiVersion": "redis.redis.opstreelabs.in/v1beta2",
+        "kind": "RedisSentinel",
+        "metadata": {"name": "redis-sentinel", "namespace": "cache"},
+        "spec": {
+            "clusterSize": 1,
+            "kubernetesConfig": {"image": "quay.io/opstree/redis-sentinel:v7.2.3"},
+            "redisSentinelConfig": {
+                "redisReplicationName": "redis",
+                "resolveHostnames": "yes",
+                "announceHostnames": "yes"
+            }
+        }
+    });
+    let message = denial(&sentinel);
+    assert!(message.contains("redis-sentinel-topology"), "{message}");
+    assert!(
+        message.contains("/spec/redisSentinelConfig/quorum"),
+        "{message}"
+    );
+}
