@@ -32,7 +32,11 @@
 //! 0.8 × limit, on an instance with AOF: warning.
 //!
 //! A Cluster whose maxmemory a Reconfiguring OpsRequest in the same input sets is judged
-//! with that value (on the OpsRequest), not with KubeBlocks' default.
+//! with that value (on the OpsRequest), not with KubeBlocks' default. A VerticalScaling is
+//! judged as KubeBlocks applies it: the template re-rendered with the new limit (a derived
+//! maxmemory follows it), then the maxmemory a Reconfiguring OpsRequest, ComponentParameter
+//! or Parameter pins (which stays); lowering the limit under a pinned maxmemory is reported
+//! at the VerticalScaling's new limit.
 //!
 //! **Fix.** Sets maxmemory to `fork_ratio` (or `ratio`) × limit where it is written; when
 //! only KubeBlocks' template derives it from the limit, prints the Reconfiguring
@@ -80,6 +84,23 @@ impl Rule for Check {
             return;
         }
         let Some(at) = facts::arg_loc(d, line, 0) else { return };
+        // A KubeBlocks VerticalScaling re-renders the template with its new limit but keeps a
+        // maxmemory pinned elsewhere (a Reconfiguring OpsRequest, a ComponentParameter): the
+        // finding belongs to the operation that lowers the limit under it.
+        let rescaled = d
+            .operation
+            .as_ref()
+            .is_some_and(|op| op.kind == "VerticalScaling" && op.object == limit.at.object)
+            && at.object != d.object;
+        let (at, pinned) = if rescaled {
+            (
+                limit.at.clone(),
+                "; KubeBlocks keeps a pinned maxmemory when a VerticalScaling re-renders the \
+                 configuration",
+            )
+        } else {
+            (at, "")
+        };
         let fork = facts::fork_reason(d);
         let (warn_ratio, why) = match &fork {
             Some(reason) => (
@@ -98,7 +119,7 @@ impl Rule for Check {
         let m = maxmemory as f64;
         let l = limit.bytes as f64;
         let head = format!(
-            "maxmemory {} is {} of the memory limit `{}` = {}{}",
+            "maxmemory {} is {} of the memory limit `{}` = {}{}{pinned}",
             bytes(maxmemory),
             percent(maxmemory, limit.bytes),
             limit.text,

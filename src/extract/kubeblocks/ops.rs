@@ -179,6 +179,11 @@ pub fn ops_request(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
             if let Some(item) = &item {
                 apply(ctx, id, &ops_type, item, &mut c);
             }
+            if ops_type == "VerticalScaling"
+                && let Some(cluster) = cluster_id
+            {
+                pinned(ctx, id, cluster, &mut c);
+            }
             let op = Operation {
                 object: id,
                 kind: ops_type.clone(),
@@ -188,6 +193,74 @@ pub fn ops_request(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
         }
     }
     out
+}
+
+/// What the other operations of the input pin in this component's configuration, applied to
+/// a VerticalScaling's projection: KubeBlocks re-renders the template with the new resources
+/// and then merges the parameters users set on top (the Reconfiguring OpsRequests and
+/// Parameters that end in the ComponentParameter's `configFileParams`; controllers/parameters
+/// `reconcile_task.go` on release-1.0: `RerenderParametersTemplate`, then `ApplyParameters`).
+/// So a derived maxmemory follows the new limit, and a pinned one stays. (The
+/// ComponentParameters of the input are already in the component.)
+fn pinned(ctx: &mut Ctx, vscale: ObjectId, cluster: ObjectId, c: &mut Component) {
+    let cluster_object = ctx.object(cluster);
+    let (ns, cluster_name) = (
+        cluster_object.namespace_or_default().to_string(),
+        cluster_object.name.clone(),
+    );
+    let component = c.name.split('/').next().unwrap_or("").to_string();
+    let targets_cluster = |ctx: &Ctx, id: ObjectId| {
+        let spec = ctx.root(id).get("spec");
+        spec.as_ref().is_some_and(|s| {
+            s.str_at(&["clusterName"])
+                .or_else(|| s.str_at(&["clusterRef"]))
+                == Some(cluster_name.as_str())
+        })
+    };
+    let reconfigurings: Vec<ObjectId> = ctx
+        .of_kind("OpsRequest", &ns)
+        .filter(|&id| {
+            id != vscale
+                && ctx.root(id).str_at(&["spec", "type"]) == Some("Reconfiguring")
+                && targets_cluster(ctx, id)
+        })
+        .collect();
+    let parameters: Vec<ObjectId> = ctx
+        .of_kind("Parameter", &ns)
+        .filter(|&id| targets_cluster(ctx, id))
+        .collect();
+    // Another environment's operations do not configure this copy's Cluster.
+    for id in ctx.nearest(cluster, &reconfigurings) {
+        let Some(spec) = ctx.root(id).get("spec") else {
+            continue;
+        };
+        let mut items: Vec<Cursor> = spec
+            .get("reconfigures")
+            .map(|r| r.items())
+            .unwrap_or_default();
+        items.extend(spec.get("reconfigure"));
+        for item in items {
+            if item.str_at(&["componentName"]) == Some(component.as_str()) {
+                apply(ctx, id, "Reconfiguring", &item, c);
+            }
+        }
+    }
+    for id in ctx.nearest(cluster, &parameters) {
+        let Some(spec) = ctx.root(id).get("spec") else {
+            continue;
+        };
+        for cp in spec
+            .get("componentParameters")
+            .map(|x| x.items())
+            .unwrap_or_default()
+        {
+            if cp.str_at(&["componentName"]) == Some(component.as_str())
+                && let Some(p) = cp.get("parameters")
+            {
+                c.params.extend(param_map(id, &p, Origin::Parameter));
+            }
+        }
+    }
 }
 
 /// Apply one item of an OpsRequest to a component.

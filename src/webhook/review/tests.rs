@@ -614,3 +614,45 @@ fn a_sentinel_quorum_above_the_sentinels_is_denied() {
         "{message}"
     );
 }
+
+/// A VerticalScaling that lowers the limit to 1Gi under a maxmemory of 2gb the Cluster's
+/// ComponentParameter pins: KubeBlocks re-renders the template but keeps the pinned value, so
+/// the operation is denied at its new limit. Without the pin, the re-rendered 0.8 × 2Gi is
+/// only a warning.
+#[test]
+fn a_vertical_scaling_under_a_pinned_maxmemory_is_denied() {
+    let vscale = json!({"apiVersion": "operations.kubeblocks.io/v1alpha1", "kind": "OpsRequest",
+        "metadata": {"name": "vscale", "namespace": "default"},
+        "spec": {"clusterName": "redis-prod", "type": "VerticalScaling",
+                 "verticalScaling": [{"componentName": "redis",
+                     "requests": {"memory": "1Gi"}, "limits": {"memory": "1Gi"}}]}});
+    let cluster = json!({"apiVersion": "apps.kubeblocks.io/v1", "kind": "Cluster",
+        "metadata": {"name": "redis-prod", "namespace": "default"},
+        "spec": {"clusterDef": "redis", "topology": "replication", "componentSpecs": [
+            {"name": "redis", "serviceVersion": "7.2.4", "replicas": 2, "resources": {
+                "requests": {"memory": "4Gi"}, "limits": {"memory": "4Gi"}}}]},
+        "status": {"phase": "Running"}});
+    let pinned = json!({"apiVersion": "parameters.kubeblocks.io/v1alpha1",
+        "kind": "ComponentParameter",
+        "metadata": {"name": "redis-prod-redis", "namespace": "default"},
+        "spec": {"clusterName": "redis-prod", "componentName": "redis",
+                 "configItemDetails": [{"name": "redis-replication-config",
+                     "configFileParams": {"redis.conf": {"parameters": {"maxmemory": "2gb"}}}}]}});
+    let body = request("CREATE", &vscale, None);
+    let judged = |objects: Vec<Value>| {
+        review(&body, Hook::Validate, &Policy::default(), &Cluster(objects))
+            .unwrap()
+            .0
+    };
+    let out = judged(vec![cluster.clone(), pinned]);
+    assert_eq!(out["response"]["allowed"], false, "{out}");
+    let message = out["response"]["status"]["message"].as_str().unwrap();
+    assert!(message.contains("[redis-maxmemory-headroom]"), "{message}");
+    assert!(
+        message.contains("/spec/verticalScaling/0/limits/memory"),
+        "{message}"
+    );
+    assert!(message.contains("keeps a pinned maxmemory"), "{message}");
+    let derived = judged(vec![cluster]);
+    assert_eq!(derived["response"]["allowed"], true, "{derived}");
+}
