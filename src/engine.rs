@@ -25,6 +25,15 @@ pub struct RuleSettings {
     pub exclude_namespaces: Vec<glob::Pattern>,
     /// Whether the mutating webhook applies its fix.
     pub mutate: bool,
+    /// Whether the admission webhook runs it (`RuleMeta::webhook`, or the configuration).
+    pub webhook: bool,
+}
+
+impl RuleSettings {
+    /// Whether it runs under `settings`: enabled, and in the webhook only where it runs there.
+    pub fn runs(&self, settings: &Settings) -> bool {
+        self.enabled && (!settings.in_webhook || self.webhook)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -35,6 +44,16 @@ pub struct Settings {
     pub parameters: Parameters,
     /// Honour `redline.dev/ignore` annotations (`--no-annotation-exemptions` turns it off).
     pub annotation_exemptions: bool,
+    /// These settings judge admission reviews: rules whose `webhook` setting is off do not run.
+    pub in_webhook: bool,
+}
+
+impl Settings {
+    /// The same settings for the admission webhook.
+    pub fn for_webhook(mut self) -> Self {
+        self.in_webhook = true;
+        self
+    }
 }
 
 impl Default for Settings {
@@ -51,12 +70,14 @@ impl Default for Settings {
                             namespaces: Vec::new(),
                             exclude_namespaces: Vec::new(),
                             mutate: r.meta.mutate,
+                            webhook: r.meta.webhook,
                         },
                     )
                 })
                 .collect(),
             parameters: Parameters::default(),
             annotation_exemptions: true,
+            in_webhook: false,
         }
     }
 }
@@ -125,10 +146,10 @@ pub fn run_within(
     budget: &Budget,
 ) -> Result<Outcome, Exceeded> {
     let mut raw: Vec<(&'static RuleInfo, &RuleSettings, ObjectId, Violation)> = Vec::new();
-    let runs = |id: &str| settings.rules.get(id).is_some_and(|s| s.enabled);
+    let runs = |id: &str| settings.rules.get(id).is_some_and(|s| s.runs(settings));
     let enabled = settings.parameters.enabled(runs);
     for info in rules::all() {
-        let Some(rs) = settings.rules.get(info.id()).filter(|s| s.enabled) else {
+        let Some(rs) = settings.rules.get(info.id()).filter(|s| s.runs(settings)) else {
             continue;
         };
         let mut out = Vec::new();

@@ -12,6 +12,8 @@
 //!     exclude_namespaces: [sandbox]
 //!   redis-readiness-probe-missing:
 //!     mutate: false              # the webhook reports but does not patch
+//!   redis-engine-lifecycle:
+//!     webhook: true              # also judge admissions (off by default for this rule)
 //! annotation_exemptions: true    # honour redline.dev/ignore (default)
 //! kubeblocks_maxmemory: "limit:0.8"
 //! ```
@@ -59,6 +61,8 @@ struct RuleEntry {
     exclude_namespaces: Vec<String>,
     #[serde(default)]
     mutate: Option<bool>,
+    #[serde(default)]
+    webhook: Option<bool>,
 }
 
 /// The configuration, resolved against the rule registry.
@@ -178,6 +182,9 @@ pub fn parse(name: &str, text: &str) -> Result<UserConfig, ConfigError> {
         if let Some(mutate) = entry.mutate {
             rs.mutate = mutate;
         }
+        if let Some(webhook) = entry.webhook {
+            rs.webhook = webhook;
+        }
         for (name, value) in entry.parameters {
             let Some(spec) = info.meta.parameters.get(&name) else {
                 let known: Vec<&str> = info.meta.parameters.keys().map(String::as_str).collect();
@@ -248,6 +255,27 @@ mod tests {
             0.7
         );
         assert!(h.namespaces[0].matches("prod-eu"));
+    }
+
+    #[test]
+    fn webhook_turns_a_rule_on_or_off_in_the_admission_webhook() {
+        let defaults = crate::engine::Settings::default();
+        assert!(!defaults.rules["redis-engine-lifecycle"].webhook);
+        assert!(defaults.rules["redis-maxmemory-headroom"].webhook);
+        let c = parse(
+            ".redline.yaml",
+            "rules:\n  redis-engine-lifecycle:\n    webhook: true\n  \
+             redis-pdb-missing:\n    webhook: false\n",
+        )
+        .unwrap();
+        assert!(c.settings.rules["redis-engine-lifecycle"].webhook);
+        assert!(!c.settings.rules["redis-pdb-missing"].webhook);
+        let e = parse(
+            ".redline.yaml",
+            "rules:\n  redis-pdb-missing:\n    webhook: sometimes\n",
+        )
+        .unwrap_err();
+        assert_eq!(e.line, Some(3), "{e}");
     }
 
     #[test]

@@ -25,6 +25,13 @@ fn rules_and_explain() {
             .any(|l| l.starts_with("redis-maxmemory-headroom ") && l.contains(" error ")),
         "{listing}"
     );
+    // The one rule the webhook leaves out by default says so.
+    assert!(
+        listing.lines().any(
+            |l| l.starts_with("redis-engine-lifecycle ") && l.ends_with("[not in the webhook]")
+        ),
+        "{listing}"
+    );
 
     let listed = run_in(&dir, &["rules", "--format", "json"], "");
     assert_eq!(code(&listed), 0);
@@ -37,6 +44,7 @@ fn rules_and_explain() {
         "severity",
         "summary",
         "mutate",
+        "webhook",
         "parameters",
         "sources",
     ] {
@@ -49,6 +57,10 @@ fn rules_and_explain() {
     assert!(text.starts_with("## redis-maxmemory-headroom\n"), "{text}");
     assert!(text.contains("fork_ratio"), "its parameters: {text}");
     assert!(text.contains("https://"), "its sources: {text}");
+    assert!(
+        text.contains("Admission webhook runs it by default: yes"),
+        "{text}"
+    );
 
     // A misspelt ID: exit 2 and the closest one.
     let typo = run_in(&dir, &["explain", "redis-maxmemory-headrom"], "");

@@ -18,11 +18,16 @@ pub fn rules_text(format: RulesFormat) -> String {
             for r in rules {
                 let _ = writeln!(
                     out,
-                    "{:width$}  {:7}  {}{}",
+                    "{:width$}  {:7}  {}{}{}",
                     r.id(),
                     r.meta.severity.to_string(),
                     r.meta.summary,
-                    if r.meta.mutate { " [mutates]" } else { "" }
+                    if r.meta.mutate { " [mutates]" } else { "" },
+                    if r.meta.webhook {
+                        ""
+                    } else {
+                        " [not in the webhook]"
+                    }
                 );
             }
         }
@@ -35,6 +40,7 @@ pub fn rules_text(format: RulesFormat) -> String {
                         "severity": r.meta.severity,
                         "summary": r.meta.summary,
                         "mutate": r.meta.mutate,
+                        "webhook": r.meta.webhook,
                         "parameters": r.meta.parameters,
                         "sources": r.meta.sources,
                     })
@@ -74,6 +80,11 @@ pub fn explain_text(rule: &crate::rules::RuleInfo) -> String {
         out,
         "Mutating webhook applies the fix by default: {}",
         if rule.meta.mutate { "yes" } else { "no" }
+    );
+    let _ = writeln!(
+        out,
+        "Admission webhook runs it by default: {}",
+        if rule.meta.webhook { "yes" } else { "no" }
     );
     if !rule.meta.parameters.is_empty() {
         let _ = writeln!(out, "Parameters:");

@@ -178,7 +178,7 @@ pub(super) fn serve(args: ServeArgs) -> ExitCode {
     };
     let policy = Policy {
         options: extract_options(&args.model, &config),
-        settings: config.settings,
+        settings: config.settings.for_webhook(),
         allow_legacy_updates: args.allow_legacy_updates,
         failure_policy: match args.failure_policy {
             FailurePolicyArg::Ignore => FailurePolicy::Ignore,

@@ -213,6 +213,10 @@ pub struct RuleMeta {
     /// Whether the mutating webhook applies this rule's fix unless configured otherwise.
     #[serde(default)]
     pub mutate: bool,
+    /// Whether the admission webhook runs this rule unless configured otherwise (`false`: a
+    /// finding for the CI report and the audit, not for every admission).
+    #[serde(default = "yes")]
+    pub webhook: bool,
     /// Whether `redline.dev/ignore` can exempt an object from it (not the rule that reports
     /// the annotation's own mistakes).
     #[serde(default = "yes")]
@@ -431,6 +435,7 @@ registry! {
     redis_repl_backlog_small => "redis-repl-backlog-small",
     redis_io_threads_cpu => "redis-io-threads-cpu",
     redis_sentinel_topology => "redis-sentinel-topology",
+    redis_engine_lifecycle => "redis-engine-lifecycle",
     // tools/new_rule.py adds new rules above this line.
     k8s_object_invalid => "k8s-object-invalid",
     redline_ignore_unknown => "redline-ignore-unknown",

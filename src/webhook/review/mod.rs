@@ -55,7 +55,7 @@ pub enum Hook {
 }
 
 /// How reviews are judged.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Policy {
     pub settings: Settings,
     pub options: Options,
@@ -65,6 +65,17 @@ pub struct Policy {
     /// budget): the webhook configuration's own `failurePolicy`, so an unjudged object is
     /// treated the same whether redline is down or overloaded.
     pub failure_policy: FailurePolicy,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            settings: Settings::default().for_webhook(),
+            options: Options::default(),
+            allow_legacy_updates: false,
+            failure_policy: FailurePolicy::default(),
+        }
+    }
 }
 
 /// What an object that was not judged gets, as `failurePolicy` names it.

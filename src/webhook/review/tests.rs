@@ -656,3 +656,31 @@ fn a_vertical_scaling_under_a_pinned_maxmemory_is_denied() {
     let derived = judged(vec![cluster]);
     assert_eq!(derived["response"]["allowed"], true, "{derived}");
 }
+
+/// `redis-engine-lifecycle` (webhook: false) does not run in the admission webhook even
+/// raised to a warning; the configuration's `webhook: true` turns it on there. `lint` runs it
+/// by default (its rule cases).
+#[test]
+fn the_engine_lifecycle_rule_runs_in_the_webhook_only_when_configured() {
+    let mut sts = statefulset("600mb");
+    sts["spec"]["template"]["spec"]["containers"][0]["image"] = json!("redis:7.0.15");
+    let body = request("CREATE", &sts, None);
+    let mentions = |out: &Value| out.to_string().contains("redis-engine-lifecycle");
+    let mut policy = Policy::default();
+    let rule = policy
+        .settings
+        .rules
+        .get_mut("redis-engine-lifecycle")
+        .unwrap();
+    rule.severity = Some(crate::rules::Severity::Warning);
+    assert!(!rule.webhook);
+    assert!(!mentions(&answer(&body, Hook::Validate, &policy)));
+    policy
+        .settings
+        .rules
+        .get_mut("redis-engine-lifecycle")
+        .unwrap()
+        .webhook = true;
+    let out = answer(&body, Hook::Validate, &policy);
+    assert!(mentions(&out["response"]["warnings"]), "{out}");
+}
