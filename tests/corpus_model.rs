@@ -103,3 +103,35 @@ fn kubeblocks_default_maxmemory_is_a_warning_not_an_error() {
         headroom[0].message
     );
 }
+
+/// `redis-readiness-probe-missing` reports only the user's own pods because every operator
+/// writes a readiness probe into the pods it manages and the model holds it: over the corpus
+/// and the real-world set, no operator-managed data server lacks one (where its Cluster is in
+/// the input).
+#[test]
+fn operators_pods_always_carry_the_operators_readiness_probe() {
+    use redline::extract::{extract, objects_of};
+    use redline::model::{Platform, Role};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let mut checked = 0;
+    for dir in [root.join("corpus"), root.join("realworld")] {
+        for path in corpus_files(&dir) {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let name = path.display().to_string();
+            let mut file = redline::source::load_yaml(&name, text, &Limits::default());
+            let (objects, _) = objects_of(std::slice::from_mut(&mut file));
+            let inventory = extract(objects, &Options::default());
+            for d in &inventory.deployments {
+                let operator = !matches!(d.platform, Platform::Workload | Platform::ConfigMap);
+                let data = !matches!(d.role, Role::Sentinel | Role::Proxy);
+                let found = d.operation.as_ref().is_none_or(|op| op.cluster_found);
+                if operator && data && found {
+                    let c = &d.containers[0];
+                    assert!(c.probes.readiness.is_some(), "{name}: {:?}", d.component);
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked >= 30, "only {checked} operator deployments");
+}

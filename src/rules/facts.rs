@@ -208,8 +208,19 @@ pub fn source_arg_loc(src: &crate::model::LineSource, i: usize) -> Option<crate:
 pub fn set_by(d: &Deployment, name: &str) -> String {
     d.config
         .source_of(name)
-        .map(|(_, s)| format!(" (set by {})", s.origin))
+        .map(|(_, s)| match s.origin {
+            Origin::Args => format!(" (set by {} argument)", server(d)),
+            _ => format!(" (set by {})", s.origin),
+        })
         .unwrap_or_default()
+}
+
+/// The server program, for messages: `redis-server` or `valkey-server`.
+pub fn server(d: &Deployment) -> &'static str {
+    match d.engine {
+        Product::Redis => "redis-server",
+        Product::Valkey => "valkey-server",
+    }
 }
 
 /// Labels that keep selecting the workload's pods across upgrades: its own

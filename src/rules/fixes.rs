@@ -300,7 +300,7 @@ fn add_directive(
             Some(patch(
                 c.at.object,
                 ops,
-                format!("{description} (redis-server arguments)"),
+                format!("{description} ({} arguments)", super::facts::server(d)),
             ))
         }
         Platform::Spotahome => {

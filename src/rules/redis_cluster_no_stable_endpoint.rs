@@ -69,9 +69,10 @@ impl Rule for Check {
         out.push(Violation::new(
             c.at.clone(),
             format!(
-                "Redis Cluster nodes find each other by the pod IPs saved in nodes.conf, and \
+                "{} Cluster nodes find each other by the pod IPs saved in nodes.conf, and \
                  nothing here updates them: after all pods restart with new IPs the cluster \
-                 stays down; {advice}"
+                 stays down; {advice}",
+                d.engine
             ),
         ));
     }

@@ -55,9 +55,10 @@ impl Rule for Check {
             Violation::new(
                 at,
                 format!(
-                    "podManagementPolicy is {written} on a Redis Cluster StatefulSet: pods start \
+                    "podManagementPolicy is {written} on a {} Cluster StatefulSet: pods start \
                      one at a time and wait for readiness that needs the cluster formed, so the \
-                     bootstrap and restarts after a full stop can deadlock; use Parallel"
+                     bootstrap and restarts after a full stop can deadlock; use Parallel",
+                    d.engine
                 ),
             )
             .fix(fix),

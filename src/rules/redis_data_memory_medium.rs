@@ -58,8 +58,9 @@ impl Rule for Check {
         let maxmemory = d.config.redis.maxmemory_bytes();
         let limit = facts::data_container(d).and_then(|c| c.limit_bytes());
         let head = format!(
-            "the data directory is a memory-backed emptyDir (tmpfs): {what} Redis writes there \
-             counts against the pod's memory"
+            "the data directory is a memory-backed emptyDir (tmpfs): {what} {} writes there \
+             counts against the pod's memory",
+            d.engine
         );
         let (severity, message) = match limit {
             Some(limit) if maxmemory > 0 && d.config.is_known("maxmemory") => {

@@ -48,8 +48,9 @@ impl Rule for Check {
                 Violation::new(
                     at,
                     format!(
-                        "the liveness probe fails while Redis answers -LOADING; it is set by \
-                         {owner}, so change it there"
+                        "the liveness probe fails while {} answers -LOADING; it is set by \
+                         {owner}, so change it there",
+                        d.engine
                     ),
                 )
                 .severity(Severity::Info),

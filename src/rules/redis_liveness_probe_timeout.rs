@@ -102,8 +102,9 @@ impl Rule for Check {
                 at,
                 format!(
                     "container `{}`: liveness probe {what}: a fork or a slow command can stall \
-                     Redis past it, and the kubelet kills a healthy server",
-                    c.name
+                     {} past it, and the kubelet kills a healthy server",
+                    c.name,
+                    d.engine
                 ),
             )
             .fix(fix),

@@ -130,8 +130,9 @@ impl Rule for Check {
             (
                 Severity::Error,
                 format!(
-                    "{head}: redis-server is OOM-killed before it evicts a single key; keep \
+                    "{head}: {} is OOM-killed before it evicts a single key; keep \
                      maxmemory at most {:.0}% of the limit ({why})",
+                    facts::server(d),
                     keep_ratio * 100.0
                 ),
             )
@@ -261,9 +262,10 @@ fn budget(
             at.clone(),
             format!(
                 "{parts}{}: a replica that falls behind (a full resync under writes) fills \
-                 them on top of a full dataset, and the kernel OOM-kills redis-server before \
-                 Redis disconnects the replica{clients}; {advice}",
+                 them on top of a full dataset, and the kernel OOM-kills {} before it \
+                 disconnects the replica{clients}; {advice}",
                 facts::set_by(d, "maxmemory"),
+                facts::server(d),
             ),
         )
         .severity(Severity::Warning)

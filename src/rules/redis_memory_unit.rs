@@ -50,9 +50,10 @@ impl Rule for Check {
                     Some(MemoryAccident::SilentZero) => out.push(Violation::new(
                         at,
                         format!(
-                            "{written}: {:?} has no digits, and redis-server reads it as 0 \
+                            "{written}: {:?} has no digits, and {} reads it as 0 \
                              without an error{}; write the size, e.g. `1gb`",
                             arg,
+                            facts::server(d),
                             match line.name.as_str() {
                                 "maxmemory" => " (for maxmemory, 0 is no limit)",
                                 "client-output-buffer-limit" => " (0 is no limit)",
@@ -63,15 +64,17 @@ impl Rule for Check {
                     Some(MemoryAccident::Wrapped) => out.push(Violation::new(
                         at,
                         format!(
-                            "{written}: `{arg}` overflows 64 bits and redis-server wraps it to {}",
+                            "{written}: `{arg}` overflows 64 bits and {} wraps it to {}",
+                            facts::server(d),
                             facts::bytes(value.bytes)
                         ),
                     )),
                     Some(MemoryAccident::Saturated) => out.push(Violation::new(
                         at,
                         format!(
-                            "{written}: `{arg}` exceeds 64 bits and redis-server reads it as \
+                            "{written}: `{arg}` exceeds 64 bits and {} reads it as \
                              the largest value, {}",
+                            facts::server(d),
                             facts::bytes(value.bytes)
                         ),
                     )),

@@ -38,9 +38,10 @@ impl Rule for Check {
                     t.at.clone(),
                     format!(
                         "sysctl `{}` is the node's, not the pod's (not namespaced): the kubelet \
-                         refuses the pod (SysctlForbidden) and Redis never starts; set it on \
-                         the nodes Redis runs on and remove it here",
-                        t.what
+                         refuses the pod (SysctlForbidden) and {engine} never starts; set it on \
+                         the nodes {engine} runs on and remove it here",
+                        t.what,
+                        engine = d.engine
                     ),
                 )
                 .severity(Severity::Error),

@@ -49,8 +49,9 @@ impl Rule for Check {
                 Violation::new(
                     max.at.clone(),
                     format!(
-                        "{pdb_object} allows no Redis pod to be evicted (maxUnavailable {}): node \
+                        "{pdb_object} allows no {} pod to be evicted (maxUnavailable {}): node \
                          drains never complete; use maxUnavailable: 1",
+                        d.engine,
                         max.value
                     ),
                 )
@@ -60,10 +61,11 @@ impl Rule for Check {
             out.push(Violation::new(
                 min.at.clone(),
                 format!(
-                    "{pdb_object} requires minAvailable {} of {} Redis pods: no pod can be evicted \
+                    "{pdb_object} requires minAvailable {} of {} {} pods: no pod can be evicted \
                      and node drains never complete; use maxUnavailable: 1",
                     min.value,
                     pods.map_or("its".to_string(), |p| p.to_string()),
+                    d.engine,
                 ),
             ));
         }

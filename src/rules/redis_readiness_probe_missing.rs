@@ -10,14 +10,15 @@
 //! **Fix.** Adds `redis-cli ping | grep -q PONG` (with `REDISCLI_AUTH` from the container's
 //! password variable when auth is on), period 10 s, timeout 5 s. No fix where auth is on and
 //! no password variable is visible, or only TLS is served: a TCP check would pass while Redis
-//! loads, which is what the probe is for. Where an operator writes the
-//! pods (KubeBlocks' ComponentDefinition, OT, Spotahome), it is an info naming it.
+//! loads, which is what the probe is for. Pods an operator writes (KubeBlocks'
+//! ComponentDefinition, OT, Spotahome, valkey-operator) always get the operator's readiness
+//! probe, which the model holds: they are not reported.
 use crate::model::Deployment;
 use serde_json::json;
 
 use super::facts;
 use super::fixes::{add_probe, ping_handler};
-use super::{Context, NoParams, Rule, Severity, Violation};
+use super::{Context, NoParams, Rule, Violation};
 
 pub struct Check;
 
@@ -29,17 +30,10 @@ impl Rule for Check {
         if c.probes.readiness.is_some() || facts::cluster_unknown(d) {
             return;
         }
+        // Operators write a readiness probe into the pods they manage (KubeBlocks'
+        // ComponentDefinition, OT, Spotahome, valkey-operator), and the model holds it: only
+        // the user's own pods can lack one.
         if !facts::user_owns_pods(d) {
-            out.push(
-                Violation::new(
-                    c.at.clone(),
-                    format!(
-                        "the Redis pods have no readiness probe; {} writes them, so change it there",
-                        facts::pod_owner(d)
-                    ),
-                )
-                .severity(Severity::Info),
-            );
             return;
         }
         let mut probe = ping_handler(d, c);
@@ -52,9 +46,10 @@ impl Rule for Check {
             Violation::new(
                 c.at.clone(),
                 format!(
-                    "container `{}` has no readinessProbe: the pod receives traffic while Redis \
+                    "container `{}` has no readinessProbe: the pod receives traffic while {} \
                      is still loading its data or syncing",
-                    c.name
+                    c.name,
+                    d.engine
                 ),
             )
             .fix(probe.and_then(|p| add_probe(cx.inventory, c, "readinessProbe", p))),

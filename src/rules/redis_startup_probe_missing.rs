@@ -69,8 +69,9 @@ impl Rule for Check {
                 Violation::new(
                     c.at.clone(),
                     format!(
-                        "no startup probe while Redis loads its data ({why}); {} writes the \
+                        "no startup probe while {} loads its data ({why}); {} writes the \
                          probes, so change it there",
+                        d.engine,
                         facts::pod_owner(d)
                     ),
                 )
@@ -88,10 +89,11 @@ impl Rule for Check {
             Violation::new(
                 c.at.clone(),
                 format!(
-                    "container `{}` has no startupProbe, its liveness probe fails while Redis \
+                    "container `{}` has no startupProbe, its liveness probe fails while {} \
                      answers -LOADING, and start-up is slow ({why}): a dataset that takes \
                      longer to load than the liveness budget is killed on every restart",
-                    c.name
+                    c.name,
+                    d.engine
                 ),
             )
             .fix(probe.and_then(|p| add_probe(cx.inventory, c, "startupProbe", p))),

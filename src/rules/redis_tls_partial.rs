@@ -37,8 +37,11 @@ impl Rule for Check {
             out.push(
                 Violation::new(
                     at.clone(),
-                    "tls-port is set without tls-ca-cert-file or tls-ca-cert-dir: redis-server \
-                     fails to configure TLS and exits",
+                    format!(
+                        "tls-port is set without tls-ca-cert-file or tls-ca-cert-dir: {} fails \
+                         to configure TLS and exits",
+                        facts::server(d)
+                    ),
                 )
                 .severity(Severity::Error),
             );
