@@ -72,6 +72,9 @@ impl Rule for Check {
 
 fn count_finding(cx: &Context<Params>, count: &Located<i64>) -> Option<Violation> {
     let n = count.value;
+    if n <= 0 {
+        return None; // scaled to zero: nothing runs to judge
+    }
     let majority = n / 2 + 1;
     if n < cx.params.min_sentinels {
         let loss = if n - majority < 1 {
@@ -110,6 +113,9 @@ fn count_finding(cx: &Context<Params>, count: &Located<i64>) -> Option<Violation
 }
 
 fn quorum_finding(cx: &Context<Params>, n: i64, q: &SentinelQuorum) -> Option<Violation> {
+    if n <= 0 {
+        return None;
+    }
     let majority = n / 2 + 1;
     let by = q
         .set_by
