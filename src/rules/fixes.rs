@@ -394,11 +394,7 @@ pub fn ping_handler(d: &Deployment, c: &Container) -> Option<Value> {
     };
     let port = if port > 0 { port } else { 6379 };
     let tls = d.config.redis.int_value("port") == 0;
-    let password_env = c
-        .env
-        .iter()
-        .find(|(name, _)| name.to_ascii_uppercase().contains("PASS"))
-        .map(|(name, _)| name.as_str());
+    let password_env = password_env(c);
     let auth = super::facts::auth(d);
     // Valkey images ship valkey-cli, which reads VALKEYCLI_AUTH (REDISCLI_AUTH on older
     // releases): set both.
@@ -406,23 +402,69 @@ pub fn ping_handler(d: &Deployment, c: &Container) -> Option<Value> {
         crate::model::Product::Valkey => "valkey-cli",
         crate::model::Product::Redis => "redis-cli",
     };
-    let auth_prefix = |var: &str| match d.engine {
-        crate::model::Product::Valkey => {
-            format!("VALKEYCLI_AUTH=\"${var}\" REDISCLI_AUTH=\"${var}\" ")
+    let auth_prefix = |var: &PasswordEnv| {
+        let value = match var {
+            PasswordEnv::Value(var) => format!("${var}"),
+            PasswordEnv::File(var) => format!("$(cat \"${var}\")"),
+        };
+        match d.engine {
+            crate::model::Product::Valkey => {
+                format!("VALKEYCLI_AUTH=\"{value}\" REDISCLI_AUTH=\"{value}\" ")
+            }
+            crate::model::Product::Redis => format!("REDISCLI_AUTH=\"{value}\" "),
         }
-        crate::model::Product::Redis => format!("REDISCLI_AUTH=\"${var}\" "),
     };
     // A tcpSocket probe would pass while Redis loads: no probe rather than a blind one.
     match (auth, password_env) {
         (Some(true) | None, Some(var)) if !tls => Some(json!({"exec": {"command": [
             "sh", "-c",
-            format!("{}{cli} -p {port} ping | grep -q PONG", auth_prefix(var)),
+            format!("{}{cli} -p {port} ping | grep -q PONG", auth_prefix(&var)),
         ]}})),
         (Some(false), _) if !tls => Some(json!({"exec": {"command": [
             "sh", "-c", format!("{cli} -p {port} ping | grep -q PONG"),
         ]}})),
         _ => None,
     }
+}
+
+/// Where a container's server password is, for `REDISCLI_AUTH`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PasswordEnv<'a> {
+    /// A variable holding the password (`REDIS_PASSWORD`).
+    Value(&'a str),
+    /// A variable holding the path of a file with the password (Bitnami's
+    /// `REDIS_PASSWORD_FILE` when `usePasswordFiles` is on).
+    File(&'a str),
+}
+
+/// The variable with the server's password: a name with `PASS` in it that is not a flag
+/// (`ALLOW_EMPTY_PASSWORD` is `yes`/`no`), not another process' password (Sentinel's), and
+/// not a file path — one from a Secret first, the primary's (`*MASTER*`, what a replica uses
+/// to sync) last; else a `*_PASSWORD_FILE` variable. `None` when no variable holds it: a probe
+/// that sends a flag as the password fails forever.
+pub fn password_env(c: &Container) -> Option<PasswordEnv<'_>> {
+    let upper = |name: &str| name.to_ascii_uppercase();
+    let candidate = |name: &str| {
+        let n = upper(name);
+        n.contains("PASS")
+            && !["ALLOW", "EMPTY", "SENTINEL", "ENABLE", "REQUIRE", "_SET"]
+                .iter()
+                .any(|flag| n.contains(flag))
+    };
+    let rank = |name: &str, from_secret: bool| (!from_secret, upper(name).contains("MASTER"));
+    let values = c
+        .env
+        .iter()
+        .filter(|(name, _)| candidate(name) && !upper(name).ends_with("_FILE"))
+        .min_by_key(|(name, secret)| rank(name, *secret))
+        .map(|(name, _)| PasswordEnv::Value(name.as_str()));
+    values.or_else(|| {
+        c.env
+            .iter()
+            .filter(|(name, _)| candidate(name) && upper(name).ends_with("_FILE"))
+            .min_by_key(|(name, secret)| rank(name, *secret))
+            .map(|(name, _)| PasswordEnv::File(name.as_str()))
+    })
 }
 
 /// Add a probe (`readinessProbe`, `startupProbe`) to a container.

@@ -42,12 +42,28 @@ impl Rule for Check {
                 map.insert(k.into(), json!(v));
             }
         }
+        // Say why there is no fix: a TCP check would pass while loading, and a PING without
+        // the password fails on -NOAUTH.
+        let no_fix = match &probe {
+            Some(_) => "",
+            None if d.config.redis.int_value("port") == 0 => {
+                "; no fix: only TLS is served, and a TCP check passes while it loads"
+            }
+            None if facts::auth(d) == Some(true) => {
+                "; no fix: a PING needs the password, and no environment variable here holds \
+                 it"
+            }
+            None => {
+                "; no fix: whether a PING needs a password is not visible here, and no \
+                 environment variable holds one"
+            }
+        };
         out.push(
             Violation::new(
                 c.at.clone(),
                 format!(
                     "container `{}` has no readinessProbe: the pod receives traffic while {} \
-                     is still loading its data or syncing",
+                     is still loading its data or syncing{no_fix}",
                     c.name,
                     d.engine
                 ),
