@@ -309,7 +309,13 @@ fn deployment(out: &mut String, inv: &Inventory, d: &Deployment) {
         );
     }
     if let Some(pdb) = &d.pdb {
-        let _ = writeln!(out, "  pdb: {}", inv.object(pdb.object));
+        let _ = writeln!(
+            out,
+            "  pdb: {} (selects {} pods in all)",
+            inv.object(pdb.object),
+            pdb.selected_pods
+                .map_or("an unknown number of".to_string(), |n| n.to_string())
+        );
     }
     for r in &d.related {
         let _ = writeln!(out, "  related: {}", inv.object(*r));

@@ -437,6 +437,7 @@ pub fn extract_within(
         for d in &mut deployments {
             d.pdb = pdb_for(&ctx, d);
         }
+        count_selected_pods(&mut deployments);
         (deployments, (ctx.problems, ctx.ambiguous, ctx.ops_requests))
     };
     let (problems, ambiguous, ops_requests) = problems;
@@ -545,6 +546,35 @@ fn orphan_config_maps(ctx: &Ctx, out: &mut Vec<Deployment>) {
 }
 
 /// The PodDisruptionBudget of the input that selects a deployment's pods.
+/// Every pod each budget selects, over all the workloads it is joined to: a budget whose
+/// selector matches a primary's and a replicas' StatefulSet guards both at once, and the
+/// disruption controller counts them together. A pod that runs a server and a Sentinel
+/// container counts once; operation projections are the same pods again. Unknown when one
+/// workload's count is.
+fn count_selected_pods(deployments: &mut [Deployment]) {
+    let mut per_workload: std::collections::HashMap<(ObjectId, ObjectId), Option<i64>> =
+        std::collections::HashMap::new();
+    for d in deployments.iter().filter(|d| d.operation.is_none()) {
+        let Some(pdb) = &d.pdb else { continue };
+        let pods = d.pods();
+        per_workload
+            .entry((pdb.object, d.object))
+            .and_modify(|n| *n = n.zip(pods).map(|(a, b)| a.max(b)))
+            .or_insert(pods);
+    }
+    let mut totals: std::collections::HashMap<ObjectId, Option<i64>> =
+        std::collections::HashMap::new();
+    for ((pdb, _), pods) in per_workload {
+        let total = totals.entry(pdb).or_insert(Some(0));
+        *total = total.zip(pods).and_then(|(a, b)| a.checked_add(b));
+    }
+    for d in deployments.iter_mut() {
+        if let Some(pdb) = &mut d.pdb {
+            pdb.selected_pods = totals.get(&pdb.object).copied().flatten();
+        }
+    }
+}
+
 fn pdb_for(ctx: &Ctx, d: &Deployment) -> Option<Pdb> {
     if d.pod_labels.is_empty() {
         return None;
@@ -568,5 +598,6 @@ fn pdb_for(ctx: &Ctx, d: &Deployment) -> Option<Pdb> {
         max_unavailable: root
             .at(&["spec", "maxUnavailable"])
             .and_then(|c| located_str(id, &c)),
+        selected_pods: None,
     })
 }

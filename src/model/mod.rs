@@ -355,6 +355,9 @@ pub struct Pdb {
     pub object: ObjectId,
     pub min_available: Option<Located<String>>,
     pub max_unavailable: Option<Located<String>>,
+    /// Every pod it selects, over all the workloads of the input it is joined to (`None`:
+    /// one of their counts is unknown).
+    pub selected_pods: Option<i64>,
 }
 
 /// Redis or Valkey: the engine a server runs.

@@ -26,8 +26,8 @@ impl Rule for Check {
 
     fn deployment(&self, cx: &Context, d: &Deployment, out: &mut Vec<Violation>) {
         let Some(pdb) = &d.pdb else { return };
-        // Every shard's pods: one budget selects them all.
-        let pods = d.pods();
+        // Every pod it selects: every shard's, and every workload's its selector matches.
+        let pods = pdb.selected_pods;
         let zero = |v: &Located<String>| matches!(v.value.trim(), "0" | "0%");
         // All of them, as the disruption controller counts them (90% of 6 pods is 6); 100%
         // whatever their number.

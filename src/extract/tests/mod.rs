@@ -383,3 +383,50 @@ fn model_access_reads_places_shapes_and_strings() {
         "{text}"
     );
 }
+
+/// A budget whose selector matches two workloads counts the pods of both (the disruption
+/// controller does); a server and a Sentinel container of one pod count once; a workload whose
+/// count is unknown makes the total unknown.
+#[test]
+fn a_budget_counts_every_pod_it_selects() {
+    let sts = |name: &str, replicas: &str, sidecar: bool| {
+        let sentinel = if sidecar {
+            "\n        - name: sentinel\n          image: redis:7.2.4\n          command: [\"redis-sentinel\", \"/etc/s.conf\"]"
+        } else {
+            ""
+        };
+        format!(
+            "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: {name}\nspec:\n  \
+             {replicas}selector:\n    matchLabels: {{app: redis, part: {name}}}\n  template:\n    \
+             metadata:\n      labels: {{app: redis, part: {name}}}\n    spec:\n      containers:\n        \
+             - name: redis\n          image: redis:7.2.4{sentinel}\n---\n"
+        )
+    };
+    let pdb = "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: redis\nspec:\n  \
+               minAvailable: 3\n  selector:\n    matchLabels: {app: redis}\n";
+    let inv = model(&format!(
+        "{}{}{pdb}",
+        sts("primary", "replicas: 1\n  ", false),
+        sts("replicas", "replicas: 3\n  ", true)
+    ));
+    assert!(inv.deployments.len() >= 3, "{:#?}", inv.deployments);
+    for d in &inv.deployments {
+        assert_eq!(
+            d.pdb.as_ref().and_then(|p| p.selected_pods),
+            Some(4),
+            "{d:?}"
+        );
+    }
+    // A count the input cannot show (set from a Helm value left as text) makes it unknown.
+    let inv = model(&format!(
+        "{}{}{pdb}",
+        sts("primary", "replicas: many\n  ", false),
+        sts("replicas", "replicas: 3\n  ", false)
+    ));
+    let totals: Vec<_> = inv
+        .deployments
+        .iter()
+        .map(|d| d.pdb.as_ref().and_then(|p| p.selected_pods))
+        .collect();
+    assert_eq!(totals, vec![None, None], "{:#?}", inv.deployments);
+}
