@@ -2,7 +2,9 @@
 //!
 //! **What it does.** Finds replicated or clustered Redis workloads with more than one pod
 //! and no *required* pod anti-affinity on `kubernetes.io/hostname` (none, or only a
-//! preferred one). A required term on a zone key also keeps pods apart and passes.
+//! preferred one). A required term on a zone key also keeps pods apart and passes. A
+//! Spotahome RedisFailover is judged when it sets `spec.redis.affinity`, which replaces the
+//! operator's default anti-affinity; other operators' defaults are not visible here.
 //!
 //! **Why it matters.** The scheduler may put a primary and its replica on the same node, and
 //! one node failure then loses both. `redis-cli --cluster create` spreads primaries and
@@ -26,46 +28,68 @@ impl Rule for Check {
     type Params = NoParams;
 
     fn deployment(&self, cx: &Context, d: &Deployment, out: &mut Vec<Violation>) {
-        if d.platform != Platform::Workload
-            || !matches!(d.role, Role::Replication | Role::ClusterShard)
+        // Where the user writes the affinity: a workload's pod spec, or a RedisFailover's
+        // `spec.redis.affinity`, which replaces Spotahome's default anti-affinity (a resource
+        // without it keeps the operator's, which the model does not judge).
+        let (affinity_at, replaces) = match d.platform {
+            Platform::Workload => match &d.pod_spec {
+                Some(pod_spec) => (
+                    Some((pod_spec.object, format!("{}/affinity", pod_spec.pointer))),
+                    "",
+                ),
+                None => (None, ""),
+            },
+            Platform::Spotahome if !matches!(d.anti_affinity, AntiAffinity::Unknown) => (
+                Some((d.object, "/spec/redis/affinity".to_string())),
+                " (`affinity` replaces the operator's default anti-affinity)",
+            ),
+            _ => return,
+        };
+        if !matches!(d.role, Role::Replication | Role::ClusterShard)
             || d.replicas.as_ref().is_none_or(|r| r.value < 2)
         {
             return;
         }
         let Some(c) = d.redis_container() else { return };
         let (at, what) = match &d.anti_affinity {
-            AntiAffinity::None => (c.at.clone(), "no pod anti-affinity"),
+            AntiAffinity::None => (
+                affinity_at
+                    .as_ref()
+                    .filter(|_| d.platform != Platform::Workload)
+                    .map(|(object, pointer)| cx.inventory.loc_of(*object, pointer))
+                    .unwrap_or_else(|| c.at.clone()),
+                "no pod anti-affinity",
+            ),
             AntiAffinity::Preferred { at } => (at.clone(), "only a preferred pod anti-affinity"),
             _ => return,
         };
         let selector = facts::stable_selector(d);
-        let fix = d.pod_spec.as_ref().filter(|_| !selector.is_empty()).and_then(|pod_spec| {
-            let labels: Map<String, Value> = selector
-                .iter()
-                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-                .collect();
-            let ops = set_path(cx.inventory, 
-                pod_spec.object,
-                &format!(
-                    "{}/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution",
-                    pod_spec.pointer
-                ),
-                json!([{"labelSelector": {"matchLabels": labels}, "topologyKey": "kubernetes.io/hostname"}]),
-            )?;
-            Some(Fix {
-                description: "require pod anti-affinity on kubernetes.io/hostname".into(),
-                edit: FixEdit::Patch {
-                    object: pod_spec.object,
-                    ops,
-                },
-            })
-        });
+        let fix = affinity_at
+            .filter(|_| !selector.is_empty())
+            .and_then(|(object, affinity)| {
+                let labels: Map<String, Value> = selector
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                    .collect();
+                let ops = set_path(
+                    cx.inventory,
+                    object,
+                    &format!(
+                        "{affinity}/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution"
+                    ),
+                    json!([{"labelSelector": {"matchLabels": labels}, "topologyKey": "kubernetes.io/hostname"}]),
+                )?;
+                Some(Fix {
+                    description: "require pod anti-affinity on kubernetes.io/hostname".into(),
+                    edit: FixEdit::Patch { object, ops },
+                })
+            });
         out.push(
             Violation::new(
                 at,
                 format!(
-                    "{what} on kubernetes.io/hostname: the scheduler may put {} on one node, \
-                     and that node's failure loses them at once",
+                    "{what} on kubernetes.io/hostname{replaces}: the scheduler may put {} on one \
+                     node, and that node's failure loses them at once",
                     facts::pods_at_risk(d)
                 ),
             )
