@@ -488,3 +488,34 @@ fn crlf_files_are_fixed_like_their_lf_twins() {
     assert_eq!(fixed.matches('\n').count(), fixed.matches("\r\n").count());
     assert_eq!(fixed.replace("768mb", "1gb"), crlf);
 }
+
+/// A manifest `fix` prints for a finding below an in-file fix is placed where `lint` places
+/// it, in the file as given — not in the half-edited text of a later pass (the guestbook of
+/// kubernetes/examples: a limit added at line 40 moved the PDB finding from 62 to 64).
+#[test]
+fn manifests_are_placed_where_lint_places_their_finding() {
+    let dir = scratch("fix-positions");
+    let text = std::fs::read_to_string(
+        root().join("tests/realworld/kubernetes-examples/guestbook-all-in-one.yaml"),
+    )
+    .unwrap();
+    std::fs::write(dir.join("guestbook.yaml"), &text).unwrap();
+    let lint = run_in(&dir, &["lint", "--format", "json", "guestbook.yaml"], "");
+    let findings = common::json(&lint);
+    let pdb = findings["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "redis-pdb-missing")
+        .expect("a PDB finding");
+    let at = format!("guestbook.yaml:{}:{}", pdb["line"], pdb["column"]);
+    let diff = run_in(&dir, &["fix", "--diff", "guestbook.yaml"], "");
+    let err = stderr(&diff);
+    assert!(err.contains("would fix guestbook.yaml:40:11"), "{err}");
+    assert!(
+        err.contains(&format!("{at}: redis-pdb-missing")),
+        "{at}\n{err}"
+    );
+    assert!(err.contains(&format!("# for {at}\n")), "{at}\n{err}");
+    assert_eq!(read(&dir, "guestbook.yaml"), text);
+}

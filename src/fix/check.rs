@@ -204,6 +204,7 @@ pub(super) fn leftovers(
     index: &HashMap<String, usize>,
     refused: &HashMap<FixKey, String>,
     listed: &HashSet<FixKey>,
+    first_pos: &HashMap<FixKey, Option<Pos>>,
 ) -> (Vec<Manual>, usize) {
     let mut manual = Vec::new();
     let mut without_fix = 0;
@@ -255,7 +256,9 @@ pub(super) fn leftovers(
         manual.push(Manual {
             rule: f.rule,
             file: linted.inventory.object(f.object).file.clone(),
-            pos: f.pos,
+            // Where `lint` put it in the files as given; a finding that appeared after the
+            // fixes (not applied) only has its place in the fixed text.
+            pos: first_pos.get(&key_of(linted, f)).copied().unwrap_or(f.pos),
             message: f.message.clone(),
             description: fix.description.clone(),
             action,

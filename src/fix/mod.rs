@@ -171,6 +171,9 @@ pub fn fix(
     // What `lint` listed: later passes apply only these (fixes that overlapped in a pass),
     // never a finding that appeared because of another fix.
     let mut listed: Option<HashSet<FixKey>> = None;
+    // Where each finding is in the files as given: what `lint` printed and what the user's
+    // files hold in `--diff`/`--check` (later passes lint the half-edited text).
+    let mut first_pos: Option<HashMap<FixKey, Option<Pos>>> = None;
     let linted = loop {
         let current = sources.take().unwrap_or_else(|| {
             files
@@ -180,6 +183,14 @@ pub fn fix(
         });
         let linted = lint(current, opts, settings);
         passes += 1;
+        first_pos.get_or_insert_with(|| {
+            linted
+                .outcome
+                .findings
+                .iter()
+                .map(|f| (key_of(&linted, f), f.pos))
+                .collect()
+        });
         let mut candidates = candidates(&linted, options, &files, &index, &refused);
         let listed =
             listed.get_or_insert_with(|| candidates.iter().map(|f| key_of(&linted, f)).collect());
@@ -217,7 +228,10 @@ pub fn fix(
         }
     };
     let listed = listed.unwrap_or_default();
-    let (manual, without_fix) = leftovers(&linted, options, &files, &index, &refused, &listed);
+    let first_pos = first_pos.unwrap_or_default();
+    let (manual, without_fix) = leftovers(
+        &linted, options, &files, &index, &refused, &listed, &first_pos,
+    );
     FixRun {
         files,
         applied,
