@@ -297,3 +297,76 @@ fn tags_and_anchors_do_not_move_a_scalars_positions() {
         );
     }
 }
+
+/// Quoted strings whose continuation lines are indented less than YAML 1.2 requires are read
+/// as libyaml (kubectl, kustomize, PyYAML) reads them, with a warning naming the leniency —
+/// not refused. The constructs: the issue's multi-line `args` one space short, and a
+/// description from OT-CONTAINER-KIT redis-operator 0.15.0's CRD as published in
+/// redhat-openshift-ecosystem/community-operators-prod@699495f2ff526f9679a0d9d54688f09c683eff2c
+/// (`operators/redis-operator/0.15.0/manifests/redis.redis.redis.opstreelabs.in.crd.yaml`,
+/// lines 113–117, Apache-2.0): continuation lines at the key's own column.
+#[test]
+fn under_indented_quoted_continuations_are_read_with_a_warning() {
+    let args = "\
+spec:
+  containers:
+    - name: redis
+      args:
+        - \"--maxmemory 100mb
+       --save 60 1\"
+";
+    let f = load(args);
+    assert!(
+        f.diagnostics.iter().all(|d| !d.error),
+        "{:?}",
+        f.diagnostics
+    );
+    let root = &f.documents[0].root;
+    assert_eq!(
+        root.pointer("/spec/containers/0/args/0")
+            .and_then(Node::as_str),
+        Some("--maxmemory 100mb --save 60 1")
+    );
+    let warning = f.diagnostics.iter().find(|d| !d.error).expect("a warning");
+    assert_eq!((warning.pos.line, warning.pos.column), (5, 11));
+    assert!(
+        warning.message.contains("line 6 of this quoted string"),
+        "{}",
+        warning.message
+    );
+    assert!(
+        warning.message.contains("kubectl, kustomize and PyYAML"),
+        "{}",
+        warning.message
+    );
+
+    let crd = "\
+secret:
+  description: \"Adapts a Secret into a volume. \\n The contents of
+  the target Secret's Data field will be presented in a volume
+  as files using the keys in the Data field as the file names.
+  Secret volumes support ownership management and SELinux relabeling.\"
+";
+    let f = load(crd);
+    assert!(
+        f.diagnostics.iter().all(|d| !d.error),
+        "{:?}",
+        f.diagnostics
+    );
+    // PyYAML's value: the line breaks fold into spaces, `\n` is a newline.
+    assert_eq!(
+        f.documents[0]
+            .root
+            .pointer("/secret/description")
+            .and_then(Node::as_str),
+        Some(
+            "Adapts a Secret into a volume. \n The contents of the target Secret's Data field \
+             will be presented in a volume as files using the keys in the Data field as the \
+             file names. Secret volumes support ownership management and SELinux relabeling."
+        )
+    );
+    assert_eq!(f.diagnostics.iter().filter(|d| !d.error).count(), 1);
+    // A document marker inside a quoted string stays an error, as in libyaml.
+    let f = load("a: \"x\n---\ny\"\n");
+    assert!(f.diagnostics.iter().any(|d| d.error), "{:?}", f.diagnostics);
+}

@@ -386,6 +386,20 @@ impl<'t> Builder<'t> {
                         ScalarStyle::Folded => Style::Folded,
                     };
                     let text = text.into_owned();
+                    if matches!(style, Style::SingleQuoted | Style::DoubleQuoted) {
+                        for m in parser.take_under_indented_quoted() {
+                            let line = self.pos(&m).line;
+                            self.warnings.push(Diagnostic {
+                                pos: start,
+                                message: format!(
+                                    "line {line} of this quoted string is indented less than \
+                                     YAML 1.2 requires; read as kubectl, kustomize and PyYAML \
+                                     read it (a strict YAML 1.2 parser refuses the document)"
+                                ),
+                                error: false,
+                            });
+                        }
+                    }
                     let start = past_properties(self.file, start, end, style);
                     let runs = scalar_runs(self.file, start, end, style, &text);
                     let node = Node {
@@ -542,8 +556,9 @@ impl<'t> Builder<'t> {
                     self.warnings.push(Diagnostic {
                         pos,
                         message: format!(
-                            "key `{}` repeated (first at line {}): redline reads the last value; \
-                             kubectl rejects the document",
+                            "key `{}` repeated (first at line {}): redline reads the last \
+                             value, as kubectl does; kustomize refuses the document (\"mapping \
+                             key already defined\")",
                             s.text, first.line
                         ),
                         error: false,
