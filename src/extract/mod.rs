@@ -86,6 +86,8 @@ pub struct Ctx<'a> {
     /// References that several copies of an object answer equally well (`dev/` and
     /// `prod/` both define it): not joined, reported.
     pub ambiguous: Vec<Problem>,
+    /// [`Inventory::unjudged`].
+    pub unjudged: Vec<Problem>,
     /// The KubeBlocks OpsRequests read so far.
     pub ops_requests: Vec<OpsRequest>,
     /// Indexes, so that linking n objects stays O(n) on a repository of thousands. One
@@ -117,6 +119,7 @@ impl<'a> Ctx<'a> {
             opts,
             problems: Vec::new(),
             ambiguous: Vec::new(),
+            unjudged: Vec::new(),
             ops_requests: Vec::new(),
             by_name,
             by_kind,
@@ -426,7 +429,18 @@ pub fn extract_within(
                 ("databases.spotahome.com", "RedisFailover") => spotahome::failover(&mut ctx, id),
                 (g, k) if g.ends_with("opstreelabs.in") => opstree::resource(&mut ctx, id, k),
                 ("valkey.io", "ValkeyCluster") => valkey_operator::cluster(&mut ctx, id),
-                _ => Vec::new(),
+                (group, kind) => {
+                    if let Some(what) = unmodelled_resource(group, kind) {
+                        let at = loc(id, &ctx.root(id));
+                        let o = ctx.object(id);
+                        let message = format!(
+                            "{o} is {what}, which redline does not model yet: not judged \
+                             (its memory, auth, probes and topology are not checked)"
+                        );
+                        ctx.unjudged.push(Problem { at, message });
+                    }
+                    Vec::new()
+                }
             };
             deployments.extend(found);
         }
@@ -438,12 +452,16 @@ pub fn extract_within(
             d.pdb = pdb_for(&ctx, d);
         }
         count_selected_pods(&mut deployments);
-        (deployments, (ctx.problems, ctx.ambiguous, ctx.ops_requests))
+        (
+            deployments,
+            (ctx.problems, ctx.ambiguous, ctx.ops_requests, ctx.unjudged),
+        )
     };
-    let (problems, ambiguous, ops_requests) = problems;
+    let (problems, ambiguous, ops_requests, unjudged) = problems;
     let mut inventory = Inventory::new(objects, deployments, problems);
     inventory.ambiguous = ambiguous;
     inventory.ops_requests = ops_requests;
+    inventory.unjudged = unjudged;
     Ok(inventory)
 }
 
@@ -546,6 +564,22 @@ fn orphan_config_maps(ctx: &Ctx, out: &mut Vec<Deployment>) {
 }
 
 /// The PodDisruptionBudget of the input that selects a deployment's pods.
+/// A Redis-family resource no extractor reads: what it is, for the note that says so.
+fn unmodelled_resource(group: &str, kind: &str) -> Option<&'static str> {
+    match (group, kind) {
+        ("dragonflydb.io", "Dragonfly") => Some("a Dragonfly server (dragonfly-operator)"),
+        ("kubedb.com", "Redis") => Some("a KubeDB Redis"),
+        ("kubedb.com", "RedisSentinel") => Some("a KubeDB RedisSentinel"),
+        ("ops.kubedb.com", "RedisOpsRequest") => Some("a KubeDB RedisOpsRequest"),
+        ("app.redislabs.com", "RedisEnterpriseCluster") => Some("a Redis Enterprise cluster"),
+        ("app.redislabs.com", "RedisEnterpriseDatabase") => Some("a Redis Enterprise database"),
+        ("app.redislabs.com", "RedisEnterpriseActiveActiveDatabase") => {
+            Some("a Redis Enterprise Active-Active database")
+        }
+        _ => None,
+    }
+}
+
 /// Every pod each budget selects, over all the workloads it is joined to: a budget whose
 /// selector matches a primary's and a replicas' StatefulSet guards both at once, and the
 /// disruption controller counts them together. A pod that runs a server and a Sentinel

@@ -561,6 +561,9 @@ pub struct Inventory {
     pub operations_on: std::collections::HashMap<ObjectId, Vec<usize>>,
     /// The KubeBlocks OpsRequests of the input, in input order.
     pub ops_requests: Vec<OpsRequest>,
+    /// Redis-family servers the input holds that redline does not model (a Dragonfly or
+    /// KubeDB resource, a KeyDB container): named, so that nothing is skipped silently.
+    pub unjudged: Vec<Problem>,
 }
 
 /// A problem reading an object (not a rule finding): an invalid quantity, a field of the
@@ -589,6 +592,7 @@ impl Inventory {
             ambiguous: Vec::new(),
             operations_on,
             ops_requests: Vec::new(),
+            unjudged: Vec::new(),
         }
     }
 

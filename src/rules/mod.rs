@@ -436,6 +436,7 @@ registry! {
     redis_io_threads_cpu => "redis-io-threads-cpu",
     redis_sentinel_topology => "redis-sentinel-topology",
     redis_engine_lifecycle => "redis-engine-lifecycle",
+    redline_not_judged => "redline-not-judged",
     // tools/new_rule.py adds new rules above this line.
     k8s_object_invalid => "k8s-object-invalid",
     redline_ignore_unknown => "redline-ignore-unknown",

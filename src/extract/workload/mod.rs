@@ -106,6 +106,7 @@ pub fn workload(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
             break;
         }
         let Some((launch, mounted, problems)) = launch else {
+            unmodelled_engine(ctx, id, c);
             continue;
         };
         let mut container = pod_container(ctx, id, c);
@@ -454,4 +455,30 @@ fn termination_grace(ctx: &mut Ctx, id: ObjectId, pod_spec: &Cursor) -> Option<L
             at: absent(id, pod_spec, "terminationGracePeriodSeconds"),
         }),
     }
+}
+
+/// A container of a Redis-family engine no extractor reads (its image names it): a note, so
+/// that the server is not skipped silently.
+fn unmodelled_engine(ctx: &mut Ctx, id: ObjectId, c: &Cursor) {
+    let Some(image) = c.get("image") else { return };
+    let Some(text) = image.str() else { return };
+    let name = crate::model::image::ImageRef::parse(text)
+        .name()
+        .to_ascii_lowercase();
+    let what = if name.contains("keydb") {
+        "KeyDB"
+    } else if name.contains("dragonfly") {
+        "Dragonfly"
+    } else {
+        return;
+    };
+    let container = c.str_at(&["name"]).unwrap_or("?");
+    let o = ctx.object(id).to_string();
+    ctx.unjudged.push(Problem {
+        at: loc(id, &image),
+        message: format!(
+            "container `{container}` of {o} runs {what} (`{text}`), which redline does not model \
+             yet: not judged (its memory, auth and probes are not checked)"
+        ),
+    });
 }
