@@ -563,7 +563,6 @@ fn orphan_config_maps(ctx: &Ctx, out: &mut Vec<Deployment>) {
     }
 }
 
-/// The PodDisruptionBudget of the input that selects a deployment's pods.
 /// A Redis-family resource no extractor reads: what it is, for the note that says so.
 fn unmodelled_resource(group: &str, kind: &str) -> Option<&'static str> {
     match (group, kind) {
@@ -609,6 +608,7 @@ fn count_selected_pods(deployments: &mut [Deployment]) {
     }
 }
 
+/// The PodDisruptionBudget of the input that selects a deployment's pods.
 fn pdb_for(ctx: &Ctx, d: &Deployment) -> Option<Pdb> {
     if d.pod_labels.is_empty() {
         return None;
