@@ -215,6 +215,11 @@ pub fn set_by(d: &Deployment, name: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Only TLS is served (`port 0`): a plain `PING` cannot reach the server.
+pub fn tls_only(d: &Deployment) -> bool {
+    d.config.redis.int_value("port") == 0
+}
+
 /// The server program, for messages: `redis-server` or `valkey-server`.
 pub fn server(d: &Deployment) -> &'static str {
     match d.engine {

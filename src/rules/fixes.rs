@@ -393,7 +393,7 @@ pub fn ping_handler(d: &Deployment, c: &Container) -> Option<Value> {
         p => p,
     };
     let port = if port > 0 { port } else { 6379 };
-    let tls = d.config.redis.int_value("port") == 0;
+    let tls = super::facts::tls_only(d);
     let password_env = password_env(c);
     let auth = super::facts::auth(d);
     // Valkey images ship valkey-cli, which reads VALKEYCLI_AUTH (REDISCLI_AUTH on older
@@ -443,28 +443,32 @@ pub enum PasswordEnv<'a> {
 /// to sync) last; else a `*_PASSWORD_FILE` variable. `None` when no variable holds it: a probe
 /// that sends a flag as the password fails forever.
 pub fn password_env(c: &Container) -> Option<PasswordEnv<'_>> {
-    let upper = |name: &str| name.to_ascii_uppercase();
-    let candidate = |name: &str| {
-        let n = upper(name);
-        n.contains("PASS")
-            && !["ALLOW", "EMPTY", "SENTINEL", "ENABLE", "REQUIRE", "_SET"]
-                .iter()
-                .any(|flag| n.contains(flag))
-    };
-    let rank = |name: &str, from_secret: bool| (!from_secret, upper(name).contains("MASTER"));
-    let values = c
-        .env
+    c.env
         .iter()
-        .filter(|(name, _)| candidate(name) && !upper(name).ends_with("_FILE"))
-        .min_by_key(|(name, secret)| rank(name, *secret))
-        .map(|(name, _)| PasswordEnv::Value(name.as_str()));
-    values.or_else(|| {
-        c.env
-            .iter()
-            .filter(|(name, _)| candidate(name) && upper(name).ends_with("_FILE"))
-            .min_by_key(|(name, secret)| rank(name, *secret))
-            .map(|(name, _)| PasswordEnv::File(name.as_str()))
-    })
+        .filter_map(|(name, from_secret)| {
+            let n = name.to_ascii_uppercase();
+            let flag = ["ALLOW", "EMPTY", "SENTINEL", "ENABLE", "REQUIRE", "_SET"]
+                .iter()
+                .any(|f| n.contains(f));
+            if !n.contains("PASS") || flag {
+                return None;
+            }
+            let file = n.ends_with("_FILE");
+            // A value before a file, a Secret's before a literal, the primary's last.
+            Some((
+                (file, !from_secret, n.contains("MASTER")),
+                name.as_str(),
+                file,
+            ))
+        })
+        .min_by_key(|(rank, _, _)| *rank)
+        .map(|(_, name, file)| {
+            if file {
+                PasswordEnv::File(name)
+            } else {
+                PasswordEnv::Value(name)
+            }
+        })
 }
 
 /// Add a probe (`readinessProbe`, `startupProbe`) to a container.

@@ -46,7 +46,7 @@ impl Rule for Check {
         // the password fails on -NOAUTH.
         let no_fix = match &probe {
             Some(_) => "",
-            None if d.config.redis.int_value("port") == 0 => {
+            None if facts::tls_only(d) => {
                 "; no fix: only TLS is served, and a TCP check passes while it loads"
             }
             None if facts::auth(d) == Some(true) => {
