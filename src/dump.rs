@@ -186,6 +186,12 @@ fn deployment(out: &mut String, inv: &Inventory, d: &Deployment) {
                 src.at.as_ref().map_or(String::new(), |a| place(inv, a))
             );
         }
+        None if cfg.is_known("maxmemory") && d.engine == crate::model::Product::Dragonfly => {
+            let _ = writeln!(
+                out,
+                "  maxmemory: 0 (Dragonfly default: 80% of the memory it finds available)"
+            );
+        }
         None if cfg.is_known("maxmemory") => {
             let _ = writeln!(out, "  maxmemory: 0 ({} default: no limit)", d.engine);
         }

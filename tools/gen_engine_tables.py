@@ -54,8 +54,23 @@ SPECIALS = {
 LOADER = {"include", "loadmodule", "rename-command", "sentinel", "user",
           # 7.0+ ignore them with one argument (src/config.c `deprecated_configs`).
           "list-max-ziplist-entries", "list-max-ziplist-value"}
+# KeyDB's loader parses these itself (src/config.cpp of KeyDB 6.3.4, `loadServerConfigFromString`):
+# typed here so that rules can read them. `server-threads` takes 1..MAX_EVENT_LOOPS (16) and
+# `io-threads` is its alias (config.cpp:721); the two flags are `yesnotoi` booleans.
+KEYDB_TYPED = {
+    "server-threads": dict(alias="io-threads", type="Int", default="1", min="1", max="16"),
+    "active-replica": dict(type="Bool", default="no"),
+    "multi-master": dict(type="Bool", default="no"),
+}
 # 7.0's generator casts bounds to unsigned for these C types.
 UNSIGNED = {"ULongLong", "UInt", "SizeT"}
+
+
+# The `Engine` variant of each TSV's engine column.
+ENGINES = {"redis": "Redis", "valkey": "Valkey", "keydb": "KeyDb", "dragonfly": "Dragonfly"}
+# config.c's validators are Redis' (and its forks'); Dragonfly's flags are checked by its own
+# code, which the curated table does not model.
+VALIDATED_ENGINES = {"redis", "valkey", "keydb"}
 
 
 def rust_str(s):
@@ -82,13 +97,15 @@ def read(path):
 def sort_key(path):
     engine, version = os.path.basename(path)[:-4].split("-", 1)
     nums = [int(n) for n in re.findall(r"\d+", version)]
-    return (engine != "redis", nums)
+    return (list(ENGINES).index(engine), nums)
 
 
 def kind_of(row, enums):
     name, alias, t = row["name"], row["alias"], row["type"]
     names = {name, alias}
     validator = next((VALIDATORS[n] for n in names if n in VALIDATORS), None)
+    if row["engine"] not in VALIDATED_ENGINES:
+        validator = None
     v = "Some(Validator::%s)" % validator if validator else "None"
     base = t.split("/")[0]
     if base == "Bool":
@@ -117,7 +134,9 @@ def kind_of(row, enums):
 
 
 def main():
-    paths = sorted(glob.glob(os.path.join(HERE, "engines", "*.tsv")), key=sort_key)
+    # `commands-*.tsv` are command tables (src/redisconf/acl.rs), not directives.
+    paths = sorted((p for p in glob.glob(os.path.join(HERE, "engines", "*.tsv"))
+                    if os.path.basename(p).split("-", 1)[0] in ENGINES), key=sort_key)
     enums = {}
     tables = []
     modern = {r["name"]: r for r in read(os.path.join(HERE, "engines", "redis-7.0.15.tsv"))}
@@ -130,6 +149,15 @@ def main():
             if row["type"] == "Loader" and row["name"] in LOADER:
                 loader.append(row["name"])
                 continue
+            if engine == "keydb" and row["type"] == "Loader":
+                if row["name"] == "io-threads":
+                    continue  # the alias of `server-threads`
+                if row["name"] in KEYDB_TYPED:
+                    row = {**row, "alias": "", **KEYDB_TYPED[row["name"]]}
+                elif row["name"] not in modern:
+                    # Accepted by KeyDB's loader without a table entry: not checked here.
+                    loader.append(row["name"])
+                    continue
             if row["type"] == "Loader":
                 if row["name"] in ("slaveof",):
                     continue  # the alias of `replicaof`, listed on its own in 6.2
@@ -151,7 +179,7 @@ def main():
         w("const %s: &[&str] = &[%s];" % (const, ", ".join(rust_str(x) for x in values)))
     w("")
     for engine, version, directives, loader, source in tables:
-        w("/// %s %s (tools/engines/%s)." % (engine.capitalize(), version, source))
+        w("/// %s %s (tools/engines/%s)." % (ENGINES[engine], version, source))
         w("static %s: &[Directive] = &[" % ident(engine, version))
         for row, kind, default in directives:
             w("    Directive {")
@@ -168,7 +196,7 @@ def main():
     for engine, version, directives, loader, source in tables:
         nums = [int(n) for n in re.findall(r"\d+", version)]
         w("    Release {")
-        w("        engine: Engine::%s," % engine.capitalize())
+        w("        engine: Engine::%s," % ENGINES[engine])
         w("        version: %s," % rust_str(version))
         w("        major: %d," % nums[0])
         w("        minor: %d," % nums[1])

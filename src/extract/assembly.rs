@@ -7,7 +7,8 @@ use std::collections::HashMap;
 
 use crate::model::{Config, LineSource, Loc, Origin};
 use crate::redisconf::{
-    ConfigFiles, Dialect, Location, ReadOptions, RedisConfig, normalize_path as normalize,
+    ConfigFiles, Dialect, Location, ReadOptions, RedisConfig, StartupError,
+    normalize_path as normalize,
 };
 use crate::source::Scalar;
 
@@ -46,6 +47,8 @@ pub struct Assembly {
     known_dirs: Vec<String>,
     sentinel: bool,
     open_acl_files: Vec<String>,
+    /// Refusals found before the configuration is read (a Dragonfly flag absl rejects).
+    errors: Vec<(StartupError, Option<Loc>)>,
 }
 
 /// Where the composed file of an operator lives; never a path in a real container.
@@ -141,6 +144,11 @@ impl Assembly {
         self.gaps.push(why.to_string());
     }
 
+    /// A start-up refusal the reader itself found (the server exits before it reads on).
+    pub fn fail(&mut self, error: StartupError, at: Option<Loc>) {
+        self.errors.push((error, at));
+    }
+
     /// Every file under `dir` is in the input.
     pub fn known_dir(&mut self, dir: &str) {
         self.known_dirs.push(normalize(dir));
@@ -166,7 +174,7 @@ impl Assembly {
                 source
             })
             .collect();
-        let mut errors = Vec::new();
+        let mut errors = std::mem::take(&mut self.errors);
         let mut gaps = std::mem::take(&mut self.gaps);
         let mut complete = self.complete;
         for e in redis.errors() {

@@ -37,8 +37,41 @@ pub fn located_str(object: ObjectId, c: &Cursor) -> Option<Located<String>> {
     })
 }
 
+/// A `${VAR}` (or `${VAR:-default}`) that Flux's post-build substitution or envsubst replaces
+/// before the object reaches the API server: the value is not known here. Named as not
+/// judged, not reported as invalid.
+fn substituted(ctx: &mut Ctx, object: ObjectId, c: &Cursor) -> bool {
+    let Some(text) = c.str() else { return false };
+    let Some(inner) = text.strip_prefix("${").and_then(|t| t.strip_suffix('}')) else {
+        return false;
+    };
+    let name_end = inner
+        .find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_'))
+        .unwrap_or(inner.len());
+    let (name, rest) = inner.split_at(name_end);
+    let variable = !name.is_empty()
+        && !name.starts_with(|ch: char| ch.is_ascii_digit())
+        && (rest.is_empty() || [":-", ":=", "-", "="].iter().any(|p| rest.starts_with(p)));
+    if variable {
+        let o = ctx.object(object).to_string();
+        ctx.unjudged.push(crate::model::Problem {
+            at: loc(object, c),
+            message: format!(
+                "{o} holds `{text}` at {}, a variable Flux (postBuild substitution) or envsubst \
+                 replaces before it is applied: its value is not known here, and what depends \
+                 on it is not judged",
+                c.pointer
+            ),
+        });
+    }
+    variable
+}
+
 pub fn located_i64(ctx: &mut Ctx, object: ObjectId, c: Option<Cursor>) -> Option<Located<i64>> {
     let c = c?;
+    if substituted(ctx, object, &c) {
+        return None;
+    }
     match c.i64() {
         Some(value) => Some(Located {
             value,
@@ -60,6 +93,9 @@ pub fn located_i64(ctx: &mut Ctx, object: ObjectId, c: Option<Cursor>) -> Option
 /// A memory quantity; invalid ones become problems (the API server rejects the object).
 pub fn memory(ctx: &mut Ctx, object: ObjectId, c: Option<Cursor>) -> Option<Memory> {
     let c = c?;
+    if substituted(ctx, object, &c) {
+        return None;
+    }
     let text = c.str()?.to_string();
     match Quantity::parse(&text) {
         Ok(q) => match q.bytes() {
@@ -127,6 +163,9 @@ pub fn resources(
 /// A CPU quantity in millicores; an invalid one is a problem (the API server rejects it).
 fn cpu(ctx: &mut Ctx, object: ObjectId, c: Option<Cursor>) -> Option<Located<u64>> {
     let c = c?;
+    if substituted(ctx, object, &c) {
+        return None;
+    }
     let text = c.str()?;
     match Quantity::parse(text).map(|q| q.milli_value().and_then(|m| u64::try_from(m).ok())) {
         Ok(Some(millis)) => Some(Located {
@@ -304,8 +343,35 @@ pub fn dialect(engine: Product, version: Option<&Version>) -> Dialect {
         .map_or(Dialect::Unknown(engine), Dialect::Release)
 }
 
-/// Pod anti-affinity of a pod spec (a `corev1.Affinity` under `affinity`).
+/// Pod anti-affinity of a pod spec (a `corev1.Affinity` under `affinity`). A topology
+/// spread constraint on `kubernetes.io/hostname` with `maxSkew: 1` and `whenUnsatisfiable:
+/// DoNotSchedule` keeps the pods on separate nodes as a required hostname term does (while
+/// nodes are as many as pods; then both leave pods Pending): it counts as one.
 pub fn anti_affinity(object: ObjectId, pod_spec: &Cursor) -> AntiAffinity {
+    let from_affinity = affinity_terms(object, pod_spec);
+    if matches!(
+        from_affinity,
+        AntiAffinity::None | AntiAffinity::Preferred { .. }
+    ) && let Some(spread) = pod_spec
+        .get("topologySpreadConstraints")
+        .map(|t| t.items())
+        .unwrap_or_default()
+        .into_iter()
+        .find(|c| {
+            c.str_at(&["topologyKey"]) == Some("kubernetes.io/hostname")
+                && c.str_at(&["whenUnsatisfiable"]) == Some("DoNotSchedule")
+                && c.get("maxSkew").and_then(|m| m.node.as_i64()) == Some(1)
+                && c.get("labelSelector").is_some()
+        })
+    {
+        return AntiAffinity::RequiredHostname {
+            at: loc(object, &spread),
+        };
+    }
+    from_affinity
+}
+
+fn affinity_terms(object: ObjectId, pod_spec: &Cursor) -> AntiAffinity {
     let Some(anti) = pod_spec.at(&["affinity", "podAntiAffinity"]) else {
         return AntiAffinity::None;
     };
@@ -350,4 +416,22 @@ pub fn string_map(c: Option<Cursor>) -> Vec<(String, String)> {
 pub fn memory_medium(object: ObjectId, empty_dir: Option<Cursor>) -> Option<Loc> {
     let medium = empty_dir?.get("medium")?;
     (medium.str() == Some("Memory")).then(|| loc(object, &medium))
+}
+
+/// A `PersistentVolumeClaimSpec` written in a resource (not a claim template): its size and
+/// access modes.
+pub fn claim_spec(object: ObjectId, spec: &Cursor) -> crate::model::DataVolume {
+    crate::model::DataVolume::Claim {
+        size_bytes: spec
+            .str_at(&["resources", "requests", "storage"])
+            .and_then(|s| Quantity::parse(s).ok()?.bytes()),
+        access_modes: spec
+            .get("accessModes")
+            .map(|a| a.items())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|m| m.str().map(str::to_string))
+            .collect(),
+        at: loc(object, spec),
+    }
 }

@@ -21,6 +21,8 @@ pub fn release_from_tag(
     let plausible = |major: u32| match engine {
         Product::Redis => (2..=8).contains(&major),
         Product::Valkey => (7..=9).contains(&major),
+        Product::KeyDb => (5..=6).contains(&major),
+        Product::Dragonfly => major == 1,
     };
     let words: Vec<&str> = tag.split(['-', '_']).collect();
     for (i, word) in words.iter().enumerate() {
@@ -38,14 +40,19 @@ pub fn release_from_tag(
         // numbering (Sourcegraph's release 6.2), not Redis 6.2.
         if nums.len() != parts.len()
             || !plausible(nums[0])
-            || nums.get(1).is_some_and(|&m| m >= 20)
+            // Dragonfly's minors run past 40 (v1.40.0).
+            || nums
+                .get(1)
+                .is_some_and(|&m| m >= if engine == Product::Dragonfly { 100 } else { 20 })
             || nums.get(2).is_some_and(|&p| p >= 100)
         {
             continue;
         }
         // `v2.8.1` on `goharbor/redis-photon` is Harbor's release; OT's `opstree/redis:v7.0.12`
         // is Redis': a `v` counts only on an image named for the engine itself.
-        if word.starts_with('v') && !matches!(image.name(), "redis" | "valkey") {
+        if word.starts_with('v')
+            && !matches!(image.name(), "redis" | "valkey" | "keydb" | "dragonfly")
+        {
             continue;
         }
         if nums.len() == 1 {

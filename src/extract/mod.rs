@@ -6,8 +6,11 @@
 
 pub mod assembly;
 pub mod common;
+mod dragonfly;
+mod enterprise;
 pub mod image;
 mod kubeblocks;
+mod kubedb;
 mod opstree;
 mod sentinel;
 mod shell;
@@ -429,6 +432,10 @@ pub fn extract_within(
                 ("databases.spotahome.com", "RedisFailover") => spotahome::failover(&mut ctx, id),
                 (g, k) if g.ends_with("opstreelabs.in") => opstree::resource(&mut ctx, id, k),
                 ("valkey.io", "ValkeyCluster") => valkey_operator::cluster(&mut ctx, id),
+                ("dragonflydb.io", "Dragonfly") => dragonfly::resource(&mut ctx, id),
+                ("kubedb.com", "Redis") => kubedb::redis(&mut ctx, id),
+                ("kubedb.com", "RedisSentinel") => kubedb::sentinel(&mut ctx, id),
+                ("ops.kubedb.com", "RedisOpsRequest") => kubedb::ops_request(&mut ctx, id),
                 (group, kind) => {
                     if let Some(what) = unmodelled_resource(group, kind) {
                         let at = loc(id, &ctx.root(id));
@@ -452,16 +459,25 @@ pub fn extract_within(
             d.pdb = pdb_for(&ctx, d);
         }
         count_selected_pods(&mut deployments);
+        let enterprise = enterprise::read(&mut ctx);
         (
             deployments,
-            (ctx.problems, ctx.ambiguous, ctx.ops_requests, ctx.unjudged),
+            (
+                ctx.problems,
+                ctx.ambiguous,
+                ctx.ops_requests,
+                ctx.unjudged,
+                enterprise,
+            ),
         )
     };
-    let (problems, ambiguous, ops_requests, unjudged) = problems;
+    let (problems, ambiguous, ops_requests, unjudged, (enterprise, enterprise_orphans)) = problems;
     let mut inventory = Inventory::new(objects, deployments, problems);
     inventory.ambiguous = ambiguous;
     inventory.ops_requests = ops_requests;
     inventory.unjudged = unjudged;
+    inventory.enterprise = enterprise;
+    inventory.enterprise_orphans = enterprise_orphans;
     Ok(inventory)
 }
 
@@ -566,12 +582,6 @@ fn orphan_config_maps(ctx: &Ctx, out: &mut Vec<Deployment>) {
 /// A Redis-family resource no extractor reads: what it is, for the note that says so.
 fn unmodelled_resource(group: &str, kind: &str) -> Option<&'static str> {
     match (group, kind) {
-        ("dragonflydb.io", "Dragonfly") => Some("a Dragonfly server (dragonfly-operator)"),
-        ("kubedb.com", "Redis") => Some("a KubeDB Redis"),
-        ("kubedb.com", "RedisSentinel") => Some("a KubeDB RedisSentinel"),
-        ("ops.kubedb.com", "RedisOpsRequest") => Some("a KubeDB RedisOpsRequest"),
-        ("app.redislabs.com", "RedisEnterpriseCluster") => Some("a Redis Enterprise cluster"),
-        ("app.redislabs.com", "RedisEnterpriseDatabase") => Some("a Redis Enterprise database"),
         ("app.redislabs.com", "RedisEnterpriseActiveActiveDatabase") => {
             Some("a Redis Enterprise Active-Active database")
         }

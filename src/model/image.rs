@@ -70,10 +70,26 @@ impl<'a> ImageRef<'a> {
         self.path.split('/').any(|p| p.starts_with("bitnami"))
     }
 
+    /// KeyDB's image (`eqalpha/keydb`): its entrypoint runs `keydb-server` for options and
+    /// `.conf` files, and its build turns protected mode off (KeyDB `pkg/docker/Dockerfile`).
+    pub fn is_keydb(&self) -> bool {
+        self.path == "eqalpha/keydb"
+    }
+
+    /// Dragonfly's own images (docker.dragonflydb.io, ghcr.io, Docker Hub): their entrypoint
+    /// runs `dragonfly --logtostderr` with options given alone (tools/docker/entrypoint.sh).
+    pub fn is_dragonfly(&self) -> bool {
+        self.path == "dragonflydb/dragonfly"
+    }
+
     /// The engine the image's name says, for images that run a server.
     pub fn engine(&self) -> Option<Product> {
         let name = self.name();
-        if name.contains("valkey") {
+        if name.contains("dragonfly") {
+            Some(Product::Dragonfly)
+        } else if name.contains("keydb") {
+            Some(Product::KeyDb)
+        } else if name.contains("valkey") {
             Some(Product::Valkey)
         } else if name.contains("redis") {
             Some(Product::Redis)

@@ -100,6 +100,8 @@ pub enum Origin {
     CustomConfig,
     /// A line an init container's script writes into the file (`echo "port 6379" >> …`).
     InitScript { container: String },
+    /// An environment variable the server reads as a setting (Dragonfly's `DFLY_<flag>`).
+    Environment { variable: String },
     /// An entry of a custom resource's map of directives that the operator writes into the
     /// server's config file (valkey-operator `spec.config`): `field` names the map.
     ResourceConfig { field: String },
@@ -117,6 +119,7 @@ impl fmt::Display for Origin {
             Origin::Parameter => write!(f, "Parameter"),
             Origin::CustomConfig => write!(f, "operator custom config (CONFIG SET)"),
             Origin::ResourceConfig { field } => write!(f, "{field}"),
+            Origin::Environment { variable } => write!(f, "environment variable {variable}"),
             Origin::InitScript { container } => write!(f, "init container `{container}`'s script"),
         }
     }
@@ -158,6 +161,12 @@ impl Config {
     /// The value of `name` is known (set from a known source, or at its default with the
     /// whole configuration in the input).
     pub fn is_known(&self, name: &str) -> bool {
+        let dialect = self.redis.dialect();
+        // A redis.conf directive of an engine that has no such setting (Dragonfly's
+        // `repl-backlog-size`) has no value to judge.
+        if !dialect.engine().reads_redis_conf() && dialect.lookup(name).is_none() {
+            return false;
+        }
         !self.unknown.iter().any(|u| u == name)
             && (self.complete || self.redis.line_of(name).is_some())
     }
@@ -384,6 +393,10 @@ pub enum Platform {
     OpsTree,
     /// valkey-io/valkey-operator `ValkeyCluster`.
     ValkeyOperator,
+    /// dragonflydb/dragonfly-operator `Dragonfly`.
+    DragonflyOperator,
+    /// KubeDB `Redis`, `RedisSentinel` (kubedb.com).
+    KubeDb,
     /// A ConfigMap with a redis.conf that no workload of the input mounts.
     ConfigMap,
 }
@@ -461,6 +474,62 @@ pub enum SentinelAddressing {
     Unknown,
 }
 
+/// A Redis Enterprise cluster (`app.redislabs.com` `RedisEnterpriseCluster`): Redis
+/// Enterprise nodes, one pod each, that host the shards of its databases. Not a
+/// [`Deployment`]: no redis.conf, no container of the user's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnterpriseCluster {
+    pub object: ObjectId,
+    /// `spec.nodes` (default 3, where it would be written).
+    pub nodes: Located<i64>,
+    /// `spec.redisEnterpriseNodeResources` as written, or the operator's default (2 CPU and
+    /// 4Gi, requests = limits) at the place it would go.
+    pub node_resources: NodeResources,
+    /// The databases of the input bound to it, in input order.
+    pub databases: Vec<EnterpriseDatabase>,
+}
+
+/// The resources of each Redis Enterprise node.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeResources {
+    /// Where `redisEnterpriseNodeResources` is, or would be added.
+    pub at: Loc,
+    /// False when the operator's defaults apply.
+    pub written: bool,
+    pub memory_request: Option<Memory>,
+    pub memory_limit: Option<Memory>,
+    /// CPU request and limit as written (`2`, `2000m`), in millicores.
+    pub cpu_request_millis: Option<Located<u64>>,
+    pub cpu_limit_millis: Option<Located<u64>>,
+}
+
+/// A Redis Enterprise database (`RedisEnterpriseDatabase`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnterpriseDatabase {
+    pub object: ObjectId,
+    /// `spec.memorySize` in bytes (MB/GB read as binary multiples: the docs do not say, and
+    /// the larger reading errs on the safe side), or the default 100MB.
+    pub memory: Located<u64>,
+    /// As written (`256MB`), or the default.
+    pub memory_text: String,
+    /// `spec.replication`: a replica shard for every primary shard (default false).
+    pub replication: Located<bool>,
+    /// `spec.shardCount` (default 1).
+    pub shards: Located<i64>,
+}
+
+impl EnterpriseDatabase {
+    /// The memory it takes from the cluster at most: ×2 with replication ("Enabling
+    /// replication doubles memory consumption", Redis Software's hardware requirements).
+    pub fn footprint_bytes(&self) -> u64 {
+        if self.replication.value {
+            self.memory.value.saturating_mul(2)
+        } else {
+            self.memory.value
+        }
+    }
+}
+
 /// A KubeBlocks OpsRequest as written, for rules about the operation itself rather than
 /// what it changes (those judge its projections, [`Deployment::operation`]).
 #[derive(Debug, Clone, PartialEq)]
@@ -536,7 +605,7 @@ impl Deployment {
     pub fn pods(&self) -> Option<i64> {
         let replicas = self.replicas.as_ref()?.value;
         match (self.platform, &self.shards) {
-            (Platform::KubeBlocks | Platform::ValkeyOperator, Some(shards)) => {
+            (Platform::KubeBlocks | Platform::ValkeyOperator | Platform::KubeDb, Some(shards)) => {
                 replicas.checked_mul(shards.value)
             }
             _ => Some(replicas),
@@ -561,9 +630,14 @@ pub struct Inventory {
     pub operations_on: std::collections::HashMap<ObjectId, Vec<usize>>,
     /// The KubeBlocks OpsRequests of the input, in input order.
     pub ops_requests: Vec<OpsRequest>,
-    /// Redis-family servers the input holds that redline does not model (a Dragonfly or
-    /// KubeDB resource, a KeyDB container): named, so that nothing is skipped silently.
+    /// Redis-family servers the input holds that redline does not model (a Redis Enterprise
+    /// Active-Active database): named, so that nothing is skipped silently.
     pub unjudged: Vec<Problem>,
+    /// Redis Enterprise clusters with their databases.
+    pub enterprise: Vec<EnterpriseCluster>,
+    /// Redis Enterprise databases whose cluster is not in the input (their capacity is not
+    /// known).
+    pub enterprise_orphans: Vec<EnterpriseDatabase>,
 }
 
 /// A problem reading an object (not a rule finding): an invalid quantity, a field of the
@@ -593,6 +667,8 @@ impl Inventory {
             operations_on,
             ops_requests: Vec::new(),
             unjudged: Vec::new(),
+            enterprise: Vec::new(),
+            enterprise_orphans: Vec::new(),
         }
     }
 

@@ -111,6 +111,21 @@ impl RedisConfig {
                 refused: false,
             });
             let result = match directive {
+                // KeyDB refuses active replication switched on after a replica-of line
+                // (KeyDB 6.3.4 src/config.cpp, loadServerConfigFromString).
+                Some(d)
+                    if self.dialect.engine() == Engine::KeyDb
+                        && matches!(d.name, "active-replica" | "multi-master")
+                        && tokens.len() == 2
+                        && tokens[1].text.eq_ignore_ascii_case("yes")
+                        && self.replicaof().is_some() =>
+                {
+                    Err((
+                        format!("must not set replica-of config before {} config", d.name),
+                        Some("put the replicaof line after it".to_string()),
+                        0,
+                    ))
+                }
                 Some(d) => self.set_standard(d, &tokens, line_index, reading_config_file, state),
                 None => self.set_other(
                     &name_lower,
@@ -145,6 +160,18 @@ impl RedisConfig {
 
     /// After all lines: the checks `loadServerConfigFromString` and `main` make on the whole.
     pub(super) fn finish(&mut self) {
+        // KeyDB's validateConfiguration (src/server.cpp): multi-master needs active-replica.
+        if self.dialect.engine() == Engine::KeyDb
+            && self.bool_value("multi-master")
+            && !self.bool_value("active-replica")
+        {
+            let location = self.line_of("multi-master").map(|l| l.location().clone());
+            self.whole_config_error(
+                location,
+                "ERROR: Multi Master requires active replication to be enabled.",
+                Some("set active-replica yes"),
+            );
+        }
         if self.cluster_enabled() && self.replicaof().is_some() {
             // redis-server prints no line for this one.
             let location = self.line_of("replicaof").map(|l| l.location().clone());

@@ -18,6 +18,20 @@ use super::releases::RELEASES;
 pub enum Engine {
     Redis,
     Valkey,
+    /// KeyDB (Snapchat/KeyDB): Redis 6.2.6 with threads, active replication and its own
+    /// directives, read by the same loader.
+    KeyDb,
+    /// Dragonfly reads absl flags, not redis.conf: its table holds the flags redline models,
+    /// which the extractor turns into lines (`--maxmemory=1gb` → `maxmemory 1073741824`).
+    Dragonfly,
+}
+
+impl Engine {
+    /// Reads redis.conf as redis-server does (Redis and its forks): a directive another of
+    /// them knows may be what an unknown release of this one knows too. Dragonfly is not one.
+    pub fn reads_redis_conf(self) -> bool {
+        !matches!(self, Engine::Dragonfly)
+    }
 }
 
 impl fmt::Display for Engine {
@@ -25,6 +39,8 @@ impl fmt::Display for Engine {
         f.write_str(match self {
             Engine::Redis => "Redis",
             Engine::Valkey => "Valkey",
+            Engine::KeyDb => "KeyDB",
+            Engine::Dragonfly => "Dragonfly",
         })
     }
 }
@@ -93,6 +109,7 @@ impl Release {
         let engine = match engine.to_ascii_lowercase().as_str() {
             "redis" => Engine::Redis,
             "valkey" => Engine::Valkey,
+            "keydb" => Engine::KeyDb,
             _ => return None,
         };
         let mut parts = version.split('.');
@@ -208,7 +225,11 @@ impl Dialect {
                     .iter()
                     .rev()
                     .filter(|r| r.engine == *engine)
-                    .chain(RELEASES.iter().rev().filter(|r| r.engine != *engine))
+                    .chain(RELEASES.iter().rev().filter(|r| {
+                        r.engine != *engine
+                            && engine.reads_redis_conf()
+                            && r.engine.reads_redis_conf()
+                    }))
                     .find_map(|r| r.lookup(&lower))
             }),
         }
@@ -295,7 +316,9 @@ mod tests {
                 "Redis 8.0-m01",
                 "Valkey 7.2.7",
                 "Valkey 8.0.1",
-                "Valkey 8.1-dev"
+                "Valkey 8.1-dev",
+                "KeyDB 6.3.4",
+                "Dragonfly 1.40.0"
             ]
         );
         let v8 = Release::for_version(Engine::Valkey, 8, 0).unwrap();
@@ -306,7 +329,19 @@ mod tests {
         assert!(r72.lookup("locale-collate").is_some());
         assert!(Release::redis_7_0().lookup("locale-collate").is_none());
         assert!(Release::parse("redis-5.0").is_none());
-        assert!(Release::parse("keydb-6.3").is_none());
+        let keydb = Release::parse("keydb-6.3").unwrap();
+        // KeyDB's loader parses `server-threads` (alias `io-threads`) itself, 1..16.
+        assert_eq!(keydb.lookup("io-threads").unwrap().name, "server-threads");
+        assert!(keydb.loader.contains(&"storage-provider"));
+        assert!(Release::parse("keydb-5.3").is_none());
+        // Dragonfly's table holds its flags; no redis.conf release lends it a name.
+        let dragonfly = Release::newest(Engine::Dragonfly);
+        assert!(dragonfly.lookup("proactor_threads").is_some());
+        assert!(
+            Dialect::Unknown(Engine::Dragonfly)
+                .lookup("repl-backlog-size")
+                .is_none()
+        );
         assert!(!Release::parse("valkey-8.1").unwrap().exact);
     }
 

@@ -164,6 +164,15 @@ impl RedisConfig {
                     Ok(())
                 }
             }
+            // A name the release's own loader parses without a table entry (KeyDB's
+            // `storage-provider`, `tls-allowlist`, …): accepted, its value not checked.
+            n if !matches!(
+                n,
+                "include" | "rename-command" | "user" | "loadmodule" | "sentinel"
+            ) && self.dialect.table().loader.contains(&n) =>
+            {
+                Ok(())
+            }
             "sentinel" => {
                 if argc != 1 && !state.sentinel_mode {
                     Err((

@@ -12,6 +12,10 @@ use crate::units::human;
 /// https://www.kernel.org/doc/Documentation/admin-guide/cgroup-v2.rst). `None`: it never forks.
 pub fn fork_reason(d: &Deployment) -> Option<&'static str> {
     let config = &d.config;
+    if d.engine == Product::Dragonfly {
+        // Dragonfly snapshots and syncs replicas without fork(): no copy-on-write doubling.
+        return None;
+    }
     if d.role == Role::ClusterShard || config.redis.cluster_enabled() {
         return Some("cluster mode: replicas resync with a fork");
     }
@@ -39,12 +43,20 @@ pub fn fork_reason(d: &Deployment) -> Option<&'static str> {
 /// The deployment keeps data on disk (RDB or AOF), so start-up loads it.
 pub fn persistent(d: &Deployment) -> bool {
     let r = &d.config.redis;
+    if d.engine == Product::Dragonfly {
+        // A snapshot file name (the default `dump-{timestamp}`): dragonfly saves on shutdown
+        // and loads the newest snapshot at start-up; `--dbfilename=""` turns both off.
+        return r.config_get("dbfilename").is_some_and(|f| !f.is_empty());
+    }
     r.appendonly() || !r.save_points().is_empty()
 }
 
 /// A cache: it evicts any key rather than refusing writes (`allkeys-*`). `volatile-*`
 /// policies evict only keys with a TTL and behave like noeviction without them.
 pub fn is_cache(d: &Deployment) -> bool {
+    if d.engine == Product::Dragonfly {
+        return d.config.is_known("cache_mode") && d.config.redis.bool_value("cache_mode");
+    }
     d.config.is_known("maxmemory-policy")
         && d.config.redis.maxmemory_policy().starts_with("allkeys-")
 }
@@ -107,6 +119,8 @@ pub fn pod_owner(d: &Deployment) -> &'static str {
         Platform::Spotahome => "the Spotahome redis-operator",
         Platform::OpsTree => "the OT redis-operator",
         Platform::ValkeyOperator => "the valkey-operator",
+        Platform::DragonflyOperator => "the dragonfly-operator",
+        Platform::KubeDb => "KubeDB",
         Platform::Workload | Platform::ConfigMap => "the pod template",
     }
 }
@@ -150,7 +164,10 @@ pub fn auth(d: &Deployment) -> Option<bool> {
     }
     if !matches!(
         d.platform,
-        Platform::Workload | Platform::ConfigMap | Platform::ValkeyOperator
+        Platform::Workload
+            | Platform::ConfigMap
+            | Platform::ValkeyOperator
+            | Platform::DragonflyOperator
     ) {
         // Operators wire passwords from Secrets outside redis.conf (valkey-operator's go
         // into the ACL file, which the model knows).
@@ -162,12 +179,24 @@ pub fn auth(d: &Deployment) -> Option<bool> {
     Some(false)
 }
 
-/// The Redis (or Valkey) version, when the image or serviceVersion says it.
+/// The Redis (or Valkey) version, when the image or serviceVersion says it; `None` for an
+/// engine the question is not about (Dragonfly).
 pub fn version_below(d: &Deployment, redis: (u32, u32), valkey: (u32, u32)) -> Option<bool> {
     let v = d.version.as_ref()?;
     let (major, minor) = match v.product {
         Product::Redis => redis,
         Product::Valkey => valkey,
+        // KeyDB 6.2 and 6.3 are Redis 6.2.6 underneath, 6.0 is Redis 6.0, 5.x Redis 5.0
+        // (KeyDB's 00-RELEASENOTES): judged as the Redis they carry.
+        Product::KeyDb => {
+            let base = match (v.major, v.minor) {
+                (6, Some(m)) if m >= 2 => (6, 2),
+                (6, _) => (6, 0),
+                _ => (5, 0),
+            };
+            return Some(base < redis);
+        }
+        Product::Dragonfly => return None,
     };
     if v.major != major {
         return Some(v.major < major);
@@ -220,11 +249,13 @@ pub fn tls_only(d: &Deployment) -> bool {
     d.config.redis.int_value("port") == 0
 }
 
-/// The server program, for messages: `redis-server` or `valkey-server`.
+/// The server program, for messages: `redis-server`, `valkey-server`, `dragonfly`.
 pub fn server(d: &Deployment) -> &'static str {
     match d.engine {
         Product::Redis => "redis-server",
         Product::Valkey => "valkey-server",
+        Product::KeyDb => "keydb-server",
+        Product::Dragonfly => "dragonfly",
     }
 }
 
@@ -426,6 +457,10 @@ fn replicas_per_primary(d: &Deployment) -> Option<(i64, bool)> {
 }
 
 pub fn replica_buffers(d: &Deployment) -> Option<ReplicaBuffers> {
+    if d.engine == Product::Dragonfly {
+        // Dragonfly has no client-output-buffer-limit: its replication is its own.
+        return None;
+    }
     let (replicas, at_least) = replicas_per_primary(d)?;
     let hard_bytes = d
         .config

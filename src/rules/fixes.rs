@@ -6,7 +6,9 @@ use crate::patch::set_path;
 use serde_json::{Value, json};
 
 use crate::model::access::Shape;
-use crate::model::{Container, Deployment, Inventory, Loc, Memory, ObjectId, Origin, Platform};
+use crate::model::{
+    Container, Deployment, Inventory, Loc, Memory, ObjectId, Origin, Platform, Product,
+};
 use crate::redisconf::Location;
 use crate::units::quantity::canonical_bytes;
 
@@ -14,6 +16,10 @@ use super::{Fix, FixEdit, PatchOp};
 
 /// Set a memory quantity (canonical form: `40Gi`).
 pub fn set_memory(inv: &Inventory, memory_at: &Loc, bytes_value: u64) -> Option<Fix> {
+    // A quantity an operator defaults (KubeDB's 1024Mi) has no field of its own to set.
+    if !memory_at.pointer.ends_with("/memory") {
+        return None;
+    }
     let text = canonical_bytes(bytes_value);
     Some(Fix {
         description: format!("set {} to {text}", short(&memory_at.pointer)),
@@ -133,11 +139,27 @@ pub fn set_directive(inv: &Inventory, d: &Deployment, name: &str, text: &str) ->
         if d.platform == Platform::KubeBlocks {
             return kubeblocks_reconfigure(inv, d, name, text, description);
         }
+        if d.platform == Platform::Workload {
+            // A line of the image's own file: an argument after it wins.
+            return add_directive(inv, d, name, text, description);
+        }
         return None;
     }
     let at = src.args.first().cloned().flatten().or(src.at.clone())?;
     let current = inv.str_at(at.object, &at.pointer)?;
-    let new = if line.args.len() == 1 && current == line.args[0] {
+    let new = if d.engine == Product::Dragonfly {
+        // A flag: `--maxmemory=1gb` as one word, or its value alone (a word after
+        // `--maxmemory`, a DFLY_maxmemory value); a word holding a variable is not rewritten.
+        match current.split_once('=') {
+            Some((flag, written))
+                if flag.trim_start_matches('-') == line.written_name && !written.contains('$') =>
+            {
+                format!("{flag}={text}")
+            }
+            None if !current.starts_with('-') && !current.contains('$') => text.to_string(),
+            _ => return None,
+        }
+    } else if line.args.len() == 1 && current == line.args[0] {
         // The value on its own: an argument list item, a KubeBlocks parameter value.
         text.to_string()
     } else if !current.contains('\n')
@@ -269,7 +291,10 @@ fn add_directive(
                 Shape::Absent => true,
                 Shape::Strings(items) => items.first().is_some_and(|s| {
                     let base = s.rsplit('/').next().unwrap_or(s);
-                    base == "redis-server" || base == "valkey-server"
+                    matches!(
+                        base,
+                        "redis-server" | "valkey-server" | "keydb-server" | "dragonfly"
+                    )
                 }),
                 _ => false,
             };
@@ -284,17 +309,35 @@ fn add_directive(
             } else {
                 ("args", &args)
             };
+            // Dragonfly takes `--name=value` (absl), redis-server `--name value`.
+            let mut words = if d.engine == Product::Dragonfly {
+                vec![format!("--{name}={text}")]
+            } else {
+                vec![format!("--{name}"), text.to_string()]
+            };
+            // KeyDB's entrypoint runs options alone without the image's keydb.conf, which
+            // its default command names: keep the file.
+            let keydb_image = c
+                .image
+                .as_ref()
+                .is_some_and(|i| crate::model::image::ImageRef::parse(&i.value).is_keydb());
+            if keydb_image && command == Shape::Absent && args == Shape::Absent {
+                words.splice(
+                    0..0,
+                    ["keydb-server", "/etc/keydb/keydb.conf"].map(String::from),
+                );
+            }
             let ops = match written {
-                Shape::Strings(_) => [format!("--{name}"), text.to_string()]
-                    .into_iter()
+                Shape::Strings(_) => words
+                    .iter()
                     .map(|v| PatchOp::Add {
                         path: format!("{}/{list}/-", c.at.pointer),
-                        value: Value::String(v),
+                        value: Value::String(v.clone()),
                     })
                     .collect(),
                 _ => vec![PatchOp::Add {
                     path: format!("{}/{list}", c.at.pointer),
-                    value: json!([format!("--{name}"), text]),
+                    value: json!(words),
                 }],
             };
             Some(patch(
@@ -302,6 +345,17 @@ fn add_directive(
                 ops,
                 format!("{description} ({} arguments)", super::facts::server(d)),
             ))
+        }
+        Platform::DragonflyOperator => {
+            let entry = Value::String(format!("--{name}={text}"));
+            let ops = match inv.shape_at(d.object, "/spec/args") {
+                Shape::Strings(_) | Shape::List => vec![PatchOp::Add {
+                    path: "/spec/args/-".into(),
+                    value: entry,
+                }],
+                _ => set_path(inv, d.object, "/spec/args", json!([entry]))?,
+            };
+            Some(patch(d.object, ops, format!("{description} (spec.args)")))
         }
         Platform::Spotahome => {
             let entry = Value::String(format!("{name} {text}"));
@@ -328,6 +382,36 @@ fn add_directive(
                 _ => set_path(inv, d.object, "/spec/config", json!({ name: text }))?,
             };
             Some(patch(d.object, ops, format!("{description} (spec.config)")))
+        }
+        Platform::KubeDb => {
+            // `spec.configuration.inline` maps a file name to lines KubeDB adds to the
+            // configuration (kubedb/apimachinery `ConfigurationSpec`).
+            let key = if d.engine == Product::Valkey {
+                "valkey.conf"
+            } else {
+                "redis.conf"
+            };
+            let path = format!("/spec/configuration/inline/{key}");
+            let line = format!("{name} {text}");
+            let ops = match inv.str_at(d.object, &path) {
+                Some(current) => {
+                    let sep = if current.is_empty() || current.ends_with('\n') {
+                        ""
+                    } else {
+                        "\n"
+                    };
+                    vec![PatchOp::Replace {
+                        path,
+                        value: Value::String(format!("{current}{sep}{line}\n")),
+                    }]
+                }
+                None => set_path(inv, d.object, &path, Value::String(format!("{line}\n")))?,
+            };
+            Some(patch(
+                d.object,
+                ops,
+                format!("{description} (spec.configuration.inline.{key})"),
+            ))
         }
         Platform::KubeBlocks => kubeblocks_reconfigure(inv, d, name, text, description),
         Platform::OpsTree | Platform::ConfigMap => None,
@@ -397,10 +481,13 @@ pub fn ping_handler(d: &Deployment, c: &Container) -> Option<Value> {
     let password_env = password_env(c);
     let auth = super::facts::auth(d);
     // Valkey images ship valkey-cli, which reads VALKEYCLI_AUTH (REDISCLI_AUTH on older
-    // releases): set both.
+    // releases): set both. Dragonfly's images ship Debian's redis-tools
+    // (tools/packaging/Dockerfile.ubuntu-prod).
     let cli = match d.engine {
         crate::model::Product::Valkey => "valkey-cli",
-        crate::model::Product::Redis => "redis-cli",
+        crate::model::Product::Redis | crate::model::Product::Dragonfly => "redis-cli",
+        // KeyDB's keydb-cli reads REDISCLI_AUTH too (src/redis-cli.c, REDIS_CLI_AUTH_ENV).
+        crate::model::Product::KeyDb => "keydb-cli",
     };
     let auth_prefix = |var: &PasswordEnv| {
         let value = match var {
@@ -411,7 +498,11 @@ pub fn ping_handler(d: &Deployment, c: &Container) -> Option<Value> {
             crate::model::Product::Valkey => {
                 format!("VALKEYCLI_AUTH=\"{value}\" REDISCLI_AUTH=\"{value}\" ")
             }
-            crate::model::Product::Redis => format!("REDISCLI_AUTH=\"{value}\" "),
+            crate::model::Product::Redis
+            | crate::model::Product::KeyDb
+            | crate::model::Product::Dragonfly => {
+                format!("REDISCLI_AUTH=\"{value}\" ")
+            }
         }
     };
     // A tcpSocket probe would pass while Redis loads: no probe rather than a blind one.
@@ -450,7 +541,8 @@ pub fn password_env(c: &Container) -> Option<PasswordEnv<'_>> {
             let flag = ["ALLOW", "EMPTY", "SENTINEL", "ENABLE", "REQUIRE", "_SET"]
                 .iter()
                 .any(|f| n.contains(f));
-            if !n.contains("PASS") || flag {
+            // Dragonfly reads DFLY_requirepass as its --requirepass flag.
+            if !n.contains("PASS") || flag && n != "DFLY_REQUIREPASS" {
                 return None;
             }
             let file = n.ends_with("_FILE");

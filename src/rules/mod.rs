@@ -437,6 +437,9 @@ registry! {
     redis_sentinel_topology => "redis-sentinel-topology",
     redis_engine_lifecycle => "redis-engine-lifecycle",
     redline_not_judged => "redline-not-judged",
+    dragonfly_threads_memory => "dragonfly-threads-memory",
+    redis_enterprise_nodes => "redis-enterprise-nodes",
+    redis_enterprise_capacity => "redis-enterprise-capacity",
     // tools/new_rule.py adds new rules above this line.
     k8s_object_invalid => "k8s-object-invalid",
     redline_ignore_unknown => "redline-ignore-unknown",

@@ -95,11 +95,21 @@ pub fn memory<P>(cx: &Context<P>, d: &Deployment) -> Option<MemoryPlan> {
     };
     let unset = cx.enabled.redis_maxmemory_unset;
     let headroom = cx.enabled.redis_maxmemory_headroom;
+    let dragonfly = d.engine == crate::model::Product::Dragonfly;
     let fractions = [
         unset.map(|p| if forks { p.fork_ratio } else { p.ratio }),
         // An error_ratio configured below the warning ratio bounds the fix too, or the fix
         // would leave an error.
-        headroom.map(|p| (if forks { p.fork_ratio } else { p.ratio }).min(p.error_ratio)),
+        headroom.map(|p| {
+            let warn = if dragonfly {
+                p.dragonfly_ratio
+            } else if forks {
+                p.fork_ratio
+            } else {
+                p.ratio
+            };
+            warn.min(p.error_ratio)
+        }),
     ];
     let fraction = fractions.into_iter().flatten().fold(f64::NAN, f64::min);
     let fraction = if fraction.is_nan() {

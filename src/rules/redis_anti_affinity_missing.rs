@@ -39,6 +39,10 @@ impl Rule for Check {
                 ),
                 None => (None, ""),
             },
+            Platform::DragonflyOperator => (
+                Some((d.object, "/spec/affinity".to_string())),
+                " (the dragonfly-operator sets none of its own)",
+            ),
             Platform::Spotahome if !matches!(d.anti_affinity, AntiAffinity::Unknown) => (
                 Some((d.object, "/spec/redis/affinity".to_string())),
                 " (`affinity` replaces the operator's default anti-affinity)",
@@ -56,7 +60,16 @@ impl Rule for Check {
                 affinity_at
                     .as_ref()
                     .filter(|_| d.platform != Platform::Workload)
-                    .map(|(object, pointer)| cx.inventory.loc_of(*object, pointer))
+                    .map(|(object, pointer)| match pointer.rsplit_once('/') {
+                        // Not written: where it would go.
+                        Some((parent, key))
+                            if cx.inventory.shape_at(*object, pointer)
+                                == crate::model::access::Shape::Absent =>
+                        {
+                            cx.inventory.absent_loc(*object, parent, key)
+                        }
+                        _ => cx.inventory.loc_of(*object, pointer),
+                    })
                     .unwrap_or_else(|| c.at.clone()),
                 "no pod anti-affinity",
             ),

@@ -30,6 +30,10 @@ impl Rule for Check {
         let fixed = match v.product {
             Product::Redis => "Redis 7.4.0",
             Product::Valkey => "Valkey 8.0.0",
+            // KeyDB carries Redis 6.2's cluster code, without the fix.
+            Product::KeyDb => "Redis 7.4.0 (KeyDB 6.3 carries Redis 6.2.6)",
+            // version_below answers nothing for Dragonfly, whose cluster is its own.
+            Product::Dragonfly => return,
         };
         out.push(Violation::new(
             v.at.clone(),

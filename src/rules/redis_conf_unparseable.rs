@@ -29,7 +29,7 @@ impl Rule for Check {
             return;
         };
         for (error, at) in &d.config.errors {
-            let server = format!("{}-server", d.engine.to_string().to_lowercase());
+            let server = super::facts::server(d);
             let mut message = if error.certain {
                 format!("{server} refuses to start: {}", error.message)
             } else {

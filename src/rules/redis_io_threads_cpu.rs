@@ -44,30 +44,43 @@ impl Rule for Check {
         if threads <= 1 {
             return;
         }
+        // KeyDB's `server-threads` (`io-threads` is its alias) are worker threads that each
+        // serve clients on spinlocks and expect "exclusive use of any cores assigned" (KeyDB
+        // README): at most the limit's cores, none spare. Redis' io-threads count the main
+        // thread and leave `spare_cores`.
+        let keydb = d.engine == crate::model::Product::KeyDb;
+        let spare_cores = if keydb { 0 } else { cx.params.spare_cores };
         // Whole cores the quota leaves for io-threads: 2500m less one spare core is 1.
-        let allowed = (i64::try_from(cpu.value / 1000).unwrap_or(i64::MAX) - cx.params.spare_cores).max(1);
+        let allowed = (i64::try_from(cpu.value / 1000).unwrap_or(i64::MAX) - spare_cores).max(1);
         if threads <= allowed {
             return;
         }
         let Some(line) = d.config.redis.line_of("io-threads") else { return };
         let at = facts::arg_loc(d, line, 0).unwrap_or_else(|| c.at.clone());
         let cores = cpu.value as f64 / 1000.0;
-        let spare = cx.params.spare_cores;
-        let room = if allowed <= 1 {
+        let spare = spare_cores;
+        let room = if keydb {
+            format!(
+                "more worker threads than cores: KeyDB's threads spin on locks and expect a core \
+                 each (at most {allowed})"
+            )
+        } else if allowed <= 1 {
             format!("which leaves no core for I/O threads with {spare} spare (io-threads 1 turns them off)")
         } else {
             format!("which leaves {allowed} threads with {spare} core(s) spare")
         };
+        let name = line.name.as_str();
         out.push(
             Violation::new(
                 at,
                 format!(
-                    "io-threads {threads} under a CPU limit of {cores} CPU, {room}: the threads \
+                    "{name} {threads}{} under a CPU limit of {cores} CPU, {room}: the threads \
                      spin through the quota, the kernel throttles the whole server, and a fork \
-                     finds no CPU left; use io-threads {allowed} or raise the limit"
+                     finds no CPU left; use {name} {allowed} or raise the limit",
+                    if keydb { facts::set_by(d, name) } else { String::new() },
                 ),
             )
-            .fix(set_directive(cx.inventory, d, "io-threads", &allowed.to_string())),
+            .fix(set_directive(cx.inventory, d, name, &allowed.to_string())),
         );
     }
 }

@@ -16,7 +16,10 @@
 //!   the admission webhook rejects these;
 //! - warning when maxmemory > `fork_ratio` (0.75) × limit for an instance that forks (save
 //!   points, including Redis' implicit defaults; AOF; replicas; cluster mode), or >
-//!   `ratio` (0.85) × limit for one that never forks.
+//!   `ratio` (0.85) × limit for one that never forks, or > `dragonfly_ratio` (0.80) × limit
+//!   for Dragonfly, which never forks but bounds only its data heap: its RSS guard
+//!   (`rss_oom_deny_ratio` 1.25) fires below the limit only from 80% down, which is also
+//!   what it takes itself without `--maxmemory`.
 //!
 //! - warning when maxmemory plus the replica output buffers a primary can hold outside it
 //!   exceed `budget_ratio` (1.0) × limit. Redis' eviction does not count them
@@ -60,6 +63,7 @@ pub struct Params {
     pub error_ratio: f64,
     pub fork_ratio: f64,
     pub ratio: f64,
+    pub dragonfly_ratio: f64,
     pub budget_ratio: f64,
 }
 
@@ -92,7 +96,12 @@ impl Rule for Check {
             .as_ref()
             .is_some_and(|op| op.kind == "VerticalScaling" && op.object == limit.at.object)
             && at.object != d.object;
-        let (at, pinned) = if rescaled {
+        let (at, pinned) = if rescaled && d.platform == crate::model::Platform::KubeDb {
+            (
+                limit.at.clone(),
+                "; the VerticalScaling changes the limit, not the configuration's maxmemory",
+            )
+        } else if rescaled {
             (
                 limit.at.clone(),
                 "; KubeBlocks keeps a pinned maxmemory when a VerticalScaling re-renders the \
@@ -103,6 +112,15 @@ impl Rule for Check {
         };
         let fork = facts::fork_reason(d);
         let (warn_ratio, why) = match &fork {
+            None if d.engine == crate::model::Product::Dragonfly => (
+                cx.params.dragonfly_ratio,
+                format!(
+                    "its maxmemory bounds only the data heap, and its RSS guard \
+                     (rss_oom_deny_ratio 1.25) fires before the kernel's OOM kill only at or \
+                     below {:.0}%",
+                    cx.params.dragonfly_ratio * 100.0
+                ),
+            ),
             Some(reason) => (
                 cx.params.fork_ratio,
                 format!("it forks ({reason}), and a fork's copy-on-write pages count against the limit"),
@@ -130,9 +148,14 @@ impl Rule for Check {
             (
                 Severity::Error,
                 format!(
-                    "{head}: {} is OOM-killed before it evicts a single key; keep \
-                     maxmemory at most {:.0}% of the limit ({why})",
+                    "{head}: {} is OOM-killed before {}; keep maxmemory at most {:.0}% of the \
+                     limit ({why})",
                     facts::server(d),
+                    if d.engine == crate::model::Product::Dragonfly {
+                        "maxmemory takes effect"
+                    } else {
+                        "it evicts a single key"
+                    },
                     keep_ratio * 100.0
                 ),
             )

@@ -30,7 +30,7 @@ pub struct Check;
 impl Rule for Check {
     type Params = NoParams;
 
-    fn deployment(&self, _cx: &Context, d: &Deployment, out: &mut Vec<Violation>) {
+    fn deployment(&self, cx: &Context, d: &Deployment, out: &mut Vec<Violation>) {
         if !facts::data_role(d) || facts::auth(d) != Some(false) {
             return;
         }
@@ -41,10 +41,36 @@ impl Rule for Check {
                 facts::arg_loc(d, line, 0),
                 "protected-mode no",
             ),
+            // Dragonfly has no protected mode: without a password it answers every client
+            // on every address it binds. On a Dragonfly resource the finding goes where the
+            // password would be set.
+            None if d.platform == Platform::DragonflyOperator => (
+                false,
+                Some(cx.inventory.absent_loc(d.object, "/spec", "authentication")),
+                official_default(d),
+            ),
+            None if d.engine == crate::model::Product::Dragonfly => (
+                false,
+                c.image.as_ref().map(|i| i.at.clone()),
+                official_default(d),
+            ),
             // The Docker Official Images (`redis`, `valkey/valkey`) are built with
             // protected-mode's default patched to `no` (docker-library/redis and
             // valkey-io/valkey-container Dockerfiles: "disable Redis protected mode [1] as it
             // is unnecessary in context of Docker").
+            // KeyDB's image patches protected mode's compiled-in default to `no` (KeyDB
+            // pkg/docker/Dockerfile: "disable protected mode as it relates to docker").
+            None if c
+                .image
+                .as_ref()
+                .is_some_and(|i| crate::model::image::ImageRef::parse(&i.value).is_keydb()) =>
+            {
+                (
+                    false,
+                    c.image.as_ref().map(|i| i.at.clone()),
+                    official_default(d),
+                )
+            }
             None if c.official_image() => (
                 false,
                 c.image.as_ref().map(|i| i.at.clone()),
@@ -69,8 +95,25 @@ impl Rule for Check {
             None => "bind unset (all interfaces)".to_string(),
             Some(a) => format!("bind {}", a.join(" ")),
         };
-        let remedy = match d.platform {
-            Platform::ValkeyOperator => {
+        let remedy = match (d.platform, d.engine) {
+            // dragonfly-operator v1.5.0+ creates a NetworkPolicy (unless
+            // `networkPolicyEnabled: false`) that admits port 6379 from its namespace only.
+            (Platform::DragonflyOperator, _)
+                if cx.inventory.str_at(d.object, "/spec/networkPolicyEnabled") != Some("false") =>
+            {
+                "set spec.authentication.passwordFromSecret (from dragonfly-operator v1.5.0 \
+                 its NetworkPolicy admits clients of the same namespace only; any pod there \
+                 can still read and write every key)"
+            }
+            (Platform::DragonflyOperator, _) => {
+                "set spec.authentication.passwordFromSecret, and a NetworkPolicy \
+                 (networkPolicyEnabled is false: the operator creates none)"
+            }
+            (_, crate::model::Product::Dragonfly) => {
+                "set a password from a Secret (the environment variable `DFLY_requirepass`, \
+                 which dragonfly reads as --requirepass), and a NetworkPolicy"
+            }
+            (Platform::ValkeyOperator, _) => {
                 "add a `default` user with a passwordSecret to spec.users (the operator \
                  writes protected-mode no), and a NetworkPolicy"
             }
@@ -106,5 +149,9 @@ fn official_default(d: &Deployment) -> &'static str {
         crate::model::Product::Redis => {
             "protected mode off (the official redis image's built-in default)"
         }
+        crate::model::Product::KeyDb => {
+            "protected mode off (the eqalpha/keydb image's built-in default)"
+        }
+        crate::model::Product::Dragonfly => "no protected mode (Dragonfly has none)",
     }
 }

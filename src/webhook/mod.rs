@@ -119,6 +119,42 @@ pub const ADMITTED: &[Admitted] = &[
         resource: "valkeyclusters",
         kind: "ValkeyCluster",
     },
+    Admitted {
+        group: "dragonflydb.io",
+        versions: &["v1alpha1"],
+        resource: "dragonflies",
+        kind: "Dragonfly",
+    },
+    Admitted {
+        group: "kubedb.com",
+        versions: &["v1", "v1alpha2"],
+        resource: "redises",
+        kind: "Redis",
+    },
+    Admitted {
+        group: "kubedb.com",
+        versions: &["v1", "v1alpha2"],
+        resource: "redissentinels",
+        kind: "RedisSentinel",
+    },
+    Admitted {
+        group: "ops.kubedb.com",
+        versions: &["v1alpha1"],
+        resource: "redisopsrequests",
+        kind: "RedisOpsRequest",
+    },
+    Admitted {
+        group: "app.redislabs.com",
+        versions: &["v1", "v1alpha1"],
+        resource: "redisenterpriseclusters",
+        kind: "RedisEnterpriseCluster",
+    },
+    Admitted {
+        group: "app.redislabs.com",
+        versions: &["v1alpha1"],
+        resource: "redisenterprisedatabases",
+        kind: "RedisEnterpriseDatabase",
+    },
 ];
 
 /// Whether a review of this group and kind is judged.

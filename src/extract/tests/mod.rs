@@ -169,6 +169,19 @@ fn maxmemory_from_the_downward_api_equals_the_limit() {
     assert!(d.config.is_known("maxmemory"));
 }
 
+/// `redis-server /conf/redis.conf $ARGS`: the file is read, and the options `$ARGS` holds are
+/// a gap — not a pop of the file name (kube-stub-cluster's KeyDB start script).
+#[test]
+fn an_unknown_word_of_its_own_keeps_the_file_before_it() {
+    let inv = model(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: conf}\ndata:\n  redis.conf: |\n    maxmemory 100mb\n---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: r}\nspec:\n  template:\n    spec:\n      containers:\n      - name: redis\n        image: redis:7.0\n        command: [sh, -c, 'redis-server /conf/redis.conf $ARGS']\n        env:\n        - name: ARGS\n          valueFrom: {secretKeyRef: {name: s, key: a}}\n        volumeMounts:\n        - {name: conf, mountPath: /conf}\n      volumes:\n      - name: conf\n        configMap: {name: conf}\n",
+    );
+    let d = only(&inv);
+    assert_eq!(d.config.redis.maxmemory_bytes(), 100 << 20);
+    assert!(!d.config.complete, "{:?}", d.config.gaps);
+    assert!(d.config.unknown.is_empty(), "{:?}", d.config.unknown);
+}
+
 #[test]
 fn shell_script_arguments_are_read() {
     let inv = model(

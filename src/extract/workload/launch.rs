@@ -11,7 +11,8 @@ pub(super) enum Process {
     Sentinel,
 }
 
-pub(super) const SERVERS: [&str; 2] = ["redis-server", "valkey-server"];
+pub(super) const SERVERS: [&str; 4] =
+    ["redis-server", "valkey-server", "keydb-server", "dragonfly"];
 pub(super) const SENTINELS: [&str; 2] = ["redis-sentinel", "valkey-sentinel"];
 pub(super) const SHELLS: [&str; 5] = ["sh", "bash", "ash", "dash", "zsh"];
 
@@ -25,12 +26,43 @@ pub(super) struct Launch<'a> {
     pub(super) shell: bool,
     /// A configuration file a script copies from a mounted file: (destination, source).
     pub(super) copies: Vec<(String, String)>,
+    /// A configuration file the image ships (KeyDB's /etc/keydb/keydb.conf), available to
+    /// the command line unless a mount replaces it.
+    pub(super) image_file: Option<ImageFile>,
+    /// The image's default command names that file first (`CMD ["keydb-server", FILE]`).
+    pub(super) image_file_first: bool,
     /// What hides the options (a script not in the input, an image's own start-up).
     pub(super) gaps: Vec<String>,
     pub(super) notes: Vec<String>,
     /// Where relative paths and the default `dir` point.
     pub(super) workdir: &'static str,
 }
+
+/// A file an image ships: its path, who wrote it, and its lines that differ from the server's
+/// compiled-in defaults.
+pub(super) struct ImageFile {
+    pub(super) path: &'static str,
+    pub(super) image: &'static str,
+    pub(super) lines: &'static [&'static str],
+}
+
+/// `eqalpha/keydb`'s /etc/keydb/keydb.conf: KeyDB 6.3.4's keydb.conf with the image's edits
+/// (Snapchat/KeyDB `pkg/docker/Dockerfile`: `bind` and `logfile` commented out, `dir /data`,
+/// protected mode off), its lines that are not the compiled-in defaults.
+pub(super) const KEYDB_CONF: ImageFile = ImageFile {
+    path: "/etc/keydb/keydb.conf",
+    image: "eqalpha/keydb",
+    lines: &[
+        "protected-mode no",
+        "pidfile /var/run/keydb_6379.pid",
+        "always-show-logo yes",
+        "save 900 1",
+        "save 300 10",
+        "save 60 10000",
+        "dir /data",
+        "server-threads 2",
+    ],
+};
 
 /// Builds a [`Launch`] from the process, the program name, its arguments and whether they
 /// come from a shell script.
@@ -41,7 +73,9 @@ pub(super) fn worth_reading(c: &Cursor) -> bool {
     let image = c.str_at(&["image"]).unwrap_or("");
     let mentions = |t: &str| {
         let t = t.to_ascii_lowercase();
-        t.contains("redis") || t.contains("valkey") || t.contains("sentinel")
+        ["redis", "valkey", "sentinel", "dragonfly", "keydb"]
+            .iter()
+            .any(|e| t.contains(e))
     };
     mentions(image)
         || [words(c, "command"), words(c, "args")]
@@ -124,6 +158,10 @@ pub(super) fn recognize_launch<'a>(
         // its compatibility link to valkey-server.
         let engine = if program.starts_with("valkey") {
             Product::Valkey
+        } else if program == "dragonfly" {
+            Product::Dragonfly
+        } else if program.starts_with("keydb") {
+            Product::KeyDb
         } else {
             image_engine.unwrap_or(Product::Redis)
         };
@@ -147,6 +185,8 @@ pub(super) fn recognize_launch<'a>(
             argv,
             shell,
             copies: Vec::new(),
+            image_file: image.is_keydb().then_some(KEYDB_CONF),
+            image_file_first: false,
             gaps: Vec::new(),
             notes: Vec::new(),
             workdir,
@@ -159,7 +199,12 @@ pub(super) fn recognize_launch<'a>(
             .first()
             .is_some_and(|t| t.text.starts_with('-') || t.text.ends_with(".conf"));
     if tokens.is_empty() || options_only {
-        if !image.is_official() && !image.is_bitnami() && !serves_redis_port(c) {
+        if !image.is_official()
+            && !image.is_bitnami()
+            && !image.is_dragonfly()
+            && !image.is_keydb()
+            && !serves_redis_port(c)
+        {
             // A client application whose image name says redis (`hello-app-redis`).
             return None;
         }
@@ -271,13 +316,14 @@ pub(super) fn image_default<'a>(
             image.path,
             if sentinel { "a sentinel" } else { "the server" }
         ));
-    } else if !image.is_official() {
+    } else if !image.is_official() && !image.is_dragonfly() && !image.is_keydb() {
         gaps.push(format!(
             "image {} is not an official Redis/Valkey image: its default command and \
              configuration are not visible",
             image.path
         ));
     }
+    let image_file_first = image.is_keydb() && tokens.is_empty();
     Some(Launch {
         process: if sentinel {
             Process::Sentinel
@@ -288,6 +334,8 @@ pub(super) fn image_default<'a>(
         argv: tokens,
         shell: false,
         copies: Vec::new(),
+        image_file: image.is_keydb().then_some(KEYDB_CONF),
+        image_file_first,
         gaps,
         notes: Vec::new(),
         workdir,

@@ -106,7 +106,6 @@ pub fn workload(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
             break;
         }
         let Some((launch, mounted, problems)) = launch else {
-            unmodelled_engine(ctx, id, c);
             continue;
         };
         let mut container = pod_container(ctx, id, c);
@@ -121,8 +120,16 @@ pub fn workload(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
             .image
             .as_ref()
             .and_then(|i| super::image::version_of(i, engine));
-        read_command(&launch, &env, &mounted, &init, &mut asm);
-        let config = asm.finish(dialect(engine, version.as_ref()));
+        let dialect = if engine == Product::Dragonfly {
+            let limit = container.memory_limit.as_ref();
+            read_dragonfly(&launch, &env, id, c, limit, version.as_ref(), &mut asm);
+            super::dragonfly::dialect()
+        } else {
+            let image_at = container.image.as_ref().map(|i| i.at.clone());
+            read_command(&launch, &env, &mounted, &init, image_at, &mut asm);
+            dialect(engine, version.as_ref())
+        };
+        let config = asm.finish(dialect);
         let role = match launch.process {
             Process::Sentinel => Role::Sentinel,
             Process::Server if config.redis.cluster_enabled() => Role::ClusterShard,
@@ -197,8 +204,29 @@ fn read_command(
     env: &[(String, Option<String>)],
     mounted: &Mounted,
     init: &[InitWrites],
+    image_at: Option<Loc>,
     asm: &mut Assembly,
 ) {
+    if let Some(file) = &launch.image_file
+        && !asm.has_file(file.path)
+    {
+        let lines = file
+            .lines
+            .iter()
+            .map(|l| SynthLine {
+                text: l.to_string(),
+                origin: Origin::OperatorDefault {
+                    operator: format!("the {} image", file.image),
+                    rule: format!("its {}", file.path),
+                },
+                at: image_at.clone(),
+            })
+            .collect();
+        asm.synthetic_file(file.path, lines);
+        if launch.image_file_first {
+            asm.push_arg(file.path.to_string(), image_at.clone());
+        }
+    }
     for gap in &launch.gaps {
         asm.gap(gap.clone());
     }
@@ -216,16 +244,7 @@ fn read_command(
     let (argv, shell) = (&launch.argv, launch.shell);
     let mut skipping = false;
     for (i, arg) in argv.iter().enumerate() {
-        let at = Loc {
-            object: arg.object,
-            pointer: arg.cursor.pointer.clone(),
-            pos: arg
-                .cursor
-                .node
-                .scalar()
-                .and_then(|s| s.pos_at(arg.offset))
-                .or(arg.cursor.pos()),
-        };
+        let at = arg_at(arg);
         if arg.text.starts_with("--") {
             skipping = false;
         } else if skipping {
@@ -243,8 +262,18 @@ fn read_command(
                         .next()
                         .unwrap_or("")
                         .to_string()
-                } else {
+                } else if i > 0 && argv[i - 1].text.starts_with("--") {
+                    // The value of the option before it.
                     asm.pop_option()
+                } else {
+                    // A word of its own (`redis-server /conf/redis.conf $ARGS`): whatever
+                    // options it holds are not visible.
+                    asm.gap(format!(
+                        "`{}` expands ${{{var}}}, whose value is not known offline: the \
+                         options it holds are not visible",
+                        arg.text
+                    ));
+                    continue;
                 };
                 asm.unknown(
                     &name,
@@ -254,6 +283,94 @@ fn read_command(
             }
         }
     }
+}
+
+/// The values of a container's (or a resource's) `env` known offline: literal values and
+/// `resourceFieldRef` memory of `container`.
+pub fn container_env(
+    c: &Cursor,
+    container: &crate::model::Container,
+) -> Vec<(String, Option<String>)> {
+    env_values(c, container)
+}
+
+/// Kubernetes' `$(VAR)` expansion of a container argument, for the operators' resources
+/// that carry `args` and `env` of their own.
+pub fn expand_env(text: &str, env: &[(String, Option<String>)]) -> Result<String, String> {
+    expand(text, env, false)
+}
+
+/// Where an argument is written (its first character, inside a script).
+fn arg_at(arg: &Arg) -> Loc {
+    Loc {
+        object: arg.object,
+        pointer: arg.cursor.pointer.clone(),
+        pos: arg
+            .cursor
+            .node
+            .scalar()
+            .and_then(|s| s.pos_at(arg.offset))
+            .or(arg.cursor.pos()),
+    }
+}
+
+/// Dragonfly's flags: the words after `dragonfly`, and the container's `DFLY_*` variables.
+fn read_dragonfly(
+    launch: &Launch,
+    env: &[(String, Option<String>)],
+    id: ObjectId,
+    c: &Cursor,
+    limit: Option<&crate::model::Memory>,
+    version: Option<&crate::model::Version>,
+    asm: &mut Assembly,
+) {
+    for gap in &launch.gaps {
+        asm.gap(gap.clone());
+    }
+    let argv: Vec<super::dragonfly::Word> = launch
+        .argv
+        .iter()
+        .map(|arg| super::dragonfly::Word {
+            raw: arg.text.clone(),
+            text: expand(&arg.text, env, launch.shell),
+            at: arg_at(arg),
+        })
+        .collect();
+    let env = dragonfly_env(env, id, c, asm);
+    super::dragonfly::read(&argv, &env, limit, version, asm);
+}
+
+/// The `DFLY_*` variables of a container, each with its value when known offline.
+pub fn dragonfly_env(
+    env: &[(String, Option<String>)],
+    id: ObjectId,
+    c: &Cursor,
+    asm: &mut Assembly,
+) -> Vec<(String, super::dragonfly::Word)> {
+    if c.get("envFrom").is_some() {
+        asm.gap("`envFrom` may set DFLY_* variables, which dragonfly reads as flags");
+    }
+    c.get("env")
+        .map(|e| e.items())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|e| {
+            let name = e.str_at(&["name"])?;
+            if !name.starts_with("DFLY_") {
+                return None;
+            }
+            let value = env.iter().rev().find(|(n, _)| n == name)?.1.clone();
+            let at = loc(id, &e.get("value").unwrap_or_else(|| e.clone()));
+            Some((
+                name.to_string(),
+                super::dragonfly::Word {
+                    raw: value.clone().unwrap_or_default(),
+                    text: value.ok_or_else(|| "a Secret or the downward API".to_string()),
+                    at,
+                },
+            ))
+        })
+        .collect()
 }
 
 /// The configuration file argument: from a mounted ConfigMap, or copied there by an init
@@ -455,30 +572,4 @@ fn termination_grace(ctx: &mut Ctx, id: ObjectId, pod_spec: &Cursor) -> Option<L
             at: absent(id, pod_spec, "terminationGracePeriodSeconds"),
         }),
     }
-}
-
-/// A container of a Redis-family engine no extractor reads (its image names it): a note, so
-/// that the server is not skipped silently.
-fn unmodelled_engine(ctx: &mut Ctx, id: ObjectId, c: &Cursor) {
-    let Some(image) = c.get("image") else { return };
-    let Some(text) = image.str() else { return };
-    let name = crate::model::image::ImageRef::parse(text)
-        .name()
-        .to_ascii_lowercase();
-    let what = if name.contains("keydb") {
-        "KeyDB"
-    } else if name.contains("dragonfly") {
-        "Dragonfly"
-    } else {
-        return;
-    };
-    let container = c.str_at(&["name"]).unwrap_or("?");
-    let o = ctx.object(id).to_string();
-    ctx.unjudged.push(Problem {
-        at: loc(id, &image),
-        message: format!(
-            "container `{container}` of {o} runs {what} (`{text}`), which redline does not model \
-             yet: not judged (its memory, auth and probes are not checked)"
-        ),
-    });
 }

@@ -439,6 +439,45 @@ fn a_valkey_cluster_is_judged_at_its_spec_config() {
     assert!(message.contains("/spec/config/maxmemory"), "{message}");
 }
 
+/// The families of issue 27 through the webhook face: a Dragonfly resource with maxmemory at
+/// its limit, a KubeDB Redis whose inline redis.conf does the same, a single-node Redis
+/// Enterprise cluster.
+#[test]
+fn dragonfly_kubedb_and_redis_enterprise_objects_are_judged() {
+    let dragonfly = json!({
+        "apiVersion": "dragonflydb.io/v1alpha1", "kind": "Dragonfly",
+        "metadata": {"name": "df", "namespace": "cache"},
+        "spec": {"replicas": 1, "args": ["--maxmemory=1gb", "--proactor_threads=1"],
+                 "authentication": {"passwordFromSecret": {"name": "s", "key": "pw"}},
+                 "resources": {"limits": {"memory": "1Gi"}}}
+    });
+    assert!(crate::webhook::admits("dragonflydb.io", "Dragonfly"));
+    let message = denial(&dragonfly);
+    assert!(message.contains("[redis-maxmemory-headroom]"), "{message}");
+    assert!(message.contains("/spec/args/0"), "{message}");
+    let kubedb = json!({
+        "apiVersion": "kubedb.com/v1", "kind": "Redis",
+        "metadata": {"name": "rd", "namespace": "cache"},
+        "spec": {"version": "7.2.6",
+                 "configuration": {"inline": {"redis.conf": "maxmemory 1gb\n"}}}
+    });
+    assert!(crate::webhook::admits("kubedb.com", "Redis"));
+    let message = denial(&kubedb);
+    assert!(message.contains("[redis-maxmemory-headroom]"), "{message}");
+    assert!(message.contains("1024Mi"), "{message}");
+    let rec = json!({
+        "apiVersion": "app.redislabs.com/v1", "kind": "RedisEnterpriseCluster",
+        "metadata": {"name": "rec", "namespace": "cache"},
+        "spec": {"nodes": 1}
+    });
+    assert!(crate::webhook::admits(
+        "app.redislabs.com",
+        "RedisEnterpriseCluster"
+    ));
+    let message = denial(&rec);
+    assert!(message.contains("[redis-enterprise-nodes]"), "{message}");
+}
+
 /// A StatefulSet whose AOF goes to a memory-backed emptyDir is denied by
 /// `redis-data-memory-medium` at the `medium` field (the rule through the webhook face).
 #[test]
