@@ -182,7 +182,7 @@ fn deployment(out: &mut String, inv: &Inventory, d: &Deployment) {
                 out,
                 "  maxmemory: {maxmemory} B ({}) from {} {}",
                 human::size(maxmemory),
-                src.origin,
+                origin(d, &src.origin),
                 src.at.as_ref().map_or(String::new(), |a| place(inv, a))
             );
         }
@@ -211,7 +211,7 @@ fn deployment(out: &mut String, inv: &Inventory, d: &Deployment) {
             line.name,
             line.args.join(" "),
             if line.refused { " (refused)" } else { "" },
-            src.origin,
+            origin(d, &src.origin),
             src.at
                 .as_ref()
                 .map_or(String::new(), |a| format!(" {}", place(inv, a)))
@@ -377,4 +377,13 @@ fn sentinel_lines(out: &mut String, inv: &Inventory, s: &crate::model::Sentinels
         A::Unknown => "not visible (written at run time)".to_string(),
     };
     let _ = writeln!(out, "  sentinel addressing: {addressing}");
+}
+
+/// A line's origin as the dump names it: a command-line argument of the deployment's own
+/// server program (`valkey-server`, `dragonfly`), not always `redis-server`.
+fn origin(d: &crate::model::Deployment, origin: &crate::model::Origin) -> String {
+    match origin {
+        crate::model::Origin::Args => format!("{} argument", d.engine.server()),
+        other => other.to_string(),
+    }
 }

@@ -27,6 +27,16 @@ pub enum Engine {
 }
 
 impl Engine {
+    /// The server program: `redis-server`, `valkey-server`, `keydb-server`, `dragonfly`.
+    pub fn server(self) -> &'static str {
+        match self {
+            Engine::Redis => "redis-server",
+            Engine::Valkey => "valkey-server",
+            Engine::KeyDb => "keydb-server",
+            Engine::Dragonfly => "dragonfly",
+        }
+    }
+
     /// Reads redis.conf as redis-server does (Redis and its forks): a directive another of
     /// them knows may be what an unknown release of this one knows too. Dragonfly is not one.
     pub fn reads_redis_conf(self) -> bool {

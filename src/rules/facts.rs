@@ -251,12 +251,7 @@ pub fn tls_only(d: &Deployment) -> bool {
 
 /// The server program, for messages: `redis-server`, `valkey-server`, `dragonfly`.
 pub fn server(d: &Deployment) -> &'static str {
-    match d.engine {
-        Product::Redis => "redis-server",
-        Product::Valkey => "valkey-server",
-        Product::KeyDb => "keydb-server",
-        Product::Dragonfly => "dragonfly",
-    }
+    d.engine.server()
 }
 
 /// Labels that keep selecting the workload's pods across upgrades: its own
