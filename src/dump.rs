@@ -254,6 +254,18 @@ fn deployment(out: &mut String, inv: &Inventory, d: &Deployment) {
             place(inv, at),
             place(inv, m)
         ),
+        DataVolume::SharedClaim {
+            claim,
+            access_modes,
+            at,
+            ..
+        } => format!(
+            "claim {claim} shared by every pod, {} {}",
+            access_modes
+                .as_ref()
+                .map_or("access modes unknown".to_string(), |m| format!("{m:?}")),
+            place(inv, at)
+        ),
         DataVolume::None => "none".to_string(),
         DataVolume::Unknown => "unknown".to_string(),
     };

@@ -46,6 +46,13 @@ fn joins(inv: &Inventory) -> HashMap<String, BTreeSet<String>> {
         if let Some(pdb) = &d.pdb {
             g.push(pdb.object);
         }
+        if let redline::model::DataVolume::SharedClaim {
+            object: Some(claim),
+            ..
+        } = &d.data
+        {
+            g.push(*claim);
+        }
         groups.push(g);
     }
     for c in &inv.enterprise {

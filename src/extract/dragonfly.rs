@@ -510,11 +510,10 @@ pub fn resource(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
             s.get("existingPersistentVolumeClaimName"),
         ) {
             (Some(claim), _) => super::common::claim_spec(id, &claim),
-            (None, Some(existing)) => DataVolume::Claim {
-                size_bytes: None,
-                access_modes: Vec::new(),
-                at: loc(id, &existing),
-            },
+            // resources.go mounts it as a pod-template volume: every replica gets it.
+            (None, Some(existing)) => {
+                super::workload::shared_claim(ctx, id, Some(existing.clone()), &existing)
+            }
             (None, None) => DataVolume::None,
         },
         None => DataVolume::None,

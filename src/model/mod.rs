@@ -333,6 +333,16 @@ pub enum DataVolume {
         /// pod's memory.
         memory_medium: Option<Loc>,
     },
+    /// One claim named in the pod template (`persistentVolumeClaim.claimName`, dragonfly-
+    /// operator's `snapshot.existingPersistentVolumeClaimName`): every pod mounts the same
+    /// claim. Its access modes where the claim is in the input.
+    SharedClaim {
+        claim: String,
+        /// The PersistentVolumeClaim, where the input holds it.
+        object: Option<ObjectId>,
+        access_modes: Option<Vec<String>>,
+        at: Loc,
+    },
     /// No volume for the data directory: the container's writable layer.
     None,
     /// The operator decides and the input does not say.

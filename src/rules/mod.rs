@@ -440,6 +440,7 @@ registry! {
     dragonfly_threads_memory => "dragonfly-threads-memory",
     redis_enterprise_nodes => "redis-enterprise-nodes",
     redis_enterprise_capacity => "redis-enterprise-capacity",
+    redis_data_claim_shared => "redis-data-claim-shared",
     // tools/new_rule.py adds new rules above this line.
     k8s_object_invalid => "k8s-object-invalid",
     redline_ignore_unknown => "redline-ignore-unknown",

@@ -32,7 +32,9 @@ impl Rule for Check {
         let (at, what) = match &d.data {
             DataVolume::EmptyDir { at, .. } => (at.clone(), "an emptyDir"),
             DataVolume::None => (c.at.clone(), "the container's own filesystem"),
-            DataVolume::Claim { .. } | DataVolume::Unknown => return,
+            DataVolume::Claim { .. } | DataVolume::SharedClaim { .. } | DataVolume::Unknown => {
+                return;
+            }
         };
         out.push(Violation::new(
             at,

@@ -34,7 +34,10 @@ impl Rule for Check {
         if count.value >= 3 {
             return;
         }
-        let operator_takes_over = !matches!(d.data, DataVolume::Claim { .. });
+        let operator_takes_over = !matches!(
+            d.data,
+            DataVolume::Claim { .. } | DataVolume::SharedClaim { .. }
+        );
         let why = match d.platform {
             // Without persistence the operator TAKEOVERs for the replicas of dead primaries
             // when the cluster has no failover quorum; with it, it waits for the pod

@@ -151,7 +151,7 @@ pub fn workload(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
         let data = if role == Role::Sentinel {
             DataVolume::None
         } else {
-            data_volume(id, &root, &pod_spec, c, &data_dir)
+            data_volume(ctx, id, &root, &pod_spec, c, &data_dir)
         };
         out.push(Deployment {
             object: id,
@@ -424,6 +424,7 @@ fn config_file_arg(
 
 /// The volume behind the data directory.
 fn data_volume(
+    ctx: &mut Ctx,
     id: ObjectId,
     root: &Cursor,
     pod_spec: &Cursor,
@@ -468,11 +469,9 @@ fn data_volume(
             at: loc(id, v),
             memory_medium: memory_medium(id, v.get("emptyDir")),
         },
-        Some(v) if v.get("persistentVolumeClaim").is_some() => DataVolume::Claim {
-            size_bytes: None,
-            access_modes: Vec::new(),
-            at: loc(id, v),
-        },
+        Some(v) if v.get("persistentVolumeClaim").is_some() => {
+            shared_claim(ctx, id, v.at(&["persistentVolumeClaim", "claimName"]), v)
+        }
         _ => DataVolume::Unknown,
     }
 }
@@ -571,5 +570,34 @@ fn termination_grace(ctx: &mut Ctx, id: ObjectId, pod_spec: &Cursor) -> Option<L
             value: 30,
             at: absent(id, pod_spec, "terminationGracePeriodSeconds"),
         }),
+    }
+}
+
+/// A claim the pod template names: every pod of the workload mounts it. Its access modes
+/// come from the PersistentVolumeClaim where the input holds it.
+pub fn shared_claim(ctx: &mut Ctx, id: ObjectId, name: Option<Cursor>, at: &Cursor) -> DataVolume {
+    let claim = name
+        .as_ref()
+        .and_then(|n| n.str())
+        .unwrap_or("")
+        .to_string();
+    let namespace = ctx.object(id).namespace_or_default().to_string();
+    let object = name
+        .as_ref()
+        .and_then(|n| ctx.find(&loc(id, n), "PersistentVolumeClaim", &namespace, &claim));
+    let access_modes = object.map(|pvc| {
+        ctx.root(pvc)
+            .at(&["spec", "accessModes"])
+            .map(|a| a.items())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|m| m.str().map(str::to_string))
+            .collect()
+    });
+    DataVolume::SharedClaim {
+        claim,
+        object,
+        access_modes,
+        at: loc(id, at),
     }
 }
