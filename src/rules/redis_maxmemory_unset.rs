@@ -52,6 +52,12 @@ impl Rule for Check {
         .unwrap_or_else(|| c.at.clone());
         let set = match facts::maxmemory_line(d) {
             Some(_) => format!("maxmemory is 0 (no limit){}", facts::set_by(d, "maxmemory")),
+            // Without a limit Dragonfly takes 80% of what the node has available at start-up.
+            None if d.engine == crate::model::Product::Dragonfly => {
+                "maxmemory is not set: Dragonfly takes 80% of the memory the node has available \
+                 when it starts"
+                    .to_string()
+            }
             None => "maxmemory is not set (0: no limit)".to_string(),
         };
         let Some(limit) = &c.memory_limit else {
