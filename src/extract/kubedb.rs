@@ -83,7 +83,7 @@ fn build(ctx: &mut Ctx, id: ObjectId, change: Option<&Change>) -> Vec<Deployment
     let version = engine_version(&spec, id);
     let engine = version.as_ref().map_or(Product::Redis, |v| v.product);
     let mode = spec.str_at(&["mode"]).unwrap_or("Standalone");
-    let mut container = redis_container(ctx, id, &spec, v1alpha2, engine);
+    let mut container = redis_container(ctx, id, &spec, v1alpha2);
     let mut notes = vec![format!(
         "{KUBEDB} writes the pods (a PetSet per shard), their probes and \
          PodDisruptionBudget; the input does not show them"
@@ -300,20 +300,10 @@ fn engine_version(spec: &Cursor, id: ObjectId) -> Option<Version> {
 }
 
 /// The `redis` container's resources as KubeDB's webhook completes them
-/// (`SetDefaultResourceLimits`): a limit, else the request as the limit, else 1024Mi.
-fn redis_container(
-    ctx: &mut Ctx,
-    id: ObjectId,
-    spec: &Cursor,
-    v1alpha2: bool,
-    engine: Product,
-) -> Container {
-    let name = if engine == Product::Valkey {
-        "valkey"
-    } else {
-        "redis"
-    };
-    let mut container = container_at(name, loc(id, spec));
+/// (`SetDefaultResourceLimits`): a limit, else the request as the limit, else 1024Mi. KubeDB
+/// names the database container `redis` for Valkey too (`kubedb.RedisContainerName`).
+fn redis_container(ctx: &mut Ctx, id: ObjectId, spec: &Cursor, v1alpha2: bool) -> Container {
+    let mut container = container_at("redis", loc(id, spec));
     pod_resources(ctx, id, spec, v1alpha2, "redis", &mut container);
     container
 }
