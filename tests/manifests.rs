@@ -300,6 +300,9 @@ fn overlays_build_validate_and_register_exactly_the_judged_kinds_safely() {
             "poddisruptionbudgets",
             "clusters",
             "componentparameters",
+            "redises",
+            "redisenterpriseclusters",
+            "redisenterprisedatabases",
         ]
         .map(String::from)
         .into();

@@ -614,16 +614,33 @@ mod fake_api {
                    "versions": [{"groupVersion": format!("{name}/{version}"), "version": version}],
                    "preferredVersion": {"groupVersion": format!("{name}/{version}"), "version": version}})
         };
-        let resources = |gv: &str, plural: &str, kind: &str| {
+        let resources_of = |gv: &str, kinds: &[(&str, &str)]| {
+            let list: Vec<Value> = kinds
+                .iter()
+                .map(|(plural, kind)| {
+                    json!({"name": plural, "singularName": kind.to_lowercase(),
+                           "namespaced": true, "kind": kind,
+                           "verbs": ["get", "list", "watch"]})
+                })
+                .collect();
             json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv,
-                   "resources": [{"name": plural, "singularName": kind.to_lowercase(),
-                                  "namespaced": true, "kind": kind,
-                                  "verbs": ["get", "list", "watch"]}]})
+                   "resources": list})
         };
+        let resources = |gv: &str, plural: &str, kind: &str| resources_of(gv, &[(plural, kind)]);
         Some(match path {
             "/apis" => json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": [
                 group("apps.kubeblocks.io", "v1"),
-                group("parameters.kubeblocks.io", "v1alpha1")]}),
+                group("parameters.kubeblocks.io", "v1alpha1"),
+                group("kubedb.com", "v1"),
+                group("app.redislabs.com", "v1alpha1")]}),
+            "/apis/kubedb.com/v1" => resources("kubedb.com/v1", "redises", "Redis"),
+            "/apis/app.redislabs.com/v1alpha1" => resources_of(
+                "app.redislabs.com/v1alpha1",
+                &[
+                    ("redisenterpriseclusters", "RedisEnterpriseCluster"),
+                    ("redisenterprisedatabases", "RedisEnterpriseDatabase"),
+                ],
+            ),
             "/apis/apps.kubeblocks.io/v1" => {
                 resources("apps.kubeblocks.io/v1", "clusters", "Cluster")
             }
@@ -688,6 +705,18 @@ fn lookups_judge_objects_with_their_relatives_from_a_fake_api_server() {
     );
     let (mut cluster, reconfigure) = (of_kind(&seed, "Cluster"), of_kind(&seed, "OpsRequest"));
     cluster["status"] = json!({"phase": "Updating"});
+    // Issue 27's families: a KubeDB Redis whose inline maxmemory a VerticalScaling leaves at
+    // the new limit, and a Redis Enterprise cluster of 3 × 2Gi nodes.
+    let kubedb = json!({"apiVersion": "kubedb.com/v1", "kind": "Redis",
+        "metadata": {"name": "rd", "namespace": "default"},
+        "spec": {"version": "7.2.6",
+                 "configuration": {"inline": {"redis.conf": "maxmemory 600mb\n"}},
+                 "podTemplate": {"spec": {"containers": [{"name": "redis",
+                     "resources": {"limits": {"memory": "2Gi"}}}]}}}});
+    let rec = json!({"apiVersion": "app.redislabs.com/v1alpha1", "kind": "RedisEnterpriseCluster",
+        "metadata": {"name": "rec", "namespace": "default"},
+        "spec": {"nodes": 3, "redisEnterpriseNodeResources": {
+            "requests": {"cpu": "2", "memory": "2Gi"}, "limits": {"cpu": "2", "memory": "2Gi"}}}});
     let rt = tokio();
     let (addr, fake) = rt.block_on(fake_api::start(fake_api::Fake {
         lists: [
@@ -697,6 +726,15 @@ fn lookups_judge_objects_with_their_relatives_from_a_fake_api_server() {
             ("/apis/apps.kubeblocks.io/v1/clusters", vec![cluster]),
             (
                 "/apis/parameters.kubeblocks.io/v1alpha1/componentparameters",
+                vec![],
+            ),
+            ("/apis/kubedb.com/v1/redises", vec![kubedb.clone()]),
+            (
+                "/apis/app.redislabs.com/v1alpha1/redisenterpriseclusters",
+                vec![rec.clone()],
+            ),
+            (
+                "/apis/app.redislabs.com/v1alpha1/redisenterprisedatabases",
                 vec![],
             ),
         ]
@@ -788,6 +826,24 @@ fn lookups_judge_objects_with_their_relatives_from_a_fake_api_server() {
             "{r}"
         );
         assert!(message(&r).contains("Updating"), "{r}");
+
+        // A RedisOpsRequest is judged with its database from the cache: 600mb under 600Mi.
+        let shrink = json!({"apiVersion": "ops.kubedb.com/v1alpha1", "kind": "RedisOpsRequest",
+            "metadata": {"name": "shrink", "namespace": "default"},
+            "spec": {"type": "VerticalScaling", "databaseRef": {"name": "rd"},
+                     "verticalScaling": {"redis": {"resources": {"limits": {"memory": "600Mi"}}}}}});
+        let r = post(&client, &url, &review("kubedb-1", "CREATE", &shrink)).await;
+        assert_eq!(r["response"]["allowed"], false, "{r}");
+        assert!(message(&r).contains("[redis-maxmemory-headroom]"), "{r}");
+
+        // A database is judged with its cluster from the cache (bound by namespace).
+        let redb = json!({"apiVersion": "app.redislabs.com/v1alpha1",
+            "kind": "RedisEnterpriseDatabase",
+            "metadata": {"name": "db", "namespace": "default"},
+            "spec": {"memorySize": "10GB"}});
+        let r = post(&client, &url, &review("redb-1", "CREATE", &redb)).await;
+        assert_eq!(r["response"]["allowed"], false, "{r}");
+        assert!(message(&r).contains("[redis-enterprise-capacity]"), "{r}");
 
         // Reviews read the caches: no request reached the API server for them (the
         // failing PodDisruptionBudget list is retried by its watcher on its own).

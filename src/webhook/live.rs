@@ -204,6 +204,7 @@ mod imp {
                     namespace,
                     |_| true,
                 ),
+                Want::Every { kind } => cache(*kind).filtered(*kind, namespace, |_| true),
             }
         }
 
@@ -231,6 +232,9 @@ mod imp {
             Kind::ComponentParameter => {
                 crd("parameters.kubeblocks.io", "ComponentParameter").await?
             }
+            Kind::KubeDbRedis => crd("kubedb.com", "Redis").await?,
+            Kind::EnterpriseCluster => crd("app.redislabs.com", "RedisEnterpriseCluster").await?,
+            Kind::EnterpriseDatabase => crd("app.redislabs.com", "RedisEnterpriseDatabase").await?,
         })
     }
 

@@ -3,7 +3,9 @@
 //! (its resources, its `status.phase`) and the Cluster's ComponentParameters; a workload with
 //! the ConfigMaps it mounts and the PodDisruptionBudgets of its namespace; a ConfigMap with
 //! the StatefulSets and Deployments that mount it; an OT-Container-Kit resource with its
-//! `additionalRedisConfig` ConfigMap.
+//! `additionalRedisConfig` ConfigMap; a KubeDB RedisOpsRequest with its Redis; a Redis
+//! Enterprise database with its cluster and the cluster's other databases, a cluster with its
+//! databases.
 //!
 //! [`wanted`] says which objects, from the reviewed object alone; a [`Related`] finds them
 //! (the live implementation reads watch-backed caches, `live.rs`). Rules never see any of
@@ -23,16 +25,25 @@ pub enum Kind {
     KubeBlocksCluster,
     /// parameters.kubeblocks.io ComponentParameter.
     ComponentParameter,
+    /// kubedb.com Redis (a RedisOpsRequest's database).
+    KubeDbRedis,
+    /// app.redislabs.com RedisEnterpriseCluster (a database's cluster).
+    EnterpriseCluster,
+    /// app.redislabs.com RedisEnterpriseDatabase (a cluster's databases).
+    EnterpriseDatabase,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 9] = [
         Kind::ConfigMap,
         Kind::StatefulSet,
         Kind::Deployment,
         Kind::PodDisruptionBudget,
         Kind::KubeBlocksCluster,
         Kind::ComponentParameter,
+        Kind::KubeDbRedis,
+        Kind::EnterpriseCluster,
+        Kind::EnterpriseDatabase,
     ];
 
     /// The `kind` label of metrics and messages.
@@ -44,6 +55,9 @@ impl Kind {
             Kind::PodDisruptionBudget => "PodDisruptionBudget",
             Kind::KubeBlocksCluster => "Cluster",
             Kind::ComponentParameter => "ComponentParameter",
+            Kind::KubeDbRedis => "Redis",
+            Kind::EnterpriseCluster => "RedisEnterpriseCluster",
+            Kind::EnterpriseDatabase => "RedisEnterpriseDatabase",
         }
     }
 }
@@ -59,6 +73,8 @@ pub enum Want {
     Mounting { name: String },
     /// Every PodDisruptionBudget (the engine matches their selectors).
     Budgets,
+    /// Every object of a kind (a namespace's Redis Enterprise cluster and databases).
+    Every { kind: Kind },
 }
 
 impl Want {
@@ -73,7 +89,21 @@ impl Want {
                 kind: Kind::KubeBlocksCluster,
                 ..
             } => &[Kind::KubeBlocksCluster],
-            Want::Named { .. } => &[],
+            Want::Named {
+                kind: Kind::KubeDbRedis,
+                ..
+            } => &[Kind::KubeDbRedis],
+            Want::Named {
+                kind: Kind::EnterpriseCluster,
+                ..
+            }
+            | Want::Every {
+                kind: Kind::EnterpriseCluster,
+            } => &[Kind::EnterpriseCluster],
+            Want::Every {
+                kind: Kind::EnterpriseDatabase,
+            } => &[Kind::EnterpriseDatabase],
+            Want::Named { .. } | Want::Every { .. } => &[],
             Want::ParametersOf { .. } => &[Kind::ComponentParameter],
             Want::Mounting { .. } => &[Kind::StatefulSet, Kind::Deployment],
             Want::Budgets => &[Kind::PodDisruptionBudget],
@@ -207,6 +237,36 @@ pub fn wanted(object: &Value) -> Vec<Want> {
             out.push(Want::Budgets);
             out
         }
+        ("ops.kubedb.com", "RedisOpsRequest") => str_at(object, "/spec/databaseRef/name")
+            .map(|n| {
+                vec![Want::Named {
+                    kind: Kind::KubeDbRedis,
+                    name: n.to_string(),
+                }]
+            })
+            .unwrap_or_default(),
+        // A database is judged with its cluster (named, else its namespace's only one) and
+        // the other databases the cluster holds; a cluster with its databases.
+        ("app.redislabs.com", "RedisEnterpriseDatabase") => {
+            let cluster = match str_at(object, "/spec/redisEnterpriseCluster/name") {
+                Some(n) => Want::Named {
+                    kind: Kind::EnterpriseCluster,
+                    name: n.to_string(),
+                },
+                None => Want::Every {
+                    kind: Kind::EnterpriseCluster,
+                },
+            };
+            vec![
+                cluster,
+                Want::Every {
+                    kind: Kind::EnterpriseDatabase,
+                },
+            ]
+        }
+        ("app.redislabs.com", "RedisEnterpriseCluster") => vec![Want::Every {
+            kind: Kind::EnterpriseDatabase,
+        }],
         ("redis.redis.opstreelabs.in", _) => {
             str_at(object, "/spec/redisConfig/additionalRedisConfig")
                 .map(|n| {
@@ -259,6 +319,45 @@ mod tests {
         for (i, k) in Kind::ALL.iter().enumerate() {
             assert_eq!(*k as usize, i);
         }
+    }
+
+    #[test]
+    fn kubedb_and_redis_enterprise_objects_want_their_relatives() {
+        let ops = json!({"apiVersion": "ops.kubedb.com/v1alpha1", "kind": "RedisOpsRequest",
+            "spec": {"databaseRef": {"name": "rd"}}});
+        assert_eq!(
+            wanted(&ops),
+            vec![Want::Named {
+                kind: Kind::KubeDbRedis,
+                name: "rd".into()
+            }]
+        );
+        let named = json!({"apiVersion": "app.redislabs.com/v1alpha1",
+            "kind": "RedisEnterpriseDatabase",
+            "spec": {"redisEnterpriseCluster": {"name": "rec"}}});
+        let every_db = Want::Every {
+            kind: Kind::EnterpriseDatabase,
+        };
+        assert_eq!(
+            wanted(&named),
+            vec![
+                Want::Named {
+                    kind: Kind::EnterpriseCluster,
+                    name: "rec".into()
+                },
+                every_db.clone()
+            ]
+        );
+        let by_namespace = json!({"apiVersion": "app.redislabs.com/v1alpha1",
+            "kind": "RedisEnterpriseDatabase", "spec": {}});
+        assert_eq!(
+            wanted(&by_namespace)[0],
+            Want::Every {
+                kind: Kind::EnterpriseCluster
+            }
+        );
+        let rec = json!({"apiVersion": "app.redislabs.com/v1", "kind": "RedisEnterpriseCluster"});
+        assert_eq!(wanted(&rec), vec![every_db]);
     }
 
     #[test]
