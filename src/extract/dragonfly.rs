@@ -375,6 +375,83 @@ fn fail(asm: &mut Assembly, written: &str, message: &str, at: &Loc) {
     );
 }
 
+/// Services whose links the kubelet puts in a pod's environment as `DFLY_…` variables
+/// (`{NAME}_SERVICE_HOST`, `{NAME}_PORT…`: the name upper-cased, `-` as `_`), which dragonfly
+/// refuses from v1.11 ("unknown environment variable DFLY_…", `ParseFlagsFromEnv`; operator
+/// issue #588): the namespace's Services of the input named `dfly` or `dfly-…`, and
+/// `own` — the Service an operator creates for the server. Each is a start-up refusal at the
+/// Service's name; the Services found are returned, as related objects.
+pub fn service_links(
+    ctx: &mut Ctx,
+    id: ObjectId,
+    own: Option<(String, Loc)>,
+    version: Option<&Version>,
+    asm: &mut Assembly,
+) -> Vec<ObjectId> {
+    if version.is_some_and(|v| (v.major, v.minor.unwrap_or(0)) < (1, 11)) {
+        return Vec::new();
+    }
+    let linked = |name: &str| name == "dfly" || name.starts_with("dfly-");
+    let namespace = ctx.object(id).namespace_or_default().to_string();
+    let mut names: Vec<String> = ctx
+        .of_kind("Service", &namespace)
+        .map(|s| ctx.object(s).name.clone())
+        .filter(|n| linked(n))
+        .collect();
+    names.sort();
+    names.dedup();
+    let mut found = Vec::new();
+    let refuse = |asm: &mut Assembly, name: &str, at: &Loc, by: &str, advice: &str| {
+        let variable = format!(
+            "{}_SERVICE_HOST",
+            name.to_ascii_uppercase().replace('-', "_")
+        );
+        fail(
+            asm,
+            &variable,
+            &format!(
+                "unknown environment variable {variable}: the kubelet gives the pod variables \
+                 named after Service `{name}`{by} (service links), and dragonfly refuses a DFLY_ \
+                 variable that is no flag; {advice}"
+            ),
+            at,
+        );
+    };
+    if let Some((name, at)) = &own
+        && linked(name)
+    {
+        refuse(
+            asm,
+            name,
+            at,
+            ", which the operator creates for it",
+            "name the Service otherwise (spec.serviceSpec.name): the operator sets no \
+             enableServiceLinks (dragonfly-operator#588)",
+        );
+    }
+    let at = loc(id, &ctx.root(id));
+    for name in names {
+        if own.as_ref().is_some_and(|(n, _)| *n == name) {
+            continue;
+        }
+        if let Some(service) = ctx.find(&at, "Service", &namespace, &name) {
+            let name_at = ctx
+                .root(service)
+                .at(&["metadata", "name"])
+                .map_or_else(|| loc(service, &ctx.root(service)), |n| loc(service, &n));
+            refuse(
+                asm,
+                &name,
+                &name_at,
+                "",
+                "rename the Service, or set enableServiceLinks: false in the pod spec",
+            );
+            found.push(service);
+        }
+    }
+    found
+}
+
 /// dragonfly-operator's defaults (dragonflydb/dragonfly-operator v1.6.1,
 /// `internal/resources/const.go`, `version.go`, `resources.go` `GenerateDragonflyResources`).
 const OPERATOR: &str = "dragonfly-operator";
@@ -486,6 +563,19 @@ pub fn resource(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
         }
     }
     let mut asm = Assembly::new();
+    // dragonfly-operator sets no enableServiceLinks (dragonfly-operator#588), and names its
+    // Service after the resource unless spec.serviceSpec.name says otherwise.
+    let own_service = match spec.at(&["serviceSpec", "name"]) {
+        Some(n) if n.str().is_some_and(|s| !s.is_empty()) => {
+            (n.str().unwrap_or("").to_string(), loc(id, &n))
+        }
+        _ => (
+            name.clone(),
+            root.at(&["metadata", "name"])
+                .map_or_else(|| loc(id, &root), |n| loc(id, &n)),
+        ),
+    };
+    let services = service_links(ctx, id, Some(own_service), version.as_ref(), &mut asm);
     let mut env_words = super::workload::dragonfly_env(&env, id, &spec, &mut asm);
     if let Some(secret) = spec.at(&["authentication", "passwordFromSecret"]) {
         env_words.push((
@@ -552,7 +642,7 @@ pub fn resource(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
         pdb: None,
         pod_labels: labels.clone(),
         selector: labels,
-        related: Vec::new(),
+        related: services,
         operation: None,
         notes: vec![
             "the operator creates a PodDisruptionBudget (maxUnavailable 1, or spec.pdb) when \

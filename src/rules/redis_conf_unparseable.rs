@@ -8,6 +8,13 @@
 //! "Valkey only"). Where the tag does not name the release (`latest`, a digest), a directive
 //! any release knows is accepted, and one none knows is a warning: the server may refuse it.
 //!
+//! KeyDB (6.3.4's table) adds its own refusals: `replicaof` before `active-replica` or
+//! `multi-master`, and `multi-master` without `active-replica`. Dragonfly reads absl flags:
+//! a value absl refuses (a size its release cannot read, such as `512MI` from v1.36), and a
+//! `DFLY_` variable that is no flag — `DFLY_PASSWORD` from v1.14, and from v1.11 the service
+//! links of a Service named `dfly` or `dfly-…` in its namespace (including the one
+//! dragonfly-operator names after a resource called so) — stop it before it serves.
+//!
 //! **Why it matters.** redis-server exits at the first bad line with `FATAL CONFIG FILE
 //! ERROR`; in Kubernetes that is a CrashLoopBackOff with the reason only in the previous
 //! container's log. Common causes: an inline `# comment` (Redis has none: the words become

@@ -120,9 +120,20 @@ pub fn workload(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
             .image
             .as_ref()
             .and_then(|i| super::image::version_of(i, engine));
+        let mut related = mounted.config_maps.clone();
         let dialect = if engine == Product::Dragonfly {
             let limit = container.memory_limit.as_ref();
             read_dragonfly(&launch, &env, id, c, limit, version.as_ref(), &mut asm);
+            let links = pod_spec.get("enableServiceLinks").and_then(|e| e.bool()) != Some(false);
+            if links {
+                related.extend(super::dragonfly::service_links(
+                    ctx,
+                    id,
+                    None,
+                    version.as_ref(),
+                    &mut asm,
+                ));
+            }
             super::dragonfly::dialect()
         } else {
             let image_at = container.image.as_ref().map(|i| i.at.clone());
@@ -176,7 +187,7 @@ pub fn workload(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
             pdb: None,
             selector: selector.clone(),
             pod_labels: pod_labels.clone(),
-            related: mounted.config_maps.clone(),
+            related,
             operation: None,
             notes: launch.notes.clone(),
             containers: vec![container],
