@@ -47,7 +47,56 @@ pub fn dump(
     for d in &inv.deployments {
         deployment(&mut out, inv, d);
     }
+    for c in &inv.enterprise {
+        enterprise_cluster(&mut out, inv, c);
+    }
+    for db in &inv.enterprise_orphans {
+        let _ = writeln!(
+            out,
+            "redis enterprise database {} (its cluster is not in the input)",
+            inv.object(db.object)
+        );
+        enterprise_database(&mut out, inv, db);
+    }
     out
+}
+
+/// A Redis Enterprise cluster: its nodes, their resources, and the databases bound to it.
+fn enterprise_cluster(out: &mut String, inv: &Inventory, c: &crate::model::EnterpriseCluster) {
+    let _ = writeln!(out, "redis enterprise cluster {}", inv.object(c.object));
+    let _ = writeln!(out, "  nodes: {} {}", c.nodes.value, place(inv, &c.nodes.at));
+    let r = &c.node_resources;
+    let _ = writeln!(
+        out,
+        "  node resources{}: memory request {}, limit {}; CPU request {}, limit {}",
+        if r.written { "" } else { " (the operator's default)" },
+        memory(inv, &r.memory_request),
+        memory(inv, &r.memory_limit),
+        r.cpu_request_millis
+            .as_ref()
+            .map_or("none".to_string(), |m| format!("{}m", m.value)),
+        r.cpu_limit_millis
+            .as_ref()
+            .map_or("none".to_string(), |m| format!("{}m", m.value)),
+    );
+    for db in &c.databases {
+        let _ = writeln!(out, "  database {}", inv.object(db.object));
+        enterprise_database(out, inv, db);
+    }
+}
+
+fn enterprise_database(out: &mut String, inv: &Inventory, db: &crate::model::EnterpriseDatabase) {
+    let _ = writeln!(
+        out,
+        "    memorySize {} = {} B ({}) {}; replication {}; shards {}; takes up to {}",
+        db.memory_text,
+        db.memory.value,
+        human::size(db.memory.value),
+        place(inv, &db.memory.at),
+        db.replication.value,
+        db.shards.value,
+        human::size(db.footprint_bytes()),
+    );
 }
 
 /// `file:line:col /pointer`.
