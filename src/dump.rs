@@ -64,12 +64,21 @@ pub fn dump(
 /// A Redis Enterprise cluster: its nodes, their resources, and the databases bound to it.
 fn enterprise_cluster(out: &mut String, inv: &Inventory, c: &crate::model::EnterpriseCluster) {
     let _ = writeln!(out, "redis enterprise cluster {}", inv.object(c.object));
-    let _ = writeln!(out, "  nodes: {} {}", c.nodes.value, place(inv, &c.nodes.at));
+    let _ = writeln!(
+        out,
+        "  nodes: {} {}",
+        c.nodes.value,
+        place(inv, &c.nodes.at)
+    );
     let r = &c.node_resources;
     let _ = writeln!(
         out,
         "  node resources{}: memory request {}, limit {}; CPU request {}, limit {}",
-        if r.written { "" } else { " (the operator's default)" },
+        if r.written {
+            ""
+        } else {
+            " (the operator's default)"
+        },
         memory(inv, &r.memory_request),
         memory(inv, &r.memory_limit),
         r.cpu_request_millis

@@ -182,6 +182,21 @@ fn an_unknown_word_of_its_own_keeps_the_file_before_it() {
     assert!(d.config.unknown.is_empty(), "{:?}", d.config.unknown);
 }
 
+/// KeyDB's programs: `keydb-server` is a KeyDB server, `keydb-sentinel` a KeyDB Sentinel.
+#[test]
+fn keydb_programs_are_recognised() {
+    let inv = model(
+        "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: k}\nspec:\n  replicas: 3\n  template:\n    spec:\n      containers:\n      - name: keydb\n        image: eqalpha/keydb:x86_64_v6.3.4\n        command: [keydb-server, --server-threads, '4', --active-replica, 'yes']\n      - name: sentinel\n        image: eqalpha/keydb:x86_64_v6.3.4\n        command: [keydb-sentinel, /etc/sentinel.conf]\n",
+    );
+    assert_eq!(inv.deployments.len(), 2);
+    let server = &inv.deployments[0];
+    assert_eq!(server.engine, crate::model::Product::KeyDb);
+    assert_eq!(server.config.redis.int_value("io-threads"), 4);
+    assert!(server.config.redis.bool_value("active-replica"));
+    assert_eq!(inv.deployments[1].role, Role::Sentinel);
+    assert_eq!(inv.deployments[1].engine, crate::model::Product::KeyDb);
+}
+
 #[test]
 fn shell_script_arguments_are_read() {
     let inv = model(

@@ -13,7 +13,7 @@ pub(super) enum Process {
 
 pub(super) const SERVERS: [&str; 4] =
     ["redis-server", "valkey-server", "keydb-server", "dragonfly"];
-pub(super) const SENTINELS: [&str; 2] = ["redis-sentinel", "valkey-sentinel"];
+pub(super) const SENTINELS: [&str; 3] = ["redis-sentinel", "valkey-sentinel", "keydb-sentinel"];
 pub(super) const SHELLS: [&str; 5] = ["sh", "bash", "ash", "dash", "zsh"];
 
 /// How a container starts its server: the process, the words after the program (from
