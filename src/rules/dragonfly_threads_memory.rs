@@ -8,8 +8,10 @@
 //!
 //! **Why it matters.** `dragonfly` refuses to start when maxmemory is below threads × 256 MiB
 //! ("There are N threads, so X are required. Exiting...", `src/server/dfly_main.cc`
-//! `RunEngine`). A small Dragonfly that starts on a 4-CPU laptop crash-loops on a 32-core
-//! node (dragonflydb/dragonfly#1491; dragonflydb/dragonfly-operator#71).
+//! `RunEngine`). Without `--proactor_threads` the count follows the CPU quota (dragonfly#1109)
+//! or, without a CPU limit, the node: a small Dragonfly that starts on a 4-CPU node
+//! crash-loops on a 32-core one. Before v1.38 a CPU limit's count even overrides an explicit
+//! `--proactor_threads` (dragonfly#4251, fixed by #7030).
 //!
 //! **Levels.** error when the thread count is known and too large; warning when it is the
 //! node's CPU count and maxmemory covers fewer than `node_cpus` (64) threads.
