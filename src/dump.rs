@@ -221,7 +221,18 @@ fn deployment(out: &mut String, inv: &Inventory, d: &Deployment) {
             "    memory request: {}",
             memory(inv, &c.memory_request)
         );
-        let _ = writeln!(out, "    memory limit: {}", memory(inv, &c.memory_limit));
+        match (&c.memory_limit, &c.memory_limit_unknown) {
+            (None, Some(at)) => {
+                let _ = writeln!(
+                    out,
+                    "    memory limit: unknown (a variable substituted before it is applied) {}",
+                    place(inv, at)
+                );
+            }
+            _ => {
+                let _ = writeln!(out, "    memory limit: {}", memory(inv, &c.memory_limit));
+            }
+        }
         if c.request_from_limit {
             let _ = writeln!(out, "    (request defaults to the limit)");
         }

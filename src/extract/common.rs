@@ -42,16 +42,7 @@ pub fn located_str(object: ObjectId, c: &Cursor) -> Option<Located<String>> {
 /// judged, not reported as invalid.
 fn substituted(ctx: &mut Ctx, object: ObjectId, c: &Cursor) -> bool {
     let Some(text) = c.str() else { return false };
-    let Some(inner) = text.strip_prefix("${").and_then(|t| t.strip_suffix('}')) else {
-        return false;
-    };
-    let name_end = inner
-        .find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_'))
-        .unwrap_or(inner.len());
-    let (name, rest) = inner.split_at(name_end);
-    let variable = !name.is_empty()
-        && !name.starts_with(|ch: char| ch.is_ascii_digit())
-        && (rest.is_empty() || [":-", ":=", "-", "="].iter().any(|p| rest.starts_with(p)));
+    let variable = is_variable(text);
     if variable {
         let o = ctx.object(object).to_string();
         ctx.unjudged.push(crate::model::Problem {
@@ -65,6 +56,20 @@ fn substituted(ctx: &mut Ctx, object: ObjectId, c: &Cursor) -> bool {
         });
     }
     variable
+}
+
+/// `${NAME}`, `${NAME:-default}`, `${NAME:=default}` (and without the colon) as a whole value.
+fn is_variable(text: &str) -> bool {
+    let Some(inner) = text.strip_prefix("${").and_then(|t| t.strip_suffix('}')) else {
+        return false;
+    };
+    let name_end = inner
+        .find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_'))
+        .unwrap_or(inner.len());
+    let (name, rest) = inner.split_at(name_end);
+    !name.is_empty()
+        && !name.starts_with(|ch: char| ch.is_ascii_digit())
+        && (rest.is_empty() || [":-", ":=", "-", "="].iter().any(|p| rest.starts_with(p)))
 }
 
 pub fn located_i64(ctx: &mut Ctx, object: ObjectId, c: Option<Cursor>) -> Option<Located<i64>> {
@@ -141,11 +146,13 @@ pub fn resources(
         object,
         r.as_ref().and_then(|r| r.at(&["requests", "memory"])),
     );
-    container.memory_limit = memory(
-        ctx,
-        object,
-        r.as_ref().and_then(|r| r.at(&["limits", "memory"])),
-    );
+    let limit = r.as_ref().and_then(|r| r.at(&["limits", "memory"]));
+    if let Some(l) = &limit
+        && l.str().is_some_and(is_variable)
+    {
+        container.memory_limit_unknown = Some(loc(object, l));
+    }
+    container.memory_limit = memory(ctx, object, limit);
     container.memory_errors.extend(
         ctx.problems[before..]
             .iter()
@@ -287,6 +294,7 @@ pub fn container_at(name: &str, at: Loc) -> Container {
         memory_limit: None,
         request_from_limit: false,
         memory_errors: Vec::new(),
+        memory_limit_unknown: None,
         probes: Probes::default(),
         env: Vec::new(),
     }

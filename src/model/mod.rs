@@ -287,6 +287,9 @@ pub struct Container {
     pub request_from_limit: bool,
     /// Unparseable memory quantities: the API server rejects the object.
     pub memory_errors: Vec<(Loc, String)>,
+    /// A memory limit written as a variable substituted before the object is applied
+    /// (`${VAR}`): there is a limit, of a value not known here.
+    pub memory_limit_unknown: Option<Loc>,
     /// `limits.cpu` in millicores (`2` is 2000, `500m` 500).
     pub cpu_limit_millis: Option<Located<u64>>,
     pub probes: Probes,

@@ -82,6 +82,8 @@ pub fn memory<P>(cx: &Context<P>, d: &Deployment) -> Option<MemoryPlan> {
     // No limit: the one `redis-memory-limit-missing`'s fix sets, when it has one.
     let (limit, set_limit_to) = match &c.memory_limit {
         Some(m) => (read(cx, m), None),
+        // A limit a variable fills in later: its value is not known, nothing to plan.
+        None if c.memory_limit_unknown.is_some() => return None,
         None => {
             let request = request.filter(|r| *r > 0)?;
             let p = cx.enabled.redis_memory_limit_missing?;

@@ -60,6 +60,9 @@ impl Rule for Check {
             }
             None => "maxmemory is not set (0: no limit)".to_string(),
         };
+        if c.memory_limit.is_none() && c.memory_limit_unknown.is_some() {
+            return;
+        }
         let Some(limit) = &c.memory_limit else {
             // The limit redis-memory-limit-missing's fix sets, and maxmemory for it.
             let planned = plan::memory(cx, d).filter(|p| p.set_limit_to.is_some());

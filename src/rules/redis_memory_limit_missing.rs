@@ -35,7 +35,11 @@ impl Rule for Check {
 
     fn deployment(&self, cx: &Context<Params>, d: &Deployment, out: &mut Vec<Violation>) {
         let Some(c) = facts::data_container(d) else { return };
-        if c.memory_limit.is_some() || !c.memory_errors.is_empty() || facts::cluster_unknown(d) {
+        if c.memory_limit.is_some()
+            || c.memory_limit_unknown.is_some()
+            || !c.memory_errors.is_empty()
+            || facts::cluster_unknown(d)
+        {
             return;
         }
         let fix = plan::memory(cx, d)

@@ -1,15 +1,18 @@
 //! ## redline-not-judged
 //!
-//! **What it does.** Names every Redis-family server of the input that redline does not model
-//! yet, as an info: a Dragonfly resource (`dragonflydb.io`), a KubeDB `Redis`,
-//! `RedisSentinel` or `RedisOpsRequest`, a Redis Enterprise cluster or database
-//! (`app.redislabs.com`), and a workload container whose image is KeyDB or Dragonfly.
+//! **What it does.** Names, as an info, what the input holds that redline reads but cannot
+//! judge: a Redis-family resource it does not model (a Redis Enterprise Active-Active
+//! database, `RedisEnterpriseActiveActiveDatabase`), and a field whose value is a Flux
+//! post-build or envsubst variable (`replicas: ${replica_count}`), substituted before the
+//! object is applied — judged as unknown, not as invalid.
 //!
-//! **Why it matters.** A linter that passes what it did not read gives a false all-clear: a
-//! Dragonfly with `--maxmemory` at its limit, or a KeyDB without a password, would pass the
-//! CI gate with exit 0 and nothing said. The note says the object was seen and not judged.
+//! **Why it matters.** A linter that passes what it did not read gives a false all-clear:
+//! the CI gate exits 0 and nothing says the object was skipped. The note says it was seen
+//! and not judged. (Dragonfly, KeyDB, KubeDB and Redis Enterprise clusters and databases
+//! were named here until redline modelled them.)
 //!
-//! **Fix.** None: the note goes away when redline models the engine.
+//! **Fix.** None: the note goes away when redline models the resource, or when the value is
+//! written out.
 use super::{Context, NoParams, Rule, Violation};
 
 pub struct Check;
