@@ -433,13 +433,16 @@ pub fn claim_spec(object: ObjectId, spec: &Cursor) -> crate::model::DataVolume {
         size_bytes: spec
             .str_at(&["resources", "requests", "storage"])
             .and_then(|s| Quantity::parse(s).ok()?.bytes()),
-        access_modes: spec
-            .get("accessModes")
-            .map(|a| a.items())
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|m| m.str().map(str::to_string))
-            .collect(),
+        access_modes: strings(spec.get("accessModes")),
         at: loc(object, spec),
     }
+}
+
+/// A list of strings (`accessModes`); other items are left out.
+pub fn strings(c: Option<Cursor>) -> Vec<String> {
+    c.map(|a| a.items())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|m| m.str().map(str::to_string))
+        .collect()
 }

@@ -489,19 +489,24 @@ fn data_volume(
 
 /// A PersistentVolumeClaim (template): size and access modes.
 pub fn claim_volume(id: ObjectId, claim: &Cursor) -> DataVolume {
-    let size_bytes = claim
-        .str_at(&["spec", "resources", "requests", "storage"])
-        .and_then(|s| crate::units::quantity::Quantity::parse(s).ok()?.bytes());
-    DataVolume::Claim {
-        size_bytes,
-        access_modes: claim
-            .at(&["spec", "accessModes"])
-            .map(|a| a.items())
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|m| m.str().map(str::to_string))
-            .collect(),
-        at: loc(id, claim),
+    match claim.get("spec") {
+        Some(spec) => match super::common::claim_spec(id, &spec) {
+            DataVolume::Claim {
+                size_bytes,
+                access_modes,
+                ..
+            } => DataVolume::Claim {
+                size_bytes,
+                access_modes,
+                at: loc(id, claim),
+            },
+            other => other,
+        },
+        None => DataVolume::Claim {
+            size_bytes: None,
+            access_modes: Vec::new(),
+            at: loc(id, claim),
+        },
     }
 }
 
@@ -596,15 +601,8 @@ pub fn shared_claim(ctx: &mut Ctx, id: ObjectId, name: Option<Cursor>, at: &Curs
     let object = name
         .as_ref()
         .and_then(|n| ctx.find(&loc(id, n), "PersistentVolumeClaim", &namespace, &claim));
-    let access_modes = object.map(|pvc| {
-        ctx.root(pvc)
-            .at(&["spec", "accessModes"])
-            .map(|a| a.items())
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|m| m.str().map(str::to_string))
-            .collect()
-    });
+    let access_modes =
+        object.map(|pvc| super::common::strings(ctx.root(pvc).at(&["spec", "accessModes"])));
     DataVolume::SharedClaim {
         claim,
         object,
