@@ -18,22 +18,7 @@ use redline::model::{Inventory, ObjectId};
 type Key = (String, String, String, String);
 
 fn keys(linted: &redline::lint::Linted) -> BTreeSet<Key> {
-    linted
-        .outcome
-        .findings
-        .iter()
-        .map(|f| {
-            let o = linted.inventory.object(f.object);
-            (
-                o.file.clone().unwrap_or_default(),
-                f.pos
-                    .map(|p| format!("{}:{}", p.line, p.column))
-                    .unwrap_or_default(),
-                f.rule.to_string(),
-                f.message.clone(),
-            )
-        })
-        .collect()
+    common::finding_rows(linted).into_iter().collect()
 }
 
 /// The files each object of `inv` is joined with (its own included).

@@ -85,21 +85,11 @@ fn kubeblocks_valkey_gets_the_valkey_addon_model_and_the_redis_twins_findings() 
 
 /// The findings of one project directory as `file:line:col` and rule.
 fn finding_keys(dir: &Path, sub: &Path) -> Vec<(String, String)> {
-    let linted = lint_dir(dir, sub);
-    linted
-        .outcome
-        .findings
-        .iter()
-        .map(|f| {
-            let o = linted.inventory.object(f.object);
-            let pos = f
-                .pos
-                .map(|p| format!(":{}:{}", p.line, p.column))
-                .unwrap_or_default();
-            (
-                format!("{}{pos}", o.file.as_deref().unwrap_or("")),
-                f.rule.to_string(),
-            )
+    common::finding_rows(&lint_dir(dir, sub))
+        .into_iter()
+        .map(|(file, pos, rule, _)| match pos.as_str() {
+            "" => (file, rule),
+            _ => (format!("{file}:{pos}"), rule),
         })
         .collect()
 }

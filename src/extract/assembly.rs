@@ -127,6 +127,22 @@ impl Assembly {
         }
     }
 
+    /// A directive set from `${var}`, whose value is not known offline.
+    pub fn unknown_from(&mut self, name: &str, var: &str) {
+        self.unknown(
+            name,
+            format!("`{name}` is set from ${{{var}}}, whose value is not known offline"),
+        );
+    }
+
+    /// A word that is all variable (`$ARGS`): the options it holds are not visible.
+    pub fn unknown_words(&mut self, word: &str, var: &str) {
+        self.gap(format!(
+            "`{word}` expands ${{{var}}}, whose value is not known offline: the options it \
+             holds are not visible"
+        ));
+    }
+
     /// Part of the configuration is not in the input.
     pub fn gap(&mut self, what: impl Into<String>) {
         self.complete = false;

@@ -27,7 +27,19 @@ pub struct Word {
     pub at: Loc,
 }
 
-/// Dragonfly reads its flags with the release the image names, else its newest table.
+impl Word {
+    /// A word whose text is known: what the operator writes, or a literal.
+    fn literal(text: String, at: Loc) -> Word {
+        Word {
+            raw: text.clone(),
+            text: Ok(text),
+            at,
+        }
+    }
+}
+
+/// The table Dragonfly's flags are read with: redline has one, its newest (how a size is read
+/// follows the image's release: [`SizeSyntax`]).
 pub fn dialect() -> Dialect {
     Dialect::Release(Release::newest(Engine::Dragonfly))
 }
@@ -47,9 +59,11 @@ impl SizeSyntax {
     /// By the image's release (from the helio commit each tag pins); an unknown release is
     /// read as the newest.
     pub fn of(version: Option<&Version>) -> SizeSyntax {
-        match version.map(|v| (v.major, v.minor)) {
-            Some((0, _)) => SizeSyntax::FirstLetter,
-            Some((1, Some(minor))) if minor <= 35 => SizeSyntax::FirstLetter,
+        match version {
+            // A bare major (`v1`) says no release line: read as the newest.
+            Some(v) if v.major == 0 || v.minor.is_some() && !v.at_least(1, 36) => {
+                SizeSyntax::FirstLetter
+            }
             _ => SizeSyntax::UnitIB,
         }
     }
@@ -88,11 +102,11 @@ pub fn parse_bytes(text: &str, syntax: SizeSyntax) -> Option<u64> {
             _ => return None,
         },
     };
-    let after: String = chars.collect();
+    let after = chars.as_str();
     let accepted = match syntax {
         SizeSyntax::FirstLetter => true,
         // The letter is skipped, then an optional `i`, then an optional `B`.
-        SizeSyntax::UnitIB => matches!(after.strip_prefix('i').unwrap_or(&after), "" | "b" | "B"),
+        SizeSyntax::UnitIB => matches!(after.strip_prefix('i').unwrap_or(after), "" | "b" | "B"),
     };
     if !accepted {
         return None;
@@ -149,19 +163,10 @@ pub fn read(
                 // `--maxmemory=$(LIMIT)` from a Secret: the flag's value is unknown.
                 match word_flag_name(&word.raw) {
                     Some(name) => {
-                        asm.unknown(
-                            &name,
-                            format!(
-                                "`{name}` is set from ${{{var}}}, whose value is not known offline"
-                            ),
-                        );
+                        asm.unknown_from(&name, var);
                         on_command_line.push(name);
                     }
-                    None => asm.gap(format!(
-                        "`{}` expands ${{{var}}}, whose value is not known offline: the flags \
-                         it holds are not visible",
-                        word.raw
-                    )),
+                    None => asm.unknown_words(&word.raw, var),
                 }
                 continue;
             }
@@ -208,14 +213,8 @@ pub fn read(
                     match &next.text {
                         Ok(v) => (name, v.clone(), next.at.clone()),
                         Err(var) => {
-                            on_command_line.push(name.clone());
-                            asm.unknown(
-                                &name,
-                                format!(
-                                    "`{name}` is set from ${{{var}}}, whose value is not known \
-                                     offline"
-                                ),
-                            );
+                            asm.unknown_from(&name, var);
+                            on_command_line.push(name);
                             continue;
                         }
                     }
@@ -248,7 +247,7 @@ pub fn read(
         // with it ("DFLY_PASSWORD environment variable was deprecated in favor of
         // DFLY_requirepass"; from v1.37 "unknown environment variable DFLY_PASSWORD").
         let name = if name == "PASSWORD" {
-            if version.is_none_or(|v| (v.major, v.minor.unwrap_or(0)) >= (1, 14)) {
+            if version.is_none_or(|v| v.at_least(1, 14)) {
                 fail(
                     asm,
                     var,
@@ -263,13 +262,16 @@ pub fn read(
         } else {
             name
         };
-        if table.lookup(name).is_none() || on_command_line.iter().any(|n| n == name) {
+        let Some(directive) = table.lookup(name) else {
+            continue;
+        };
+        if on_command_line.iter().any(|n| n == name) {
             continue;
         }
         match &word.text {
             Ok(v) => {
-                let v = match table.lookup(name).map(|d| &d.kind) {
-                    Some(Kind::Bool { .. }) => match parse_bool(v) {
+                let v = match directive.kind {
+                    Kind::Bool { .. } => match parse_bool(v) {
                         Some(b) => yes_no(b),
                         None => {
                             fail(
@@ -388,7 +390,7 @@ pub fn service_links(
     version: Option<&Version>,
     asm: &mut Assembly,
 ) -> Vec<ObjectId> {
-    if version.is_some_and(|v| (v.major, v.minor.unwrap_or(0)) < (1, 11)) {
+    if version.is_some_and(|v| !v.at_least(1, 11)) {
         return Vec::new();
     }
     let linked = |name: &str| name == "dfly" || name.starts_with("dfly-");
@@ -511,7 +513,7 @@ pub fn resource(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
     };
     // Literal values and the downward API (`resourceFieldRef: limits.memory`), as the kubelet
     // resolves them for the operator's container.
-    let env = super::workload::container_env(&spec, &container);
+    let env = super::workload::env_values(&spec, &container);
     container.env = env.iter().map(|(n, v)| (n.clone(), v.is_none())).collect();
     if spec.at(&["authentication", "passwordFromSecret"]).is_some() {
         container.env.push(("DFLY_requirepass".to_string(), true));
@@ -529,17 +531,13 @@ pub fn resource(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
     // settings add.
     let mut argv: Vec<Word> = OPERATOR_ARGS
         .iter()
-        .map(|a| Word {
-            raw: a.to_string(),
-            text: Ok(a.to_string()),
-            at: at.clone(),
-        })
+        .map(|a| Word::literal(a.to_string(), at.clone()))
         .collect();
     for a in spec.get("args").map(|a| a.items()).unwrap_or_default() {
         if let Some(text) = a.str() {
             argv.push(Word {
                 raw: text.to_string(),
-                text: super::workload::expand_env(text, &env),
+                text: super::workload::expand(text, &env, false),
                 at: loc(id, &a),
             });
         }
@@ -547,19 +545,10 @@ pub fn resource(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
     let snapshot = spec.get("snapshot");
     if let Some(snapshot) = &snapshot {
         let dir = snapshot.str_at(&["dir"]).unwrap_or(SNAPSHOTS_DIR);
-        let snapshot_at = loc(id, snapshot);
-        argv.push(Word {
-            raw: format!("--dir={dir}"),
-            text: Ok(format!("--dir={dir}")),
-            at: snapshot_at.clone(),
-        });
+        argv.push(Word::literal(format!("--dir={dir}"), loc(id, snapshot)));
         if let Some(cron) = snapshot.get("cron") {
             let text = format!("--snapshot_cron={}", cron.str().unwrap_or(""));
-            argv.push(Word {
-                raw: text.clone(),
-                text: Ok(text),
-                at: loc(id, &cron),
-            });
+            argv.push(Word::literal(text, loc(id, &cron)));
         }
     }
     let mut asm = Assembly::new();

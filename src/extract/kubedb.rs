@@ -83,27 +83,26 @@ fn build(ctx: &mut Ctx, id: ObjectId, change: Option<&Change>) -> Vec<Deployment
     let version = engine_version(&spec, id);
     let engine = version.as_ref().map_or(Product::Redis, |v| v.product);
     let mode = spec.str_at(&["mode"]).unwrap_or("Standalone");
-    let mut container = redis_container(ctx, id, &spec, v1alpha2);
-    let mut notes = vec![format!(
-        "{KUBEDB} writes the pods (a PetSet per shard), their probes and \
-         PodDisruptionBudget; the input does not show them"
-    )];
+    // KubeDB names the database container `redis` for Valkey too
+    // (`kubedb.RedisContainerName`).
+    let mut container = container_at("redis", loc(id, &spec));
+    let mut defaulted = pod_resources(ctx, id, &spec, v1alpha2, "redis", &mut container);
     if let Some(Change {
         object,
         resources: Some(r),
         ..
     }) = change
     {
-        let mut scaled = container_at(&container.name, loc(*object, r));
-        resources(ctx, *object, r, "resources", &mut scaled);
-        default_limit(&mut scaled);
-        container = Container {
-            probes: container.probes,
-            env: container.env,
-            image: container.image,
-            ..scaled
-        };
+        // A VerticalScaling's resources replace the container's, defaulted the same way.
+        container = container_at(&container.name, loc(*object, r));
+        resources(ctx, *object, r, "resources", &mut container);
+        defaulted = default_limit(&mut container);
     }
+    let mut notes = vec![format!(
+        "{KUBEDB} writes the pods (a PetSet per shard), their probes and \
+         PodDisruptionBudget; the input does not show them"
+    )];
+    notes.extend(defaulted);
     let mut asm = Assembly::new();
     asm.gap(
         "KubeDB's start script runs redis-server with /data/default.conf, which the operator \
@@ -189,21 +188,6 @@ fn build(ctx: &mut Ctx, id: ObjectId, change: Option<&Change>) -> Vec<Deployment
         // v1's `podPlacementPolicy` (default "default") is not in the input.
         AntiAffinity::Unknown
     };
-    if let Some(limit) = &container.memory_limit
-        && limit.at == container.resources_at
-    {
-        notes.push(format!(
-            "limits.memory is KubeDB's default ({DEFAULT_MEMORY}, kubedb.DefaultResources)"
-        ));
-    } else if container.request_from_limit {
-        // (the limit is written)
-    } else if container.memory_limit.as_ref().map(|l| &l.at)
-        == container.memory_request.as_ref().map(|r| &r.at)
-    {
-        notes.push(
-            "limits.memory is the request: KubeDB's webhook sets a missing limit to it".to_string(),
-        );
-    }
     vec![Deployment {
         object: change.map_or(id, |c| c.object),
         component: None,
@@ -245,7 +229,7 @@ pub fn sentinel(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
     let version = engine_version(&spec, id);
     let engine = version.as_ref().map_or(Product::Redis, |v| v.product);
     let mut container = container_at("redissentinel", loc(id, &spec));
-    pod_resources(ctx, id, &spec, false, "redissentinel", &mut container);
+    let defaulted = pod_resources(ctx, id, &spec, false, "redissentinel", &mut container);
     let replicas = located_i64(ctx, id, spec.get("replicas")).unwrap_or(Located {
         value: 1,
         at: absent(id, &spec, "replicas"),
@@ -274,7 +258,7 @@ pub fn sentinel(ctx: &mut Ctx, id: ObjectId) -> Vec<Deployment> {
         selector: Vec::new(),
         related: Vec::new(),
         operation: None,
-        notes: Vec::new(),
+        notes: defaulted.into_iter().collect(),
         node_tuning: Vec::new(),
         termination_grace_seconds: None,
         sentinels: Some(super::sentinel::by_operator(
@@ -299,15 +283,6 @@ fn engine_version(spec: &Cursor, id: ObjectId) -> Option<Version> {
     version_from_text(engine, numeric, text, &at)
 }
 
-/// The `redis` container's resources as KubeDB's webhook completes them
-/// (`SetDefaultResourceLimits`): a limit, else the request as the limit, else 1024Mi. KubeDB
-/// names the database container `redis` for Valkey too (`kubedb.RedisContainerName`).
-fn redis_container(ctx: &mut Ctx, id: ObjectId, spec: &Cursor, v1alpha2: bool) -> Container {
-    let mut container = container_at("redis", loc(id, spec));
-    pod_resources(ctx, id, spec, v1alpha2, "redis", &mut container);
-    container
-}
-
 /// Resources of container `name` of `spec.podTemplate` (v1: per container; v1alpha2: the
 /// pod template's own `resources`), with KubeDB's defaults filled in.
 fn pod_resources(
@@ -317,7 +292,7 @@ fn pod_resources(
     v1alpha2: bool,
     name: &str,
     container: &mut Container,
-) {
+) -> Option<String> {
     let pod = spec.at(&["podTemplate", "spec"]);
     let parent = if v1alpha2 {
         pod.clone()
@@ -336,23 +311,35 @@ fn pod_resources(
         }
         None => container.resources_at = absent(id, spec, "podTemplate"),
     }
-    default_limit(container);
+    default_limit(container)
 }
 
 /// `SetDefaultResourceLimits` with `kubedb.DefaultResources`: the request becomes the limit,
 /// and with neither the limit is 1024Mi.
-fn default_limit(container: &mut Container) {
-    if container.memory_limit.is_none() {
-        container.memory_limit = match &container.memory_request {
-            Some(request) => Some(request.clone()),
-            None => Some(Memory {
+/// Returns the note that says which default applied, if one did.
+fn default_limit(container: &mut Container) -> Option<String> {
+    if container.memory_limit.is_some() {
+        return None;
+    }
+    let (limit, note) = match &container.memory_request {
+        Some(request) => (
+            request.clone(),
+            "limits.memory is the request: KubeDB's webhook sets a missing limit to it".to_string(),
+        ),
+        None => (
+            Memory {
                 bytes: 1024 << 20,
                 text: DEFAULT_MEMORY.to_string(),
                 at: container.resources_at.clone(),
-            }),
-        };
-        container.request_from_limit = container.memory_request.is_none();
-    }
+            },
+            format!(
+                "limits.memory is KubeDB's default ({DEFAULT_MEMORY}, kubedb.DefaultResources)"
+            ),
+        ),
+    };
+    container.request_from_limit = container.memory_request.is_none();
+    container.memory_limit = Some(limit);
+    Some(note)
 }
 
 /// The user's redis.conf lines: the Secret named by `spec.configuration.secretName` (or the

@@ -301,9 +301,14 @@ impl Container {
     /// Whether the image is a Docker Official Image of an engine (`redis`, `valkey/valkey`):
     /// [`image::ImageRef::is_official`].
     pub fn official_image(&self) -> bool {
+        self.image_ref().is_some_and(|i| i.is_official())
+    }
+
+    /// The image reference, read.
+    pub fn image_ref(&self) -> Option<image::ImageRef<'_>> {
         self.image
             .as_ref()
-            .is_some_and(|i| image::ImageRef::parse(&i.value).is_official())
+            .map(|i| image::ImageRef::parse(&i.value))
     }
 
     /// The effective request in bytes (after defaulting).
@@ -394,6 +399,13 @@ pub struct Version {
     pub minor: Option<u32>,
     pub patch: Option<u32>,
     pub at: Loc,
+}
+
+impl Version {
+    /// The release is `major.minor` or later (an unwritten minor counts as 0).
+    pub fn at_least(&self, major: u32, minor: u32) -> bool {
+        (self.major, self.minor.unwrap_or(0)) >= (major, minor)
+    }
 }
 
 /// Which family of objects a deployment was read from.

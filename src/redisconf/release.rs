@@ -27,6 +27,31 @@ pub enum Engine {
 }
 
 impl Engine {
+    pub const ALL: [Engine; 4] = [
+        Engine::Redis,
+        Engine::Valkey,
+        Engine::KeyDb,
+        Engine::Dragonfly,
+    ];
+
+    /// The engine whose server program is `program` (a path's last component).
+    pub fn of_server(program: &str) -> Option<Engine> {
+        let base = program.rsplit('/').next().unwrap_or(program);
+        Engine::ALL.into_iter().find(|e| e.server() == base)
+    }
+
+    /// The command-line client its images ship: `valkey-cli` (which reads `VALKEYCLI_AUTH`,
+    /// and `REDISCLI_AUTH` before Valkey 8), KeyDB's `keydb-cli` (`REDISCLI_AUTH`,
+    /// src/redis-cli.c), and Debian's `redis-cli` in Dragonfly's images
+    /// (tools/packaging/Dockerfile.ubuntu-prod).
+    pub fn cli(self) -> &'static str {
+        match self {
+            Engine::Valkey => "valkey-cli",
+            Engine::KeyDb => "keydb-cli",
+            Engine::Redis | Engine::Dragonfly => "redis-cli",
+        }
+    }
+
     /// The server program: `redis-server`, `valkey-server`, `keydb-server`, `dragonfly`.
     pub fn server(self) -> &'static str {
         match self {

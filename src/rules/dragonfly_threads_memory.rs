@@ -66,7 +66,7 @@ impl Rule for Check {
             && d
                 .version
                 .as_ref()
-                .is_some_and(|v| (v.major, v.minor.unwrap_or(0)) < (1, 38));
+                .is_some_and(|v| !v.at_least(1, 38));
         let (threads, why, at): (u64, String, Loc) = if flag > 0 && !limit_wins {
             let line = d.config.redis.line_of("proactor_threads");
             let at = line

@@ -289,13 +289,9 @@ fn add_directive(
             let args = inv.shape_at(c.at.object, &format!("{}/args", c.at.pointer));
             let runs_server = match &command {
                 Shape::Absent => true,
-                Shape::Strings(items) => items.first().is_some_and(|s| {
-                    let base = s.rsplit('/').next().unwrap_or(s);
-                    matches!(
-                        base,
-                        "redis-server" | "valkey-server" | "keydb-server" | "dragonfly"
-                    )
-                }),
+                Shape::Strings(items) => items
+                    .first()
+                    .is_some_and(|s| crate::redisconf::Engine::of_server(s).is_some()),
                 _ => false,
             };
             let plain = |list: &Shape| matches!(list, Shape::Absent | Shape::Strings(_));
@@ -317,10 +313,7 @@ fn add_directive(
             };
             // KeyDB's entrypoint runs options alone without the image's keydb.conf, which
             // its default command names: keep the file.
-            let keydb_image = c
-                .image
-                .as_ref()
-                .is_some_and(|i| crate::model::image::ImageRef::parse(&i.value).is_keydb());
+            let keydb_image = c.image_ref().is_some_and(|i| i.is_keydb());
             if keydb_image && command == Shape::Absent && args == Shape::Absent {
                 words.splice(
                     0..0,
@@ -480,29 +473,17 @@ pub fn ping_handler(d: &Deployment, c: &Container) -> Option<Value> {
     let tls = super::facts::tls_only(d);
     let password_env = password_env(c);
     let auth = super::facts::auth(d);
-    // Valkey images ship valkey-cli, which reads VALKEYCLI_AUTH (REDISCLI_AUTH on older
-    // releases): set both. Dragonfly's images ship Debian's redis-tools
-    // (tools/packaging/Dockerfile.ubuntu-prod).
-    let cli = match d.engine {
-        crate::model::Product::Valkey => "valkey-cli",
-        crate::model::Product::Redis | crate::model::Product::Dragonfly => "redis-cli",
-        // KeyDB's keydb-cli reads REDISCLI_AUTH too (src/redis-cli.c, REDIS_CLI_AUTH_ENV).
-        crate::model::Product::KeyDb => "keydb-cli",
-    };
+    let cli = d.engine.cli();
     let auth_prefix = |var: &PasswordEnv| {
         let value = match var {
             PasswordEnv::Value(var) => format!("${var}"),
             PasswordEnv::File(var) => format!("$(cat \"${var}\")"),
         };
-        match d.engine {
-            crate::model::Product::Valkey => {
-                format!("VALKEYCLI_AUTH=\"{value}\" REDISCLI_AUTH=\"{value}\" ")
-            }
-            crate::model::Product::Redis
-            | crate::model::Product::KeyDb
-            | crate::model::Product::Dragonfly => {
-                format!("REDISCLI_AUTH=\"{value}\" ")
-            }
+        // valkey-cli reads VALKEYCLI_AUTH, older ones REDISCLI_AUTH: set both.
+        if d.engine == Product::Valkey {
+            format!("VALKEYCLI_AUTH=\"{value}\" REDISCLI_AUTH=\"{value}\" ")
+        } else {
+            format!("REDISCLI_AUTH=\"{value}\" ")
         }
     };
     // A tcpSocket probe would pass while Redis loads: no probe rather than a blind one.

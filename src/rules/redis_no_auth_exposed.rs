@@ -49,29 +49,15 @@ impl Rule for Check {
                 Some(cx.inventory.absent_loc(d.object, "/spec", "authentication")),
                 official_default(d),
             ),
-            None if d.engine == crate::model::Product::Dragonfly => (
-                false,
-                c.image.as_ref().map(|i| i.at.clone()),
-                official_default(d),
-            ),
             // The Docker Official Images (`redis`, `valkey/valkey`) are built with
             // protected-mode's default patched to `no` (docker-library/redis and
             // valkey-io/valkey-container Dockerfiles: "disable Redis protected mode [1] as it
-            // is unnecessary in context of Docker").
-            // KeyDB's image patches protected mode's compiled-in default to `no` (KeyDB
+            // is unnecessary in context of Docker"), and so is KeyDB's (its
             // pkg/docker/Dockerfile: "disable protected mode as it relates to docker").
-            None if c
-                .image
-                .as_ref()
-                .is_some_and(|i| crate::model::image::ImageRef::parse(&i.value).is_keydb()) =>
-            {
-                (
-                    false,
-                    c.image.as_ref().map(|i| i.at.clone()),
-                    official_default(d),
-                )
-            }
-            None if c.official_image() => (
+            None if d.engine == crate::model::Product::Dragonfly
+                || c.official_image()
+                || c.image_ref().is_some_and(|i| i.is_keydb()) =>
+            (
                 false,
                 c.image.as_ref().map(|i| i.at.clone()),
                 official_default(d),

@@ -145,6 +145,26 @@ pub fn lint_dir(dir: &Path, sub: &Path) -> redline::lint::Linted {
     )
 }
 
+/// Each finding's file, `line:column` (empty without a position), rule and message.
+pub fn finding_rows(linted: &redline::lint::Linted) -> Vec<(String, String, String, String)> {
+    linted
+        .outcome
+        .findings
+        .iter()
+        .map(|f| {
+            let o = linted.inventory.object(f.object);
+            (
+                o.file.clone().unwrap_or_default(),
+                f.pos
+                    .map(|p| format!("{}:{}", p.line, p.column))
+                    .unwrap_or_default(),
+                f.rule.to_string(),
+                f.message.clone(),
+            )
+        })
+        .collect()
+}
+
 /// The findings of every file under `sub` linted together (default settings), one line
 /// each with its fix, file names relative to `dir`.
 pub fn findings_of(dir: &Path, sub: &Path) -> String {

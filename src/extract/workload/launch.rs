@@ -11,8 +11,10 @@ pub(super) enum Process {
     Sentinel,
 }
 
-pub(super) const SERVERS: [&str; 4] =
-    ["redis-server", "valkey-server", "keydb-server", "dragonfly"];
+/// A server program of an engine redline models (`redis-server`, `keydb-server`, …).
+pub(super) fn is_server(program: &str) -> bool {
+    Product::of_server(program).is_some()
+}
 pub(super) const SENTINELS: [&str; 3] = ["redis-sentinel", "valkey-sentinel", "keydb-sentinel"];
 pub(super) const SHELLS: [&str; 5] = ["sh", "bash", "ash", "dash", "zsh"];
 
@@ -214,7 +216,7 @@ pub(super) fn recognize_launch<'a>(
     // arguments (`/conf/fix-ip.sh redis-server /conf/redis.conf`, `tini -- redis-server`).
     if let Some(i) = tokens.iter().position(|t| {
         let p = basename(&t.text);
-        SERVERS.contains(&p) || SENTINELS.contains(&p)
+        is_server(p) || SENTINELS.contains(&p)
     }) {
         let program = basename(&tokens[i].text).to_string();
         let process = if SENTINELS.contains(&program.as_str()) {
@@ -408,7 +410,7 @@ pub(super) fn from_script<'a>(
 
 /// A script, with the programs that start a server or a sentinel.
 pub(super) fn read_script(text: &str) -> shell::Script {
-    shell::read(text, |p| SERVERS.contains(&p) || SENTINELS.contains(&p))
+    shell::read(text, |p| is_server(p) || SENTINELS.contains(&p))
 }
 
 /// The launch a script's server line makes; `None` when the script starts no server.
@@ -442,7 +444,7 @@ pub(super) fn script_launch<'a>(
 
 /// Values of environment variables known offline: literal values, and `resourceFieldRef`
 /// memory (the classic `--maxmemory $(LIMIT)` that equals the limit).
-pub(super) fn env_values(
+pub(crate) fn env_values(
     c: &Cursor,
     container: &crate::model::Container,
 ) -> Vec<(String, Option<String>)> {
@@ -477,7 +479,7 @@ pub(super) fn env_values(
 
 /// Expand Kubernetes' `$(VAR)` (and, in shell scripts, `$VAR`/`${VAR}`). `Err(name)` when a
 /// referenced variable's value is not known offline.
-pub(super) fn expand(
+pub(crate) fn expand(
     text: &str,
     env: &[(String, Option<String>)],
     shell: bool,

@@ -21,6 +21,8 @@ mod launch;
 mod mounts;
 
 use launch::*;
+// The operators' resources that carry `env` and `args` of their own (dragonfly-operator).
+pub(crate) use launch::{env_values, expand};
 use mounts::*;
 
 /// The official image's WORKDIR, where relative paths and the default `dir` point.
@@ -279,36 +281,14 @@ fn read_command(
                 } else {
                     // A word of its own (`redis-server /conf/redis.conf $ARGS`): whatever
                     // options it holds are not visible.
-                    asm.gap(format!(
-                        "`{}` expands ${{{var}}}, whose value is not known offline: the \
-                         options it holds are not visible",
-                        arg.text
-                    ));
+                    asm.unknown_words(&arg.text, &var);
                     continue;
                 };
-                asm.unknown(
-                    &name,
-                    format!("`{name}` is set from ${{{var}}}, whose value is not known offline"),
-                );
+                asm.unknown_from(&name, &var);
                 skipping = true;
             }
         }
     }
-}
-
-/// The values of a container's (or a resource's) `env` known offline: literal values and
-/// `resourceFieldRef` memory of `container`.
-pub fn container_env(
-    c: &Cursor,
-    container: &crate::model::Container,
-) -> Vec<(String, Option<String>)> {
-    env_values(c, container)
-}
-
-/// Kubernetes' `$(VAR)` expansion of a container argument, for the operators' resources
-/// that carry `args` and `env` of their own.
-pub fn expand_env(text: &str, env: &[(String, Option<String>)]) -> Result<String, String> {
-    expand(text, env, false)
 }
 
 /// Where an argument is written (its first character, inside a script).
