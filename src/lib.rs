@@ -1,9 +1,10 @@
 //! redline: keeps Redis on Kubernetes from falling over.
 //!
-//! One rule engine behind three faces (`lint`, `fix`, `serve`); see `ARCHITECTURE.md`.
+//! One rule engine behind four faces (`lint`, `fix`, `serve`, `audit`); see `ARCHITECTURE.md`.
 //! This crate is the engine and the faces; [`cli`] is the command line, which `src/main.rs`
 //! runs.
 
+pub mod audit;
 pub mod budget;
 pub mod cli;
 pub mod dump;

@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use common::{BIN, root, scratch};
 
-const OVERLAYS: [&str; 3] = ["self-signed", "cert-manager", "fail-closed"];
+const OVERLAYS: [&str; 4] = ["self-signed", "cert-manager", "fail-closed", "audit"];
 
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
@@ -83,6 +83,67 @@ fn build_all() -> (Vec<Built>, PathBuf) {
 
 fn of_kind<'a>(objects: &'a [Value], kind: &str) -> Vec<&'a Value> {
     objects.iter().filter(|o| o["kind"] == kind).collect()
+}
+
+fn named<'a>(objects: &'a [Value], kind: &str, name: &str) -> &'a Value {
+    let found: Vec<&Value> = of_kind(objects, kind)
+        .into_iter()
+        .filter(|o| o["metadata"]["name"] == name)
+        .collect();
+    assert_eq!(found.len(), 1, "one {kind} {name}");
+    found[0]
+}
+
+/// The audit overlay: `serve` audits and writes reports; it may read every kind `audit`
+/// lists (exactly those) and write nothing but PolicyReports.
+fn audit_is_on_with_the_rbac_it_needs(objects: &[Value], args: &[&str]) {
+    assert!(args.contains(&"--audit-interval=10m"), "{args:?}");
+    assert!(args.contains(&"--write-reports"), "{args:?}");
+    let grants = |role: &Value| -> BTreeSet<(String, String, String)> {
+        let mut out = BTreeSet::new();
+        for rule in role["rules"].as_array().unwrap() {
+            for g in rule["apiGroups"].as_array().unwrap() {
+                for r in rule["resources"].as_array().unwrap() {
+                    for v in rule["verbs"].as_array().unwrap() {
+                        out.insert((
+                            g.as_str().unwrap().to_string(),
+                            r.as_str().unwrap().to_string(),
+                            v.as_str().unwrap().to_string(),
+                        ));
+                    }
+                }
+            }
+        }
+        out
+    };
+    let expected: BTreeSet<(String, String, String)> = redline::audit::kinds()
+        .iter()
+        .flat_map(|k| {
+            ["get", "list", "watch"]
+                .map(|v| (k.group.to_string(), k.resource.to_string(), v.to_string()))
+        })
+        .collect();
+    assert_eq!(
+        grants(named(objects, "ClusterRole", "redline-audit")),
+        expected
+    );
+    let writes: BTreeSet<(String, String, String)> = ["policyreports", "clusterpolicyreports"]
+        .iter()
+        .flat_map(|r| {
+            ["get", "list", "create", "patch"]
+                .map(|v| ("wgpolicyk8s.io".to_string(), r.to_string(), v.to_string()))
+        })
+        .collect();
+    assert_eq!(
+        grants(named(objects, "ClusterRole", "redline-policyreports")),
+        writes
+    );
+    for binding in ["redline-audit", "redline-policyreports"] {
+        let b = named(objects, "ClusterRoleBinding", binding);
+        assert_eq!(b["roleRef"]["name"], binding);
+        assert_eq!(b["subjects"][0]["name"], "redline");
+        assert_eq!(b["subjects"][0]["namespace"], "redline-system");
+    }
 }
 
 fn one<'a>(objects: &'a [Value], kind: &str) -> &'a Value {
@@ -226,7 +287,7 @@ fn overlays_build_validate_and_register_exactly_the_judged_kinds_safely() {
                 assert_eq!(hook["reinvocationPolicy"], "IfNeeded");
             }
             match *overlay {
-                "self-signed" => {
+                "self-signed" | "audit" => {
                     let bundle = base64::engine::general_purpose::STANDARD
                         .decode(hook["clientConfig"]["caBundle"].as_str().unwrap())
                         .unwrap();
@@ -285,7 +346,7 @@ fn overlays_build_validate_and_register_exactly_the_judged_kinds_safely() {
         one(objects, "Service");
 
         // RBAC: read-only, and only the kinds the lookups read.
-        let role = one(objects, "ClusterRole");
+        let role = named(objects, "ClusterRole", "redline-lookups");
         let mut read: BTreeSet<String> = BTreeSet::new();
         for rule in role["rules"].as_array().unwrap() {
             assert_eq!(rule["verbs"], serde_json::json!(["get", "list", "watch"]));
@@ -312,6 +373,19 @@ fn overlays_build_validate_and_register_exactly_the_judged_kinds_safely() {
             looked_up.len(),
             "a lookup kind was added: grant it in manifests/base/rbac.yaml"
         );
+        let roles = of_kind(objects, "ClusterRole").len();
+        let args: Vec<&str> = c["args"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        if *overlay == "audit" {
+            audit_is_on_with_the_rbac_it_needs(objects, &args);
+        } else {
+            assert_eq!(roles, 1, "{overlay}");
+            assert!(!args.iter().any(|a| a.starts_with("--audit")), "{overlay}");
+        }
     }
     // The self-signed overlay's Secret is the generated pair.
     let (_, objects, _) = &built[0];

@@ -4,6 +4,8 @@
 //! fixed objects), not a real cluster.
 
 mod common;
+#[path = "common/fake_api.rs"]
+mod fake_api;
 #[path = "common/server.rs"]
 mod server;
 
@@ -576,113 +578,6 @@ fn sigterm_finishes_in_flight_reviews_and_exits_within_ten_seconds() {
     assert!(logs.iter().any(|l| l["signal"] == "SIGTERM"), "{logs:?}");
 }
 
-/// The fake API server: answers list requests from fixed objects, holds watch requests open
-/// without events, serves discovery for the KubeBlocks groups, fails what it is told to,
-/// and records every request.
-mod fake_api {
-    use std::collections::BTreeMap;
-    use std::sync::{Arc, Mutex};
-
-    use axum::extract::{Request, State};
-    use axum::http::StatusCode;
-    use axum::response::{IntoResponse, Response};
-    use serde_json::{Value, json};
-
-    #[derive(Default)]
-    pub struct Fake {
-        /// Collection path (`/api/v1/configmaps`) → items.
-        pub lists: BTreeMap<String, Vec<Value>>,
-        /// Paths answered 500.
-        pub failing: Vec<String>,
-        pub seen: Mutex<Vec<String>>,
-    }
-
-    pub async fn start(fake: Fake) -> (std::net::SocketAddr, Arc<Fake>) {
-        let fake = Arc::new(fake);
-        let app = axum::Router::new()
-            .fallback(answer)
-            .with_state(fake.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        (addr, fake)
-    }
-
-    fn discovery(path: &str) -> Option<Value> {
-        let group = |name: &str, version: &str| {
-            json!({"name": name,
-                   "versions": [{"groupVersion": format!("{name}/{version}"), "version": version}],
-                   "preferredVersion": {"groupVersion": format!("{name}/{version}"), "version": version}})
-        };
-        let resources_of = |gv: &str, kinds: &[(&str, &str)]| {
-            let list: Vec<Value> = kinds
-                .iter()
-                .map(|(plural, kind)| {
-                    json!({"name": plural, "singularName": kind.to_lowercase(),
-                           "namespaced": true, "kind": kind,
-                           "verbs": ["get", "list", "watch"]})
-                })
-                .collect();
-            json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv,
-                   "resources": list})
-        };
-        let resources = |gv: &str, plural: &str, kind: &str| resources_of(gv, &[(plural, kind)]);
-        Some(match path {
-            "/apis" => json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": [
-                group("apps.kubeblocks.io", "v1"),
-                group("parameters.kubeblocks.io", "v1alpha1"),
-                group("kubedb.com", "v1"),
-                group("app.redislabs.com", "v1alpha1")]}),
-            "/apis/kubedb.com/v1" => resources("kubedb.com/v1", "redises", "Redis"),
-            "/apis/app.redislabs.com/v1alpha1" => resources_of(
-                "app.redislabs.com/v1alpha1",
-                &[
-                    ("redisenterpriseclusters", "RedisEnterpriseCluster"),
-                    ("redisenterprisedatabases", "RedisEnterpriseDatabase"),
-                ],
-            ),
-            "/apis/apps.kubeblocks.io/v1" => {
-                resources("apps.kubeblocks.io/v1", "clusters", "Cluster")
-            }
-            "/apis/parameters.kubeblocks.io/v1alpha1" => resources(
-                "parameters.kubeblocks.io/v1alpha1",
-                "componentparameters",
-                "ComponentParameter",
-            ),
-            _ => return None,
-        })
-    }
-
-    fn json_body(v: &Value) -> Response {
-        ([("content-type", "application/json")], v.to_string()).into_response()
-    }
-
-    async fn answer(State(fake): State<Arc<Fake>>, request: Request) -> Response {
-        let path = request.uri().path().to_string();
-        let query = request.uri().query().unwrap_or("").to_string();
-        fake.seen.lock().unwrap().push(format!("{path}?{query}"));
-        if fake.failing.contains(&path) {
-            return (StatusCode::INTERNAL_SERVER_ERROR, "fake failure").into_response();
-        }
-        if let Some(d) = discovery(&path) {
-            return json_body(&d);
-        }
-        let Some(items) = fake.lists.get(&path) else {
-            return (StatusCode::NOT_FOUND, "not served by the fake").into_response();
-        };
-        if query
-            .split('&')
-            .any(|kv| kv == "watch=true" || kv == "watch=1")
-        {
-            // A watch with nothing to report: held open.
-            let never = futures::stream::pending::<Result<Vec<u8>, std::io::Error>>();
-            return axum::body::Body::from_stream(never).into_response();
-        }
-        json_body(&json!({"apiVersion": "v1", "kind": "List",
-                          "metadata": {"resourceVersion": "7"}, "items": items}))
-    }
-}
-
 fn yaml_objects(path: &str) -> Vec<Value> {
     let text = std::fs::read_to_string(common::root().join(path)).unwrap();
     text.split("\n---\n")
@@ -717,8 +612,27 @@ fn lookups_judge_objects_with_their_relatives_from_a_fake_api_server() {
         "metadata": {"name": "rec", "namespace": "default"},
         "spec": {"nodes": 3, "redisEnterpriseNodeResources": {
             "requests": {"cpu": "2", "memory": "2Gi"}, "limits": {"cpu": "2", "memory": "2Gi"}}}});
+    // A ConfigMap created after the caches synced: it reaches them as a watch event.
+    let mut late_config = config_map.clone();
+    late_config["metadata"]["name"] = json!("late-config");
+    late_config["metadata"]["resourceVersion"] = json!("8");
+    let mut late = statefulset.clone();
+    late["metadata"]["name"] = json!("late");
+    for volume in late["spec"]["template"]["spec"]["volumes"]
+        .as_array_mut()
+        .unwrap()
+    {
+        if volume.get("configMap").is_some() {
+            volume["configMap"]["name"] = json!("late-config");
+        }
+    }
     let rt = tokio();
-    let (addr, fake) = rt.block_on(fake_api::start(fake_api::Fake {
+    let mut fake = fake_api::Fake {
+        watch_events: [(
+            "/api/v1/configmaps".to_string(),
+            vec![json!({"type": "ADDED", "object": late_config})],
+        )]
+        .into(),
         lists: [
             ("/api/v1/configmaps", vec![config_map.clone()]),
             ("/apis/apps/v1/statefulsets", vec![statefulset.clone()]),
@@ -743,17 +657,24 @@ fn lookups_judge_objects_with_their_relatives_from_a_fake_api_server() {
         .collect(),
         failing: vec!["/apis/policy/v1/poddisruptionbudgets".into()],
         ..Default::default()
-    }));
-    let kubeconfig = dir.join("kubeconfig");
-    std::fs::write(
-        &kubeconfig,
-        format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: http://{addr}\n\
-             users:\n- name: test\n  user:\n    token: fake-token\ncontexts:\n- name: fake\n  context:\n    cluster: fake\n    user: test\n\
-             current-context: fake\n"
-        ),
-    )
-    .unwrap();
+    };
+    fake.serve_group("apps.kubeblocks.io", "v1", &[("clusters", "Cluster")]);
+    fake.serve_group(
+        "parameters.kubeblocks.io",
+        "v1alpha1",
+        &[("componentparameters", "ComponentParameter")],
+    );
+    fake.serve_group("kubedb.com", "v1", &[("redises", "Redis")]);
+    fake.serve_group(
+        "app.redislabs.com",
+        "v1alpha1",
+        &[
+            ("redisenterpriseclusters", "RedisEnterpriseCluster"),
+            ("redisenterprisedatabases", "RedisEnterpriseDatabase"),
+        ],
+    );
+    let (addr, fake) = rt.block_on(fake_api::start(fake));
+    let kubeconfig = fake_api::kubeconfig(&dir, addr, "default");
     let server = Server::start(
         &dir,
         &["--lookups", "on", "--lookups-sync-seconds", "3"],
@@ -836,6 +757,20 @@ fn lookups_judge_objects_with_their_relatives_from_a_fake_api_server() {
         assert_eq!(r["response"]["allowed"], false, "{r}");
         assert!(message(&r).contains("[redis-maxmemory-headroom]"), "{r}");
 
+        // The ConfigMap that arrived by a watch event is in the cache (the event may land
+        // just after /readyz: a busy machine gets 20 s).
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let r = post(&client, &url, &review("late-1", "CREATE", &late)).await;
+            if message(&r)
+                .contains("[redis-maxmemory-headroom] ConfigMap cache/late-config /data/redis.conf")
+            {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the watched ConfigMap never counted: {r}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+
         // A database is judged with its cluster from the cache (bound by namespace).
         let redb = json!({"apiVersion": "app.redislabs.com/v1alpha1",
             "kind": "RedisEnterpriseDatabase",
@@ -850,17 +785,17 @@ fn lookups_judge_objects_with_their_relatives_from_a_fake_api_server() {
         let seen = fake.seen.lock().unwrap().clone();
         let during: Vec<&String> = seen[requests_before..]
             .iter()
-            .filter(|p| !p.starts_with("/apis/policy/"))
+            .filter(|p| !p.starts_with("GET /apis/policy/"))
             .collect();
         assert!(during.is_empty(), "requests per review: {during:?}");
         assert!(
             seen.iter()
-                .any(|p| p.starts_with("/api/v1/configmaps?") && p.contains("watch=true"))
+                .any(|p| p.starts_with("GET /api/v1/configmaps?") && p.contains("watch=true"))
         );
 
         let metrics = server.metrics(&client).await;
         assert!(
-            metrics.contains(r#"redline_lookup_errors_total{kind="PodDisruptionBudget"} 1"#),
+            metrics.contains(r#"redline_lookup_errors_total{kind="PodDisruptionBudget"} 2"#),
             "{metrics}"
         );
     });

@@ -10,8 +10,6 @@ pub(super) fn lint(
     out: &Output,
 ) -> ExitCode {
     use crate::report::{self, Report};
-    use crate::rules::Severity;
-    use std::io::IsTerminal;
 
     let sources = match read_sources(paths, walk) {
         Ok(s) => s,
@@ -35,33 +33,17 @@ pub(super) fn lint(
     }
     let linted = crate::lint::lint(sources, opts, &config.settings);
     let report = Report::new(&linted);
-    let fail_on = match out.fail_on {
-        FailOn::Error => Some(Severity::Error),
-        FailOn::Warning => Some(Severity::Warning),
-        FailOn::Info => Some(Severity::Info),
-        FailOn::Never => None,
-    };
-    let color = match out.color {
-        ColorWhen::Always => true,
-        ColorWhen::Never => false,
-        ColorWhen::Auto => report::auto_color(
-            out.file.is_none() && std::io::stdout().is_terminal(),
-            std::env::var_os("NO_COLOR").as_deref(),
-        ),
-    };
-    let text = report::render(&report, out.format, report::Style { color, fail_on });
-    match &out.file {
-        Some(path) => {
-            if let Err(e) = std::fs::write(path, &text) {
-                eprintln!("redline: cannot write {}: {e}", path.display());
-                return ExitCode::from(EXIT_USAGE);
-            }
-        }
-        None => {
-            if let Err(code) = emit(text.as_bytes()) {
-                return code;
-            }
-        }
+    let fail_on = out.fail_on.threshold();
+    let text = report::render(
+        &report,
+        out.format,
+        report::Style {
+            color: out.color(),
+            fail_on,
+        },
+    );
+    if let Err(code) = out.deliver(&text) {
+        return code;
     }
     if report.fails(fail_on) {
         ExitCode::from(1)

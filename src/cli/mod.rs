@@ -3,6 +3,8 @@
 //! library's engine and faces, and the text commands print is built by functions here that
 //! the unit tests call.
 
+#[cfg(feature = "live")]
+mod audit;
 mod check_conf;
 mod fix;
 mod lint;
@@ -74,6 +76,15 @@ enum Command {
         #[command(flatten)]
         input: InputArgs,
     },
+    /// Judge what a cluster runs: every kind the webhook admits, with the objects they refer
+    /// to, read through kubeconfig or the in-cluster service account and judged together
+    /// as `lint` judges a directory; optionally published as PolicyReports.
+    ///
+    /// Exit status: 0 nothing at or above --fail-on; 1 a finding at or above it, or a kind
+    /// that could not be listed (forbidden, failed); 2 usage, configuration, connection or
+    /// report-writing error.
+    #[cfg(feature = "live")]
+    Audit(audit::AuditArgs),
     /// Run the HTTPS admission webhook: `POST /validate`, `POST /mutate`, `GET /healthz`,
     /// `/readyz`, `/metrics`. With no certificate given, a CA and a certificate for
     /// localhost are generated and the CA file's path is logged.
@@ -289,6 +300,8 @@ pub fn run() -> ExitCode {
             let opts = extract_options(&model, &config);
             fix::fix(&paths, &walk.into(), &opts, &config, &rules, mode)
         }
+        #[cfg(feature = "live")]
+        Command::Audit(args) => audit::audit(args),
         Command::Serve(args) => serve::serve(args),
         Command::Rules { format } => rules::list_rules(format),
         Command::Explain { rule } => rules::explain(&rule),
@@ -377,6 +390,44 @@ struct Output {
     file: Option<PathBuf>,
     color: ColorWhen,
     fail_on: FailOn,
+}
+
+impl FailOn {
+    fn threshold(self) -> Option<crate::rules::Severity> {
+        use crate::rules::Severity;
+        match self {
+            FailOn::Error => Some(Severity::Error),
+            FailOn::Warning => Some(Severity::Warning),
+            FailOn::Info => Some(Severity::Info),
+            FailOn::Never => None,
+        }
+    }
+}
+
+impl Output {
+    /// Whether the human format is coloured.
+    fn color(&self) -> bool {
+        use std::io::IsTerminal;
+        match self.color {
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+            ColorWhen::Auto => crate::report::auto_color(
+                self.file.is_none() && std::io::stdout().is_terminal(),
+                std::env::var_os("NO_COLOR").as_deref(),
+            ),
+        }
+    }
+
+    /// The report to `--output`'s file, else standard output.
+    fn deliver(&self, text: &str) -> Result<(), ExitCode> {
+        match &self.file {
+            Some(path) => std::fs::write(path, text).map_err(|e| {
+                eprintln!("redline: cannot write {}: {e}", path.display());
+                ExitCode::from(EXIT_USAGE)
+            }),
+            None => emit(text.as_bytes()),
+        }
+    }
 }
 
 /// Write to standard output. A closed pipe (`redline lint … | head`) ends the output quietly;

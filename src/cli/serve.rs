@@ -97,10 +97,56 @@ pub(super) struct ServeArgs {
     /// (at least 64 MiB), or a quarter of the machine's memory].
     #[arg(long, env = "REDLINE_REVIEW_MEMORY_MIB", value_name = "MIB")]
     review_memory_mib: Option<u64>,
+    /// Audit the whole cluster every DURATION (`90s`, `10m`, `1h`; the first at start-up),
+    /// as `redline audit --all-namespaces` does, and show its findings on `/metrics` as
+    /// `redline_audit_findings{rule,severity,namespace}`. Needs a cluster configuration.
+    #[arg(long, env = "REDLINE_AUDIT_INTERVAL", value_name = "DURATION",
+          value_parser = parse_duration)]
+    audit_interval: Option<std::time::Duration>,
+    /// With --audit-interval: create or update a PolicyReport per namespace after each audit.
+    #[arg(long, env = "REDLINE_WRITE_REPORTS", requires = "audit_interval")]
+    write_reports: bool,
     #[command(flatten)]
     model: ModelArgs,
     #[command(flatten)]
     config: ConfigArgs,
+}
+
+/// `90s`, `10m`, `1h30m`: whole numbers of hours, minutes and seconds, at least one second.
+pub(super) fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let mut seconds: u64 = 0;
+    let mut number = String::new();
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let unit = match c {
+            'h' => 3600,
+            'm' => 60,
+            's' => 1,
+            _ => {
+                return Err(format!(
+                    "`{text}`: expected a duration such as 90s, 10m or 1h"
+                ));
+            }
+        };
+        let n: u64 = number
+            .parse()
+            .map_err(|_| format!("`{text}`: a number must come before `{c}`"))?;
+        seconds = n
+            .checked_mul(unit)
+            .and_then(|s| seconds.checked_add(s))
+            .ok_or_else(|| format!("`{text}` is too long"))?;
+        number.clear();
+    }
+    if !number.is_empty() {
+        return Err(format!("`{text}`: give a unit (s, m or h) after {number}"));
+    }
+    if seconds == 0 {
+        return Err(format!("`{text}`: the interval must be at least 1s"));
+    }
+    Ok(std::time::Duration::from_secs(seconds))
 }
 
 /// Spelled as the webhook configuration spells `failurePolicy`.
@@ -176,6 +222,9 @@ pub(super) fn serve(args: ServeArgs) -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
+    // The background audit judges with every enabled rule, as `redline audit` does; the
+    // reviews only with those whose `webhook` setting is on.
+    let audit_settings = config.settings.clone();
     let policy = Policy {
         options: extract_options(&args.model, &config),
         settings: config.settings.for_webhook(),
@@ -217,11 +266,23 @@ pub(super) fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
+    let metrics = Arc::new(crate::webhook::metrics::Metrics::default());
+    let audit_options = policy.options.clone();
     let result = runtime.block_on(async move {
         let related: Arc<dyn lookups::Related> = match args.lookups {
             LookupsWhen::Off => Arc::new(lookups::NoLookups),
             when => crate::webhook::live::start(when == LookupsWhen::On).await?,
         };
+        if let Some(interval) = args.audit_interval {
+            start_audit(
+                interval,
+                args.write_reports,
+                audit_options,
+                audit_settings,
+                metrics.clone(),
+            )
+            .await?;
+        }
         server::run(server::ServeOptions {
             listen: args.listen,
             tls,
@@ -231,6 +292,7 @@ pub(super) fn serve(args: ServeArgs) -> ExitCode {
             shutdown_grace: Duration::from_secs(args.shutdown_grace_seconds),
             lookups_sync_deadline: Duration::from_secs(args.lookups_sync_seconds),
             limits,
+            metrics,
         })
         .await
     });
@@ -243,5 +305,63 @@ pub(super) fn serve(args: ServeArgs) -> ExitCode {
             eprintln!("redline serve: {e}");
             ExitCode::from(EXIT_USAGE)
         }
+    }
+}
+
+/// Start the background audit (`--audit-interval`): its own client, as `redline audit`'s.
+#[cfg(feature = "live")]
+async fn start_audit(
+    interval: std::time::Duration,
+    write_reports: bool,
+    options: crate::extract::Options,
+    settings: crate::engine::Settings,
+    metrics: std::sync::Arc<crate::webhook::metrics::Metrics>,
+) -> Result<(), String> {
+    let (client, _) = crate::audit::list::connect(None, None)
+        .await
+        .map_err(|e| format!("--audit-interval: {e}"))?;
+    tracing::info!(
+        interval_seconds = interval.as_secs(),
+        write_reports,
+        "background audit on"
+    );
+    tokio::spawn(crate::audit::background::run(
+        crate::audit::background::Background {
+            client,
+            interval,
+            options,
+            settings,
+            write_reports,
+            metrics,
+        },
+    ));
+    Ok(())
+}
+
+#[cfg(not(feature = "live"))]
+async fn start_audit(
+    _: std::time::Duration,
+    _: bool,
+    _: crate::extract::Options,
+    _: crate::engine::Settings,
+    _: std::sync::Arc<crate::webhook::metrics::Metrics>,
+) -> Result<(), String> {
+    Err("--audit-interval needs a build with the `live` feature".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_duration;
+    use std::time::Duration;
+
+    #[test]
+    fn durations_read_hours_minutes_and_seconds() {
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("10m"), Ok(Duration::from_secs(600)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert!(parse_duration("10").unwrap_err().contains("give a unit"));
+        assert!(parse_duration("0s").unwrap_err().contains("at least 1s"));
+        assert!(parse_duration("5d").is_err());
+        assert!(parse_duration("m").is_err());
     }
 }

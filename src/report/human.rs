@@ -57,9 +57,15 @@ pub fn render(report: &Report, color: bool) -> String {
         block(&mut out, item, &p);
     }
     let s = &report.summary;
+    // An audit reads objects, not files.
+    let files = if s.files == 0 && s.objects > 0 {
+        String::new()
+    } else {
+        format!("{} file(s), ", s.files)
+    };
     let mut line = format!(
-        "{} file(s), {} object(s): {} error(s), {} warning(s), {} info(s)",
-        s.files, s.objects, s.errors, s.warnings, s.infos
+        "{files}{} object(s): {} error(s), {} warning(s), {} info(s)",
+        s.objects, s.errors, s.warnings, s.infos
     );
     if s.exempted > 0 {
         let _ = write!(line, ", {} exempted by annotation", s.exempted);

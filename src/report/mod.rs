@@ -6,6 +6,7 @@ pub mod github;
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod policyreport;
 pub mod sarif;
 
 use std::collections::HashMap;
@@ -139,7 +140,16 @@ impl<'a> Report<'a> {
                 .unwrap_or(usize::MAX);
             let mut item = match linted.sources.get(i) {
                 Some(source) => place(&mut lines, i, source, f.pos),
-                None => Item::unplaced(object.file.as_deref().unwrap_or("<input>")),
+                // An object read from a cluster (`audit`): named by its identity, in the
+                // order of the objects.
+                None => {
+                    let mut item = match object.file.as_deref() {
+                        Some(file) => Item::unplaced(file),
+                        None => Item::unplaced(&identity(object)),
+                    };
+                    item.key = (usize::MAX, u32::try_from(f.object.0).unwrap_or(u32::MAX), 0);
+                    item
+                }
             };
             item.rule = f.rule;
             item.severity = f.severity;
@@ -266,6 +276,15 @@ fn place<'a>(
         item.line = Some(line);
     }
     item
+}
+
+/// `namespace/Kind/name` (`Kind/name` when cluster-scoped): how a finding in an object that
+/// came from no file (`audit`) is located.
+pub fn identity(object: &Object) -> String {
+    match &object.namespace {
+        Some(ns) => format!("{ns}/{}/{}", object.kind, object.name),
+        None => format!("{}/{}", object.kind, object.name),
+    }
 }
 
 /// `Kind namespace/name` of an item's object, or the file for loading problems.

@@ -12,6 +12,11 @@
 //! - `redline_tls_certificate_expiry_seconds`: seconds until the serving certificate's
 //!   notAfter (negative once expired): alert well before zero.
 //! - `redline_tls_reloads_total{result}`: certificate reloads, `ok` or `error`.
+//! - `redline_audit_findings{rule,severity,namespace}` (`serve --audit-interval`): the
+//!   findings of the last complete audit (exempted ones not counted); a series whose
+//!   findings are gone disappears.
+//! - `redline_audit_runs_total{result}`: background audits, `ok`, `incomplete` (a kind
+//!   could not be listed) or `error` (the API server could not be reached).
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
@@ -42,6 +47,13 @@ pub struct KindLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct AuditLabels {
+    pub rule: String,
+    pub severity: &'static str,
+    pub namespace: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ResultLabels {
     pub result: &'static str,
 }
@@ -54,6 +66,8 @@ pub struct Metrics {
     /// Set from `not_after_unix` at each scrape.
     certificate_expiry_seconds: Gauge<f64, AtomicU64>,
     pub tls_reloads: Family<ResultLabels, Counter>,
+    audit_findings: Family<AuditLabels, Gauge>,
+    pub audit_runs: Family<ResultLabels, Counter>,
     /// The serving certificate's notAfter (Unix seconds); the gauge is computed from it at
     /// each scrape, so it counts down between reloads.
     not_after_unix: AtomicI64,
@@ -95,8 +109,22 @@ impl Default for Metrics {
             "Serving certificate reloads, by result",
             tls_reloads.clone(),
         );
+        let audit_findings = Family::<AuditLabels, Gauge>::default();
+        registry.register(
+            "audit_findings",
+            "Findings of the last background audit, by rule, severity and namespace",
+            audit_findings.clone(),
+        );
+        let audit_runs = Family::<ResultLabels, Counter>::default();
+        registry.register(
+            "audit_runs",
+            "Background audits, by result",
+            audit_runs.clone(),
+        );
         Metrics {
             registry,
+            audit_findings,
+            audit_runs,
             reviews,
             latency_seconds,
             lookup_errors,
@@ -110,6 +138,23 @@ impl Default for Metrics {
 impl Metrics {
     pub fn set_not_after(&self, unix_seconds: i64) {
         self.not_after_unix.store(unix_seconds, Ordering::Relaxed);
+    }
+
+    /// Replace the audit's findings with these counts (rule, severity, namespace).
+    pub fn set_audit_findings<'a>(
+        &self,
+        counts: impl IntoIterator<Item = ((&'a str, &'static str, &'a str), i64)>,
+    ) {
+        self.audit_findings.clear();
+        for ((rule, severity, namespace), n) in counts {
+            self.audit_findings
+                .get_or_create(&AuditLabels {
+                    rule: rule.to_string(),
+                    severity,
+                    namespace: namespace.to_string(),
+                })
+                .set(n);
+        }
     }
 
     /// The text exposition format.
@@ -141,6 +186,28 @@ pub fn kind_label(kind: &str) -> &'static str {
 #[cfg(test)]
 mod label_tests {
     use super::kind_label;
+
+    #[test]
+    fn an_audit_replaces_the_findings_of_the_one_before() {
+        let m = super::Metrics::default();
+        m.set_audit_findings([
+            (("redis-maxmemory-headroom", "error", "cache"), 2),
+            (("redis-repl-backlog-small", "info", "kb"), 1),
+        ]);
+        let text = m.render();
+        assert!(text.contains(
+            r#"redline_audit_findings{rule="redis-maxmemory-headroom",severity="error",namespace="cache"} 2"#
+        ), "{text}");
+        m.set_audit_findings([(("redis-repl-backlog-small", "info", "kb"), 1)]);
+        let text = m.render();
+        assert!(
+            !text.contains("redis-maxmemory-headroom"),
+            "fixed findings leave: {text}"
+        );
+        assert!(text.contains(
+            r#"redline_audit_findings{rule="redis-repl-backlog-small",severity="info",namespace="kb"} 1"#
+        ));
+    }
 
     #[test]
     fn kind_labels_are_the_admitted_kinds_or_other() {

@@ -77,6 +77,8 @@ pub struct ServeOptions {
     /// all be judged without their related objects.
     pub lookups_sync_deadline: Duration,
     pub limits: ReviewLimits,
+    /// What `/metrics` shows; shared with the background audit (`serve --audit-interval`).
+    pub metrics: Arc<Metrics>,
 }
 
 struct Shared {
@@ -129,7 +131,7 @@ impl Shared {
 /// Serve until SIGTERM or SIGINT; then stop accepting, let in-flight requests finish (up to
 /// `shutdown_grace`) and return.
 pub async fn run(opts: ServeOptions) -> Result<(), String> {
-    let metrics = Arc::new(Metrics::default());
+    let metrics = opts.metrics.clone();
     let (files, ca) = match opts.tls {
         TlsSource::Files(files) => (files, None),
         TlsSource::Generate { dir, names } => {
