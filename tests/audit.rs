@@ -614,3 +614,36 @@ fn progress_is_drawn_on_a_terminal_only() {
         serde_json::from_slice(&std::fs::read(c.dir.join("report.json")).unwrap()).unwrap();
     assert_eq!(report["findings"].as_array().unwrap().len(), 11);
 }
+
+#[test]
+fn findings_in_an_object_without_a_namespace_go_to_a_cluster_policy_report() {
+    // No admitted kind is cluster-scoped today; the report kind is chosen by the object, so
+    // one read without a namespace lands in the ClusterPolicyReport.
+    let mut object: Value = serde_json::from_slice(
+        &std::fs::read(root().join("tests/fixtures/serve/statefulset.json")).unwrap(),
+    )
+    .unwrap();
+    object["metadata"] = json!({"name": "global", "uid": "u-1"});
+    let linted = redline::audit::judge(
+        vec![object],
+        &redline::extract::Options::default(),
+        &redline::engine::Settings::default(),
+    );
+    let report = redline::report::Report::new(&linted);
+    assert!(!report.items.is_empty());
+    let reports = redline::report::policyreport::reports(&report, &["cache".into()], 1_700_000_000);
+    let kinds: Vec<&str> = reports
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["ClusterPolicyReport", "PolicyReport"]);
+    let cluster = &reports[0];
+    assert!(cluster["metadata"].get("namespace").is_none(), "{cluster}");
+    assert_eq!(cluster["results"][0]["resources"][0]["name"], "global");
+    assert_eq!(cluster["results"][0]["timestamp"]["seconds"], 1_700_000_000);
+    let schema = report_schema("wgpolicyk8s.io_clusterpolicyreports.yaml");
+    let errors: Vec<String> = schema.iter_errors(cluster).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    // The namespace audited with nothing found: an empty report.
+    assert_eq!(reports[1]["results"], json!([]));
+}

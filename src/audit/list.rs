@@ -263,7 +263,6 @@ pub async fn collect(
         Some(list) => list.iter().map(|n| Some(n.as_str())).collect(),
         None => vec![None],
     };
-    let mut wanted = None;
     for (i, audited) in kinds.iter().enumerate() {
         let resource = audited.qualified();
         progress(Progress {
@@ -286,10 +285,12 @@ pub async fn collect(
                 }
             },
         };
-        if audited.is_config_map() {
-            // Every object that could refer to a ConfigMap has been listed by now.
-            wanted = Some(config_maps_wanted(&listed.objects));
-        }
+        // Every object that could refer to a ConfigMap or a claim has been listed by now.
+        let wanted = audited
+            .is_config_map()
+            .then(|| config_maps_wanted(&listed.objects));
+        let claims = (audited.kind == "PersistentVolumeClaim")
+            .then(|| super::claims_wanted(&listed.objects));
         // (label selector, keep) passes: a ConfigMap under a selector is read twice — the
         // selected ones judged alone if they hold a redis.conf, then any the selected
         // objects refer to.
@@ -309,7 +310,7 @@ pub async fn collect(
                 None => Api::<DynamicObject>::all_with(client.clone(), &ar),
             };
             let result = match (&wanted, &scope.selector) {
-                (Some(wanted), Some(_)) if audited.is_config_map() => {
+                (Some(wanted), Some(_)) => {
                     let mut first = list_kind(&api, &ar, audited, &selected, &mut read, &mut |v| {
                         keeps_config_map(v, &HashSet::new())
                     })
@@ -329,13 +330,18 @@ pub async fn collect(
                     }
                     first
                 }
-                (Some(wanted), None) if audited.is_config_map() => {
+                (Some(wanted), None) => {
                     list_kind(&api, &ar, audited, &selected, &mut read, &mut |v| {
                         keeps_config_map(v, wanted)
                     })
                     .await
                 }
-                _ => list_kind(&api, &ar, audited, &selected, &mut read, &mut |_| true).await,
+                _ => {
+                    list_kind(&api, &ar, audited, &selected, &mut read, &mut |v| {
+                        claims.as_ref().is_none_or(|c| c.contains(&identity(v)))
+                    })
+                    .await
+                }
             };
             match result {
                 Ok(kept) => {
@@ -362,10 +368,7 @@ pub async fn collect(
     });
     listed.namespaces = match &scope.namespaces {
         Some(list) => list.clone(),
-        None => subject_namespaces
-            .into_iter()
-            .filter(|n| !n.is_empty())
-            .collect(),
+        None => subject_namespaces.into_iter().collect(),
     };
     listed.namespaces.sort();
     listed.namespaces.dedup();

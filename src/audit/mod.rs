@@ -2,8 +2,8 @@
 //! (same engine, settings, exemptions and reports), and published as Policy Reports.
 //!
 //! - [`kinds`]: what is read — every kind the webhook admits, plus what they refer to that it
-//!   does not admit (PodDisruptionBudgets, and Services for their names: Dragonfly's
-//!   service links).
+//!   does not admit (PodDisruptionBudgets, Services for their names — Dragonfly's service
+//!   links —, and the PersistentVolumeClaims they name).
 //! - `list.rs` (feature `live`): reads them through kube's client, a page at a time
 //!   (`limit`/`continue`, a list restarted on `410 Gone`), keeping only what the model reads:
 //!   a ConfigMap only when a listed object mounts or names it or a key holds a redis.conf,
@@ -63,8 +63,9 @@ impl Audited {
     }
 }
 
-/// What `audit` lists, in order: the admitted kinds but ConfigMaps, then the related kinds,
-/// then ConfigMaps (kept only when an object listed before refers to them, or they hold a
+/// What `audit` lists, in order: the admitted kinds but ConfigMaps, then the related kinds
+/// (PersistentVolumeClaims kept only when an object listed before names them), then
+/// ConfigMaps (kept only when an object listed before refers to them, or they hold a
 /// redis.conf).
 pub fn kinds() -> Vec<Audited> {
     let admitted = crate::webhook::ADMITTED.iter().map(|a| Audited {
@@ -90,7 +91,45 @@ pub fn kinds() -> Vec<Audited> {
         kind: "Service",
         related: true,
     });
+    out.push(Audited {
+        group: "",
+        versions: &["v1"],
+        resource: "persistentvolumeclaims",
+        kind: "PersistentVolumeClaim",
+        related: true,
+    });
     out.extend(config_maps);
+    out
+}
+
+/// The PersistentVolumeClaims (namespace, name) the objects name — a pod template's
+/// `persistentVolumeClaim.claimName`, dragonfly-operator's
+/// `existingPersistentVolumeClaimName` — wherever they are written: the model reads a
+/// shared claim's access modes from it (`redis-data-claim-shared`).
+pub fn claims_wanted(objects: &[Value]) -> std::collections::HashSet<(String, String)> {
+    fn walk(v: &Value, namespace: &str, out: &mut std::collections::HashSet<(String, String)>) {
+        match v {
+            Value::Object(m) => {
+                for (k, child) in m {
+                    let name = match (k.as_str(), child) {
+                        ("persistentVolumeClaim", c) => c.get("claimName").and_then(Value::as_str),
+                        ("existingPersistentVolumeClaimName", Value::String(n)) => Some(n.as_str()),
+                        _ => None,
+                    };
+                    if let Some(n) = name {
+                        out.insert((namespace.to_string(), n.to_string()));
+                    }
+                    walk(child, namespace, out);
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|c| walk(c, namespace, out)),
+            _ => {}
+        }
+    }
+    let mut out = std::collections::HashSet::new();
+    for o in objects {
+        walk(o, &identity(o).0, &mut out);
+    }
     out
 }
 
@@ -186,33 +225,28 @@ pub fn config_maps_wanted(objects: &[Value]) -> std::collections::HashSet<(Strin
     use crate::webhook::lookups::{Kind, Want, wanted};
     let mut out = std::collections::HashSet::new();
     for o in objects {
-        let namespace = o
-            .pointer("/metadata/namespace")
-            .and_then(Value::as_str)
-            .unwrap_or("default");
+        let (namespace, _) = identity(o);
         for w in wanted(o) {
             if let Want::Named {
                 kind: Kind::ConfigMap,
                 name,
             } = w
             {
-                out.insert((namespace.to_string(), name));
+                out.insert((namespace.clone(), name));
             }
         }
     }
     out
 }
 
-/// (namespace, name) of a listed object.
+/// (namespace, name) of a listed object; `default` for an object that names no namespace,
+/// as `lint` reads one (the API server always fills it in for namespaced kinds).
 pub fn identity(object: &Value) -> (String, String) {
-    let at = |p: &str| {
-        object
-            .pointer(p)
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string()
-    };
-    (at("/metadata/namespace"), at("/metadata/name"))
+    let at = |p: &str| object.pointer(p).and_then(Value::as_str);
+    (
+        at("/metadata/namespace").unwrap_or("default").to_string(),
+        at("/metadata/name").unwrap_or("").to_string(),
+    )
 }
 
 /// Whether a ConfigMap is kept: an object refers to it, or a key holds a redis.conf (an
@@ -288,6 +322,21 @@ mod tests {
                 .iter()
                 .any(|k| k.kind == "PodDisruptionBudget" && k.related)
         );
+    }
+
+    #[test]
+    fn claims_named_by_pod_templates_and_dragonfly_are_wanted() {
+        let deploy = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "d", "namespace": "ns"},
+            "spec": {"template": {"spec": {"volumes": [
+                {"name": "data", "persistentVolumeClaim": {"claimName": "data-pvc"}}]}}}});
+        let dragonfly = json!({"apiVersion": "dragonflydb.io/v1alpha1", "kind": "Dragonfly",
+            "metadata": {"name": "df"},
+            "spec": {"snapshot": {"existingPersistentVolumeClaimName": "snap"}}});
+        let wanted = claims_wanted(&[deploy, dragonfly]);
+        assert!(wanted.contains(&("ns".into(), "data-pvc".into())));
+        assert!(wanted.contains(&("default".into(), "snap".into())));
+        assert_eq!(wanted.len(), 2);
     }
 
     #[test]

@@ -23,7 +23,8 @@ pub(super) struct AuditArgs {
     #[arg(long, short = 'A')]
     all_namespaces: bool,
     /// Judge only objects with these labels (`app=redis,tier!=cache`); the ConfigMaps,
-    /// PodDisruptionBudgets and Services they refer to are read whatever their labels.
+    /// PodDisruptionBudgets, Services and PersistentVolumeClaims they refer to are read
+    /// whatever their labels.
     #[arg(long, short = 'l', value_name = "SELECTOR")]
     selector: Option<String>,
     /// Objects per list request (`limit`; the rest is read with `continue`).

@@ -267,15 +267,27 @@ pub fn wanted(object: &Value) -> Vec<Want> {
         ("app.redislabs.com", "RedisEnterpriseCluster") => vec![Want::Every {
             kind: Kind::EnterpriseDatabase,
         }],
+        // A RedisCluster's leader and follower parts each name theirs (the model reads the
+        // part's `redisConfig` before the resource's).
         ("redis.redis.opstreelabs.in", _) => {
-            str_at(object, "/spec/redisConfig/additionalRedisConfig")
-                .map(|n| {
-                    vec![Want::Named {
-                        kind: Kind::ConfigMap,
-                        name: n.to_string(),
-                    }]
+            let mut names: Vec<&str> = ["", "/redisLeader", "/redisFollower"]
+                .iter()
+                .filter_map(|part| {
+                    str_at(
+                        object,
+                        &format!("/spec{part}/redisConfig/additionalRedisConfig"),
+                    )
                 })
-                .unwrap_or_default()
+                .collect();
+            names.sort_unstable();
+            names.dedup();
+            names
+                .into_iter()
+                .map(|n| Want::Named {
+                    kind: Kind::ConfigMap,
+                    name: n.to_string(),
+                })
+                .collect()
         }
         _ => Vec::new(),
     }
@@ -386,6 +398,23 @@ mod tests {
         let pod = json!({"apiVersion": "v1", "kind": "Pod",
             "spec": {"volumes": [{"configMap": {"name": "c"}}]}});
         assert_eq!(config_maps_mounted(&pod), vec!["c"]);
+    }
+
+    #[test]
+    fn an_ot_redis_cluster_wants_the_config_maps_of_its_parts() {
+        let rc = json!({"apiVersion": "redis.redis.opstreelabs.in/v1beta2", "kind": "RedisCluster",
+            "spec": {"redisLeader": {"redisConfig": {"additionalRedisConfig": "leader-conf"}},
+                     "redisFollower": {"redisConfig": {"additionalRedisConfig": "leader-conf"}}}});
+        assert_eq!(
+            wanted(&rc),
+            vec![Want::Named {
+                kind: Kind::ConfigMap,
+                name: "leader-conf".into()
+            }]
+        );
+        let standalone = json!({"apiVersion": "redis.redis.opstreelabs.in/v1beta2", "kind": "Redis",
+            "spec": {"redisConfig": {"additionalRedisConfig": "conf"}}});
+        assert_eq!(wanted(&standalone).len(), 1);
     }
 
     #[test]

@@ -34,12 +34,15 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+/// A version of a group and its (plural, kind) resources.
+pub type ServedVersion = (String, Vec<(String, String)>);
+
 #[derive(Default)]
 pub struct Fake {
     /// Collection path of every namespace (`/api/v1/configmaps`) → items.
     pub lists: BTreeMap<String, Vec<Value>>,
-    /// Discovery: group → (version, [(plural, kind)]).
-    pub groups: BTreeMap<String, (String, Vec<(String, String)>)>,
+    /// Discovery: group → its versions, the preferred first, each with [(plural, kind)].
+    pub groups: BTreeMap<String, Vec<ServedVersion>>,
     /// Collection paths answered 403.
     pub forbidden: Vec<String>,
     /// Paths answered 500.
@@ -55,18 +58,21 @@ pub struct Fake {
 }
 
 impl Fake {
-    /// The discovery of `group` at `version` serving these (plural, kind) pairs.
+    /// The discovery of `group` at `version` serving these (plural, kind) pairs (the first
+    /// version served of a group is its preferred one).
     pub fn serve_group(&mut self, group: &str, version: &str, kinds: &[(&str, &str)]) {
-        self.groups.insert(
-            group.to_string(),
-            (
-                version.to_string(),
-                kinds
-                    .iter()
-                    .map(|(p, k)| (p.to_string(), k.to_string()))
-                    .collect(),
-            ),
-        );
+        let versions = self.groups.entry(group.to_string()).or_default();
+        let kinds = kinds.iter().map(|(p, k)| (p.to_string(), k.to_string()));
+        match versions.iter_mut().find(|(v, _)| v == version) {
+            Some((_, served)) => {
+                for kind in kinds {
+                    if !served.contains(&kind) {
+                        served.push(kind);
+                    }
+                }
+            }
+            None => versions.push((version.to_string(), kinds.collect())),
+        }
     }
 
     /// Every request seen so far.
@@ -192,20 +198,18 @@ impl Fake {
             let groups: Vec<Value> = self
                 .groups
                 .iter()
-                .map(|(name, (version, _))| {
-                    let gv =
-                        json!({"groupVersion": format!("{name}/{version}"), "version": version});
-                    json!({"name": name, "versions": [gv.clone()], "preferredVersion": gv})
+                .map(|(name, versions)| {
+                    let gv = |v: &str| json!({"groupVersion": format!("{name}/{v}"), "version": v});
+                    json!({"name": name,
+                           "versions": versions.iter().map(|(v, _)| gv(v)).collect::<Vec<_>>(),
+                           "preferredVersion": gv(&versions[0].0)})
                 })
                 .collect();
             return Some(json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}));
         }
         let rest = path.strip_prefix("/apis/")?;
         let (group, version) = rest.split_once('/')?;
-        let (served, kinds) = self.groups.get(group)?;
-        if version != served {
-            return None;
-        }
+        let (_, kinds) = self.groups.get(group)?.iter().find(|(v, _)| v == version)?;
         let resources: Vec<Value> = kinds
             .iter()
             .map(|(plural, kind)| {
