@@ -647,3 +647,51 @@ fn findings_in_an_object_without_a_namespace_go_to_a_cluster_policy_report() {
     // The namespace audited with nothing found: an empty report.
     assert_eq!(reports[1]["results"], json!([]));
 }
+
+#[test]
+fn context_chooses_the_cluster_of_a_kubeconfig_from_the_environment() {
+    let c = start("audit-context", cluster());
+    // Two clusters; the current context's is down.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let down = closed.local_addr().unwrap();
+    drop(closed);
+    let fake = std::fs::read_to_string(&c.kubeconfig).unwrap();
+    let server = fake
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("server: "))
+        .unwrap()
+        .to_string();
+    let kubeconfig = c.dir.join("two-contexts");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: up\n  cluster:\n    server: {server}\n\
+             - name: down\n  cluster:\n    server: http://{down}\nusers:\n- name: test\n  user:\n    \
+             token: fake-token\ncontexts:\n- name: fake\n  context:\n    cluster: up\n    user: test\n\
+             - name: broken\n  context:\n    cluster: down\n    user: test\ncurrent-context: broken\n"
+        ),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        Command::new(BIN)
+            .arg("audit")
+            .args(args)
+            .env("KUBECONFIG", &kubeconfig)
+            .output()
+            .unwrap()
+    };
+    let o = run(&["-A"]);
+    assert_eq!(
+        code(&o),
+        2,
+        "the current context's cluster is down: {}",
+        stderr(&o)
+    );
+    let o = run(&["-A", "--context", "fake", "--format", "json"]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(findings(&report).len(), 11);
+    let o = run(&["-A", "--context", "missing"]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("missing"), "{}", stderr(&o));
+}
