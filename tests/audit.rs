@@ -597,7 +597,7 @@ fn progress_is_drawn_on_a_terminal_only() {
     assert!(!stderr(&o).contains("auditing ["), "{}", stderr(&o));
     // On a terminal (util-linux `script` gives the command a pseudo-terminal).
     let command = format!(
-        "{BIN} audit -A --format json --kubeconfig {} -o {}",
+        "{BIN} audit -A --format json --chunk-size 7 --kubeconfig {} -o {}",
         c.kubeconfig.display(),
         c.dir.join("report.json").display()
     );
@@ -610,6 +610,12 @@ fn progress_is_drawn_on_a_terminal_only() {
         shown.contains("auditing [") && shown.contains("kinds, ") && shown.contains("\u{1b}[2K"),
         "{shown:?}"
     );
+    // It moves with every page: the ConfigMaps' six pages show six counts.
+    let counts: std::collections::BTreeSet<&str> = shown
+        .split('\r')
+        .filter(|l| l.trim_end().ends_with("objects read configmaps"))
+        .collect();
+    assert!(counts.len() >= 6, "{counts:?}");
     let report: Value =
         serde_json::from_slice(&std::fs::read(c.dir.join("report.json")).unwrap()).unwrap();
     assert_eq!(report["findings"].as_array().unwrap().len(), 11);

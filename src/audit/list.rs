@@ -209,6 +209,7 @@ async fn list_kind(
     params: &ListParams,
     read: &mut usize,
     keep: &mut (dyn FnMut(&Value) -> bool + Send),
+    page_done: &mut (dyn FnMut(usize) + Send),
 ) -> Result<Vec<Value>, Stop> {
     let mut restarts = 0;
     'list: loop {
@@ -236,6 +237,7 @@ async fn list_kind(
                     kept.push(v);
                 }
             }
+            page_done(*read);
             match page.metadata.continue_.filter(|c| !c.is_empty()) {
                 Some(token) => params.continue_token = Some(token),
                 None => return Ok(kept),
@@ -304,6 +306,15 @@ pub async fn collect(
             ..selected.clone()
         };
         let mut seen: HashSet<(String, String)> = HashSet::new();
+        // The bar moves with every page, not only with every kind.
+        let mut tick = |objects_read| {
+            progress(Progress {
+                resource: &resource,
+                kinds_done: i,
+                kinds_total: kinds.len(),
+                objects_read,
+            })
+        };
         for ns in &namespaces {
             let api = match ns {
                 Some(n) => Api::<DynamicObject>::namespaced_with(client.clone(), n, &ar),
@@ -311,17 +322,29 @@ pub async fn collect(
             };
             let result = match (&wanted, &scope.selector) {
                 (Some(wanted), Some(_)) => {
-                    let mut first = list_kind(&api, &ar, audited, &selected, &mut read, &mut |v| {
-                        keeps_config_map(v, &HashSet::new())
-                    })
+                    let mut first = list_kind(
+                        &api,
+                        &ar,
+                        audited,
+                        &selected,
+                        &mut read,
+                        &mut |v| keeps_config_map(v, &HashSet::new()),
+                        &mut tick,
+                    )
                     .await;
                     if let Ok(kept) = &first {
                         seen.extend(kept.iter().map(identity));
                     }
                     if let Ok(kept) = &mut first {
-                        match list_kind(&api, &ar, audited, &everything, &mut read, &mut |v| {
-                            wanted.contains(&identity(v)) && !seen.contains(&identity(v))
-                        })
+                        match list_kind(
+                            &api,
+                            &ar,
+                            audited,
+                            &everything,
+                            &mut read,
+                            &mut |v| wanted.contains(&identity(v)) && !seen.contains(&identity(v)),
+                            &mut tick,
+                        )
                         .await
                         {
                             Ok(more) => kept.extend(more),
@@ -331,15 +354,27 @@ pub async fn collect(
                     first
                 }
                 (Some(wanted), None) => {
-                    list_kind(&api, &ar, audited, &selected, &mut read, &mut |v| {
-                        keeps_config_map(v, wanted)
-                    })
+                    list_kind(
+                        &api,
+                        &ar,
+                        audited,
+                        &selected,
+                        &mut read,
+                        &mut |v| keeps_config_map(v, wanted),
+                        &mut tick,
+                    )
                     .await
                 }
                 _ => {
-                    list_kind(&api, &ar, audited, &selected, &mut read, &mut |v| {
-                        claims.as_ref().is_none_or(|c| c.contains(&identity(v)))
-                    })
+                    list_kind(
+                        &api,
+                        &ar,
+                        audited,
+                        &selected,
+                        &mut read,
+                        &mut |v| claims.as_ref().is_none_or(|c| c.contains(&identity(v))),
+                        &mut tick,
+                    )
                     .await
                 }
             };
