@@ -120,6 +120,17 @@ pub fn expand_paths(paths: &[PathBuf], walk: &Walk) -> Result<Vec<PathBuf>, Inpu
 /// Read and load every input, on every core; the result is in the order of `paths`. Every
 /// read error is returned, not only the first.
 pub fn read_all(paths: &[PathBuf], limits: &Limits) -> Result<Vec<SourceFile>, Vec<InputError>> {
+    read_all_with(paths, limits, &|_| {})
+}
+
+/// [`read_all`], calling `on_read` with the number of files read so far after each file
+/// (from the reading threads: a progress bar).
+pub fn read_all_with(
+    paths: &[PathBuf],
+    limits: &Limits,
+    on_read: &(dyn Fn(usize) + Sync),
+) -> Result<Vec<SourceFile>, Vec<InputError>> {
+    let read = AtomicUsize::new(0);
     let slots: Vec<OnceLock<Result<SourceFile, InputError>>> =
         paths.iter().map(|_| OnceLock::new()).collect();
     let next = AtomicUsize::new(0);
@@ -131,6 +142,7 @@ pub fn read_all(paths: &[PathBuf], limits: &Limits) -> Result<Vec<SourceFile>, V
             let i = next.fetch_add(1, Ordering::Relaxed);
             let Some(path) = paths.get(i) else { break };
             let _ = slots[i].set(read_source(path, limits));
+            on_read(read.fetch_add(1, Ordering::Relaxed) + 1);
         }
     };
     if workers <= 1 {

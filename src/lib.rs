@@ -16,6 +16,7 @@ pub mod heap;
 pub mod hint;
 pub mod input;
 pub mod lint;
+pub mod lsp;
 pub mod model;
 pub mod patch;
 pub mod pointer;

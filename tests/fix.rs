@@ -31,6 +31,7 @@ fn load(files: &Files) -> Vec<redline::source::SourceFile> {
 fn run(files: &Files, max_passes: usize) -> fix::FixRun {
     let options = FixOptions {
         rules: &[],
+        only: None,
         max_passes,
     };
     fix::fix(

@@ -51,6 +51,7 @@ fn missing_tools_are_named_and_no_test_runs() {
         "- cargo: https://rustup.rs",
         "- redis-server 7.0.x",
         "- python3 with the venv module",
+        "- groff (the manual page test",
         "- kubectl >= 1.21",
         "nothing was installed",
     ] {

@@ -81,49 +81,9 @@ impl AuditFormat {
     }
 }
 
-/// A one-line progress bar on standard error, drawn only on a terminal.
-struct Bar {
-    on: bool,
-    drawn: bool,
-}
-
-impl Bar {
-    fn draw(&mut self, p: crate::audit::list::Progress) {
-        use std::io::Write as _;
-        if !self.on {
-            return;
-        }
-        const WIDTH: usize = 24;
-        let filled = (p.kinds_done * WIDTH)
-            .checked_div(p.kinds_total)
-            .unwrap_or(WIDTH);
-        let mut err = std::io::stderr().lock();
-        let _ = write!(
-            err,
-            "\r\x1b[2Kauditing [{}{}] {}/{} kinds, {} objects read {}",
-            "#".repeat(filled),
-            " ".repeat(WIDTH - filled),
-            p.kinds_done,
-            p.kinds_total,
-            p.objects_read,
-            p.resource
-        );
-        let _ = err.flush();
-        self.drawn = true;
-    }
-
-    fn clear(&mut self) {
-        if self.drawn {
-            eprint!("\r\x1b[2K");
-            self.drawn = false;
-        }
-    }
-}
-
 pub(super) fn audit(args: AuditArgs) -> ExitCode {
     use crate::audit::list::{self, Scope};
     use crate::report::{self, Report, policyreport};
-    use std::io::IsTerminal;
 
     let config = match load_config(&args.config) {
         Ok(c) => c,
@@ -142,10 +102,7 @@ pub(super) fn audit(args: AuditArgs) -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
-    let mut bar = Bar {
-        on: std::io::stderr().is_terminal(),
-        drawn: false,
-    };
+    let bar = super::progress::Bar::on_terminal();
     let listing = runtime.block_on(async {
         let (client, context_namespace) =
             list::connect(args.kubeconfig.as_deref(), args.context.as_deref()).await?;
@@ -158,7 +115,12 @@ pub(super) fn audit(args: AuditArgs) -> ExitCode {
             selector: args.selector.clone(),
             page_size: args.chunk_size,
         };
-        let listed = list::collect(&client, &scope, &mut |p| bar.draw(p)).await?;
+        // Every page is drawn (not throttled): a page is a network round trip.
+        let listed = list::collect(&client, &scope, &mut |p| {
+            let tail = format!("kinds, {} objects read {}", p.objects_read, p.resource);
+            bar.draw("auditing", p.kinds_done, p.kinds_total, &tail, true)
+        })
+        .await?;
         Ok::<_, String>((client, scope, listed))
     });
     bar.clear();

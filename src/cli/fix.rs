@@ -14,11 +14,13 @@ pub(super) fn fix(
     if let Some(bad) = rules.iter().find(|r| crate::rules::get(r).is_none()) {
         return unknown_rule(bad);
     }
-    let sources = match read_sources(paths, walk) {
+    let (sources, bar) = match read_sources(paths, walk) {
         Ok(s) => s,
         Err(code) => return code,
     };
     warn_if_empty(paths, &sources, "fix");
+    let files = sources.len();
+    bar.draw("fixing", files, files, "files", true);
     let run = crate::fix::fix(
         sources,
         opts,
@@ -26,6 +28,7 @@ pub(super) fn fix(
         &crate::fix::FixOptions::new(rules),
         &crate::source::Limits::default(),
     );
+    drop(bar);
     let unwritten = if mode == Mode::Write {
         crate::fix::write::write_files(&run)
     } else {

@@ -11,11 +11,13 @@ pub(super) fn lint(
 ) -> ExitCode {
     use crate::report::{self, Report};
 
-    let sources = match read_sources(paths, walk) {
+    let (sources, bar) = match read_sources(paths, walk) {
         Ok(s) => s,
         Err(code) => return code,
     };
     warn_if_empty(paths, &sources, "lint");
+    let files = sources.len();
+    bar.draw("linting", files, files, "files", true);
     // The report must never replace what it reports on.
     if let Some(file) = &out.file
         && let Ok(output) = same_file::Handle::from_path(file)
@@ -33,6 +35,7 @@ pub(super) fn lint(
     }
     let linted = crate::lint::lint(sources, opts, &config.settings);
     let report = Report::new(&linted);
+    drop(bar);
     let fail_on = out.fail_on.threshold();
     let text = report::render(
         &report,
@@ -58,10 +61,11 @@ pub(super) fn dump_model_of(
     walk: &crate::input::Walk,
     opts: &crate::extract::Options,
 ) -> ExitCode {
-    let mut sources = match read_sources(paths, walk) {
+    let (mut sources, bar) = match read_sources(paths, walk) {
         Ok(s) => s,
         Err(code) => return code,
     };
+    drop(bar);
     let diagnostics: Vec<_> = sources
         .iter()
         .flat_map(|s| s.diagnostics.iter().map(|d| (s.name.clone(), d.clone())))

@@ -8,19 +8,22 @@ mod audit;
 mod check_conf;
 mod fix;
 mod lint;
+mod lsp;
+mod progress;
 mod rules;
 mod serve;
+mod shell;
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 /// Keeps Redis on Kubernetes from falling over: finds the settings that get Redis pods
 /// OOM-killed or crash-looping, before they reach a cluster.
 #[derive(Parser)]
-#[command(name = "redline", version, about, long_about = None)]
+#[command(name = "redline", version = env!("REDLINE_VERSION"), about, long_about = None)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -99,6 +102,25 @@ enum Command {
     Explain {
         /// The rule ID, e.g. redis-maxmemory-headroom.
         rule: String,
+    },
+    /// Run the language server (LSP over standard input and output) for editors: findings as
+    /// diagnostics while you type, `fix`'s edits as code actions, `explain` on hover.
+    Lsp {
+        /// Accepted for editors that pass it (VS Code's language client does); standard
+        /// input and output is the only transport.
+        #[arg(long)]
+        stdio: bool,
+    },
+    /// Print a shell completion script: `source <(redline completions bash)`.
+    Completions {
+        /// bash, zsh, fish, powershell or elvish.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), or write one page per command into a directory.
+    Man {
+        /// Write `redline.1`, `redline-lint.1`, … into this directory instead.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
     },
     /// Certificates for the webhook's Service.
     Certs {
@@ -303,6 +325,9 @@ pub fn run() -> ExitCode {
         #[cfg(feature = "live")]
         Command::Audit(args) => audit::audit(args),
         Command::Serve(args) => serve::serve(args),
+        Command::Lsp { stdio: _ } => lsp::lsp(),
+        Command::Completions { shell } => shell::completions(shell, &mut Cli::command()),
+        Command::Man { dir } => shell::man(Cli::command(), dir.as_deref()),
         Command::Rules { format } => rules::list_rules(format),
         Command::Explain { rule } => rules::explain(&rule),
         Command::Certs {
@@ -352,20 +377,32 @@ fn load_config(args: &ConfigArgs) -> Result<crate::settings::UserConfig, ExitCod
 }
 
 /// Read every input; an unreadable one is a usage/I-O error (exit 2), all of them reported.
+/// The bar returned (drawn on a terminal for a long run only) is the caller's to move on
+/// while it judges; dropping it clears the line.
 fn read_sources(
     paths: &[PathBuf],
     walk: &crate::input::Walk,
-) -> Result<Vec<crate::source::SourceFile>, ExitCode> {
+) -> Result<(Vec<crate::source::SourceFile>, progress::Bar), ExitCode> {
     let files = crate::input::expand_paths(paths, walk).map_err(|e| {
         eprintln!("redline: {e}");
         ExitCode::from(EXIT_USAGE)
     })?;
-    crate::input::read_all(&files, &crate::source::Limits::default()).map_err(|errors| {
-        for e in errors {
-            eprintln!("redline: {e}");
+    let total = files.len();
+    let bar = progress::Bar::for_files(total);
+    let limits = crate::source::Limits::default();
+    let read = crate::input::read_all_with(&files, &limits, &|done| {
+        bar.draw("reading", done, total, "files", done == total)
+    });
+    match read {
+        Ok(sources) => Ok((sources, bar)),
+        Err(errors) => {
+            bar.clear();
+            for e in errors {
+                eprintln!("redline: {e}");
+            }
+            Err(ExitCode::from(EXIT_USAGE))
         }
-        ExitCode::from(EXIT_USAGE)
-    })
+    }
 }
 
 /// Nothing to read is not an error (a directory may legitimately hold no manifests yet), but

@@ -61,47 +61,15 @@ pub(super) fn explain(id: &str) -> ExitCode {
     let Some(rule) = crate::rules::get(id) else {
         return unknown_rule(id);
     };
-    emit(explain_text(rule).as_bytes())
+    emit(crate::rules::explain_text(rule).as_bytes())
         .err()
         .unwrap_or(ExitCode::SUCCESS)
 }
 
-/// What `redline explain ID` prints: the rule module's doc comment, then its metadata.
-pub fn explain_text(rule: &crate::rules::RuleInfo) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{}
-",
-        rule.doc
-    );
-    let _ = writeln!(out, "Default severity: {}", rule.meta.severity);
-    let _ = writeln!(
-        out,
-        "Mutating webhook applies the fix by default: {}",
-        if rule.meta.mutate { "yes" } else { "no" }
-    );
-    let _ = writeln!(
-        out,
-        "Admission webhook runs it by default: {}",
-        if rule.meta.webhook { "yes" } else { "no" }
-    );
-    if !rule.meta.parameters.is_empty() {
-        let _ = writeln!(out, "Parameters:");
-        for (name, p) in &rule.meta.parameters {
-            let _ = writeln!(out, "  {name} (default {}): {}", p.default, p.description);
-        }
-    }
-    let _ = writeln!(out, "Sources:");
-    for s in &rule.meta.sources {
-        let _ = writeln!(out, "  {s}");
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{RulesFormat, explain_text, rules_text};
+    use super::{RulesFormat, rules_text};
+    use crate::rules::explain_text;
 
     #[test]
     fn rules_lists_every_rule_once() {

@@ -214,7 +214,7 @@ pub(super) fn leftovers(
             without_fix += 1;
             continue;
         };
-        if !options.wants(f.rule) {
+        if !options.wants(linted, f) {
             continue;
         }
         let action = match &fix.edit {

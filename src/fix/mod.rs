@@ -113,6 +113,9 @@ impl FixRun {
 pub struct FixOptions<'a> {
     /// Rule IDs (`--rule`); empty: every rule.
     pub rules: &'a [String],
+    /// Only these findings (the editor's code action for one diagnostic); `None`: every
+    /// finding of `rules`.
+    pub only: Option<&'a [Target]>,
     pub max_passes: usize,
 }
 
@@ -120,12 +123,19 @@ impl<'a> FixOptions<'a> {
     pub fn new(rules: &'a [String]) -> Self {
         FixOptions {
             rules,
+            only: None,
             max_passes: MAX_PASSES,
         }
     }
 
-    fn wants(&self, rule: &str) -> bool {
-        self.rules.is_empty() || self.rules.iter().any(|r| r == rule)
+    fn wants(&self, linted: &Linted, f: &Finding) -> bool {
+        (self.rules.is_empty() || self.rules.iter().any(|r| r == f.rule))
+            && self.only.is_none_or(|only| {
+                let key = key_of(linted, f);
+                only.iter().any(|t| {
+                    t.rule == key.rule && t.object == key.object && t.pointer == key.pointer
+                })
+            })
     }
 }
 
@@ -135,6 +145,40 @@ struct FixKey {
     rule: &'static str,
     object: String,
     pointer: String,
+}
+
+/// A finding as `fix` tells findings apart across passes and edits: rule, object
+/// (`Kind/namespace/name`) and JSON pointer; positions move, these do not.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct Target {
+    pub rule: String,
+    pub object: String,
+    pub pointer: String,
+}
+
+impl Target {
+    /// The finding of `rule` at `pointer` in `object`.
+    pub fn of(rule: &str, object: &crate::model::Object, pointer: &str) -> Target {
+        Target {
+            rule: rule.to_string(),
+            object: object_key(object),
+            pointer: pointer.to_string(),
+        }
+    }
+}
+
+fn object_key(o: &crate::model::Object) -> String {
+    format!("{}/{}", o.kind, o.namespaced_name())
+}
+
+/// The [`Target`] of a finding of `linted`.
+pub fn target_of(linted: &Linted, f: &Finding) -> Target {
+    let key = key_of(linted, f);
+    Target {
+        rule: key.rule.to_string(),
+        object: key.object,
+        pointer: key.pointer,
+    }
 }
 
 /// Fix `sources` (as loaded by `input`) in memory.
@@ -245,7 +289,7 @@ fn key_of(linted: &Linted, f: &Finding) -> FixKey {
     let o = linted.inventory.object(f.object);
     FixKey {
         rule: f.rule,
-        object: format!("{}/{}", o.kind, o.namespaced_name()),
+        object: object_key(o),
         pointer: f.pointer.clone(),
     }
 }
@@ -262,7 +306,7 @@ fn candidates<'l>(
         .outcome
         .findings
         .iter()
-        .filter(|f| options.wants(f.rule))
+        .filter(|f| options.wants(linted, f))
         .filter(|f| match f.fix.as_ref().map(|x| &x.edit) {
             Some(FixEdit::Patch { object, .. }) => {
                 editable(linted, *object, files, index).is_ok()

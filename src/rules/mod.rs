@@ -466,5 +466,39 @@ pub fn closest(id: &str) -> Option<&'static str> {
         .map(|(_, id)| id)
 }
 
+/// What `redline explain ID` prints: the rule module's doc comment, then its metadata.
+pub fn explain_text(rule: &RuleInfo) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}
+",
+        rule.doc
+    );
+    let _ = writeln!(out, "Default severity: {}", rule.meta.severity);
+    let _ = writeln!(
+        out,
+        "Mutating webhook applies the fix by default: {}",
+        if rule.meta.mutate { "yes" } else { "no" }
+    );
+    let _ = writeln!(
+        out,
+        "Admission webhook runs it by default: {}",
+        if rule.meta.webhook { "yes" } else { "no" }
+    );
+    if !rule.meta.parameters.is_empty() {
+        let _ = writeln!(out, "Parameters:");
+        for (name, p) in &rule.meta.parameters {
+            let _ = writeln!(out, "  {name} (default {}): {}", p.default, p.description);
+        }
+    }
+    let _ = writeln!(out, "Sources:");
+    for s in &rule.meta.sources {
+        let _ = writeln!(out, "  {s}");
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,551 @@
+//! `redline lsp` driven as an editor drives it: the real binary, JSON-RPC over its standard
+//! input and output (initialize, didOpen, didChange, codeAction, hover, shutdown, exit).
+//! No test waits for a fixed time: each waits for the message it needs, with a generous
+//! limit that only a hung server reaches.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_redline");
+/// Only a hung server waits this long.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+struct Client {
+    child: Child,
+    stdin: ChildStdin,
+    incoming: Receiver<Value>,
+    next_id: i64,
+    /// Notifications seen while waiting for something else.
+    seen: Vec<Value>,
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn uri(path: &Path) -> String {
+    let mut out = String::from("file://");
+    for b in path.to_str().unwrap().bytes() {
+        if b.is_ascii_alphanumeric() || b"/-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+impl Client {
+    /// Starts the server with `workspace` as its folder, and initializes it.
+    fn start(workspace: &Path, cache: &Path, capabilities: Value) -> Client {
+        let mut child = Command::new(BIN)
+            .args(["lsp", "--stdio"])
+            .env("XDG_CACHE_HOME", cache)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let (tx, incoming) = channel();
+        std::thread::spawn(move || {
+            loop {
+                let mut length = None;
+                loop {
+                    let mut line = String::new();
+                    if stdout.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let line = line.trim_end();
+                    if line.is_empty() {
+                        break;
+                    }
+                    if let Some(n) = line.strip_prefix("Content-Length: ") {
+                        length = n.parse::<usize>().ok();
+                    }
+                }
+                let mut body = vec![0; length.expect("Content-Length header")];
+                if stdout.read_exact(&mut body).is_err() {
+                    return;
+                }
+                let _ = tx.send(serde_json::from_slice(&body).expect("a JSON-RPC message"));
+            }
+        });
+        let mut client = Client {
+            child,
+            stdin,
+            incoming,
+            next_id: 0,
+            seen: Vec::new(),
+        };
+        let result = client.request(
+            "initialize",
+            json!({
+                "processId": null,
+                "rootUri": uri(workspace),
+                "workspaceFolders": [{"uri": uri(workspace), "name": "workspace"}],
+                "capabilities": capabilities,
+            }),
+        );
+        assert_eq!(result["serverInfo"]["name"], "redline", "{result}");
+        assert_eq!(result["capabilities"]["textDocumentSync"]["change"], 2);
+        client.notify("initialized", json!({}));
+        client
+    }
+
+    fn send(&mut self, message: Value) {
+        let body = message.to_string();
+        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        self.send(json!({"jsonrpc": "2.0", "method": method, "params": params}));
+    }
+
+    fn next(&mut self, deadline: Instant) -> Value {
+        match self
+            .incoming
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        {
+            Ok(m) => m,
+            Err(RecvTimeoutError::Timeout) => {
+                panic!("no message from the server: {:#?}", self.seen)
+            }
+            Err(RecvTimeoutError::Disconnected) => panic!("the server went away"),
+        }
+    }
+
+    /// The whole response to a request (`result` or `error`).
+    fn call(&mut self, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let m = self.next(deadline);
+            if m["id"] == id && m.get("method").is_none() {
+                return m;
+            }
+            self.answer_server_request(&m);
+            self.seen.push(m);
+        }
+    }
+
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        let response = self.call(method, params);
+        assert!(response.get("error").is_none(), "{response}");
+        response["result"].clone()
+    }
+
+    /// The server's own requests (client/registerCapability) get an empty answer.
+    fn answer_server_request(&mut self, m: &Value) {
+        if m.get("method").is_some() && m.get("id").is_some() {
+            let id = m["id"].clone();
+            self.send(json!({"jsonrpc": "2.0", "id": id, "result": null}));
+        }
+    }
+
+    /// The diagnostics published for `uri` once they satisfy `wanted`: the last ones
+    /// already received if they do, else the next that do.
+    fn diagnostics(&mut self, uri: &str, wanted: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+        let deadline = Instant::now() + PATIENCE;
+        let of_uri = |m: &Value| {
+            m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri
+        };
+        let list = |m: &Value| m["params"]["diagnostics"].as_array().unwrap().clone();
+        let last = self
+            .seen
+            .iter()
+            .rposition(of_uri)
+            .map(|i| list(&self.seen[i]));
+        self.seen.retain(|m| !of_uri(m));
+        if let Some(last) = last
+            && wanted(&last)
+        {
+            return last;
+        }
+        loop {
+            let m = self.next(deadline);
+            self.answer_server_request(&m);
+            if of_uri(&m) && wanted(&list(&m)) {
+                return list(&m);
+            }
+            if !of_uri(&m) {
+                self.seen.push(m);
+            }
+        }
+    }
+
+    fn open(&mut self, path: &Path, text: &str) {
+        self.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {
+                "uri": uri(path), "languageId": "yaml", "version": 1, "text": text,
+            }}),
+        );
+    }
+
+    fn shutdown(mut self) {
+        let result = self.call("shutdown", Value::Null);
+        assert!(result.get("error").is_none(), "{result}");
+        self.notify("exit", Value::Null);
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "{status}");
+                return;
+            }
+            assert!(Instant::now() < deadline, "the server did not exit");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+fn rules_of(diagnostics: &[Value]) -> Vec<&str> {
+    let mut rules: Vec<&str> = diagnostics
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
+    rules.sort_unstable();
+    rules
+}
+
+/// UTF-16 (line, character) of the byte offset `at` of `text`, computed independently of
+/// the server: what an editor holds.
+fn position(text: &str, at: usize) -> Value {
+    let before = &text[..at];
+    let line = before.matches('\n').count();
+    let start = before.rfind('\n').map_or(0, |i| i + 1);
+    json!({"line": line, "character": text[start..at].encode_utf16().count()})
+}
+
+/// The byte offset of a UTF-16 position (the inverse, again independent of the server).
+fn offset(text: &str, p: &Value) -> usize {
+    let line = p["line"].as_u64().unwrap() as usize;
+    let character = p["character"].as_u64().unwrap() as usize;
+    let start: usize = text.split_inclusive('\n').take(line).map(str::len).sum();
+    let mut units = 0;
+    for (i, c) in text[start..].char_indices() {
+        if units >= character || c == '\n' {
+            return start + i;
+        }
+        units += c.len_utf16();
+    }
+    text.len()
+}
+
+/// Apply a code action's edits to `text`, the document at `uri`.
+fn apply(text: &str, action: &Value, uri: &str) -> String {
+    let edits: Vec<Value> = match action["edit"].get("documentChanges") {
+        Some(changes) => changes
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["textDocument"]["uri"] == uri)
+            .flat_map(|c| c["edits"].as_array().unwrap().clone())
+            .collect(),
+        None => action["edit"]["changes"][uri].as_array().unwrap().clone(),
+    };
+    assert!(!edits.is_empty(), "{action}");
+    let mut text = text.to_string();
+    // Back to front, so earlier offsets stay valid.
+    let mut ranges: Vec<(usize, usize, String)> = edits
+        .iter()
+        .map(|e| {
+            (
+                offset(&text, &e["range"]["start"]),
+                offset(&text, &e["range"]["end"]),
+                e["newText"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    ranges.sort_by_key(|r| std::cmp::Reverse(r.0));
+    for (start, end, new) in ranges {
+        text.replace_range(start..end, &new);
+    }
+    text
+}
+
+/// A workspace of the example split in two files, the ConfigMap apart from the
+/// StatefulSet that mounts it.
+fn split_example(dir: &Path) -> (PathBuf, PathBuf) {
+    let example =
+        std::fs::read_to_string(root().join("examples/statefulset-configmap.yaml")).unwrap();
+    let (cm, sts) = example.split_once("---\n").unwrap();
+    std::fs::create_dir_all(dir).unwrap();
+    let (cm_path, sts_path) = (dir.join("configmap.yaml"), dir.join("statefulset.yaml"));
+    std::fs::write(&cm_path, cm).unwrap();
+    std::fs::write(&sts_path, sts).unwrap();
+    (cm_path, sts_path)
+}
+
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("redline-lsp-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::canonicalize(&dir).unwrap()
+}
+
+/// `redline fix` over a copy of `workspace`: the text it writes into `file`.
+fn fixed_by_cli(workspace: &Path, file: &str) -> String {
+    let copy = workspace.with_extension("fixed");
+    let _ = std::fs::remove_dir_all(&copy);
+    std::fs::create_dir_all(&copy).unwrap();
+    for entry in std::fs::read_dir(workspace).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), copy.join(entry.file_name())).unwrap();
+    }
+    let out = Command::new(BIN)
+        .args(["fix", "."])
+        .current_dir(&copy)
+        .output()
+        .unwrap();
+    assert!(out.status.code().is_some_and(|c| c <= 1), "{out:?}");
+    std::fs::read_to_string(copy.join(file)).unwrap()
+}
+
+#[test]
+fn the_workspace_is_one_input_and_a_code_action_writes_what_fix_writes() {
+    let dir = temp("workspace");
+    let ws = dir.join("ws");
+    let (cm, sts) = split_example(&ws);
+    let cm_text = std::fs::read_to_string(&cm).unwrap();
+    let mut client = Client::start(&ws, &dir.join("cache"), json!({}));
+    // The ConfigMap alone has nothing wrong; with the StatefulSet of the other file, its
+    // maxmemory is the whole memory limit. Only the ConfigMap is open.
+    client.open(&cm, &cm_text);
+    let diagnostics = client.diagnostics(&uri(&cm), |d| !d.is_empty());
+    assert_eq!(rules_of(&diagnostics), ["redis-maxmemory-headroom"]);
+    let d = &diagnostics[0];
+    assert_eq!(d["severity"], 1, "{d}");
+    assert_eq!(d["source"], "redline");
+    let at = cm_text.find("maxmemory 1gb").unwrap() + "maxmemory ".len();
+    assert_eq!(d["range"]["start"], position(&cm_text, at), "{d}");
+    assert_eq!(d["range"]["end"], position(&cm_text, at + 3), "{d}");
+    // The code links to the rule's explanation, written where the link says.
+    let href = d["codeDescription"]["href"].as_str().unwrap();
+    let doc = href.strip_prefix("file://").unwrap();
+    let explanation = std::fs::read_to_string(doc).unwrap();
+    assert!(
+        explanation.starts_with("# redis-maxmemory-headroom\n"),
+        "{explanation}"
+    );
+    assert!(explanation.contains("Sources:"), "{explanation}");
+    // The file that is not open is published too (the Problems panel of the workspace).
+    let sts_diagnostics = client.diagnostics(&uri(&sts), |d| !d.is_empty());
+    assert!(rules_of(&sts_diagnostics).contains(&"k8s-memory-milli"));
+
+    // The quick fix is the edit `redline fix` makes in that file.
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({
+            "textDocument": {"uri": uri(&cm)},
+            "range": d["range"],
+            "context": {"diagnostics": [d]},
+        }),
+    );
+    let actions = actions.as_array().unwrap();
+    let quickfix = actions
+        .iter()
+        .find(|a| a["kind"] == "quickfix")
+        .unwrap_or_else(|| panic!("{actions:?}"));
+    assert_eq!(
+        quickfix["title"],
+        "redis-maxmemory-headroom: set maxmemory to 805306368 B (768.0 MiB)"
+    );
+    let fixed = apply(&cm_text, quickfix, &uri(&cm));
+    assert_eq!(fixed, fixed_by_cli(&ws, "configmap.yaml"));
+    assert_ne!(fixed, cm_text);
+
+    // Hover on the finding: the message, then `redline explain`.
+    let hover = client.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri(&cm)}, "position": position(&cm_text, at + 1)}),
+    );
+    let shown = hover["contents"]["value"].as_str().unwrap();
+    assert!(
+        shown.starts_with("**redis-maxmemory-headroom**: maxmemory"),
+        "{shown}"
+    );
+    assert!(shown.contains("**Why it matters.**"), "{shown}");
+    // Nowhere near a finding: nothing.
+    let nothing = client.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri(&cm)}, "position": {"line": 0, "character": 0}}),
+    );
+    assert_eq!(nothing, Value::Null);
+
+    // The fix applied in the editor: the finding goes away.
+    client.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": {"uri": uri(&cm), "version": 2},
+            "contentChanges": [{"text": fixed}],
+        }),
+    );
+    client.diagnostics(&uri(&cm), |d| d.is_empty());
+
+    // A request redline does not answer gets an error, and the server goes on.
+    let error = client.call("textDocument/definition", json!({}));
+    assert_eq!(error["error"]["code"], -32601, "{error}");
+    client.shutdown();
+}
+
+#[test]
+fn positions_are_utf16_in_changes_diagnostics_and_edits() {
+    let dir = temp("utf16");
+    let ws = dir.join("ws");
+    let (cm, sts) = split_example(&ws);
+    // The maxmemory on the command line, after a path with é (1 UTF-16 unit, 2 bytes) and
+    // 😀 (2 units, 4 bytes): a server counting bytes or characters lands elsewhere.
+    let cm_text = std::fs::read_to_string(&cm)
+        .unwrap()
+        .replace("    maxmemory 1gb\n", "");
+    std::fs::write(&cm, &cm_text).unwrap();
+    let sts_text = std::fs::read_to_string(&sts)
+        .unwrap()
+        .replace(
+            r#"command: ["redis-server", "/etc/redis/redis.conf"]"#,
+            r#"command: ["redis-server", "/etc/rédis-😀/redis.conf", "--maxmemory", "1gb"]"#,
+        )
+        .replace("mountPath: /etc/redis", r#"mountPath: "/etc/rédis-😀""#);
+    std::fs::write(&sts, &sts_text).unwrap();
+    let mut client = Client::start(
+        &ws,
+        &dir.join("cache"),
+        json!({"workspace": {"workspaceEdit": {"documentChanges": true}}}),
+    );
+    client.open(&sts, &sts_text);
+    let diagnostics = client.diagnostics(&uri(&sts), |d| {
+        rules_of(d).contains(&"redis-maxmemory-headroom")
+    });
+    let at = sts_text.find(r#""1gb""#).unwrap() + 1;
+    let headroom = diagnostics
+        .iter()
+        .find(|d| d["code"] == "redis-maxmemory-headroom")
+        .unwrap();
+    assert_eq!(
+        headroom["range"]["start"],
+        position(&sts_text, at),
+        "{headroom}"
+    );
+    // Column 80 in characters (`redline lint` prints 20:80), 83 in bytes.
+    assert_eq!(headroom["range"]["start"]["character"], 80);
+
+    // An incremental change of `1gb` to `900mb` by UTF-16 range: the finding is now about
+    // 900 MB, which only the right bytes being replaced gives.
+    let edited = format!("{}900mb{}", &sts_text[..at], &sts_text[at + 3..]);
+    client.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": {"uri": uri(&sts), "version": 2},
+            "contentChanges": [{
+                "range": {"start": position(&sts_text, at), "end": position(&sts_text, at + 3)},
+                "text": "900mb",
+            }],
+        }),
+    );
+    let diagnostics = client.diagnostics(&uri(&sts), |d| {
+        d.iter().any(|d| {
+            d["code"] == "redis-maxmemory-headroom"
+                && d["message"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("maxmemory 943718400 B")
+        })
+    });
+    assert!(
+        !rules_of(&diagnostics).contains(&"yaml-invalid"),
+        "{diagnostics:?}"
+    );
+
+    // Fix every finding of the file: a versioned edit equal to `redline fix`'s output of
+    // the same text.
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({
+            "textDocument": {"uri": uri(&sts)},
+            "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
+            "context": {"diagnostics": [], "only": ["source.fixAll"]},
+        }),
+    );
+    let actions = actions.as_array().unwrap();
+    assert_eq!(actions.len(), 1, "{actions:?}");
+    assert_eq!(actions[0]["kind"], "source.fixAll.redline");
+    let change = &actions[0]["edit"]["documentChanges"][0];
+    assert_eq!(change["textDocument"]["version"], 2, "{change}");
+    let fixed = apply(&edited, &actions[0], &uri(&sts));
+    std::fs::write(&sts, &edited).unwrap();
+    assert_eq!(fixed, fixed_by_cli(&ws, "statefulset.yaml"));
+    assert!(fixed.contains(r#""--maxmemory", "768mb"]"#), "{fixed}");
+    client.shutdown();
+}
+
+#[test]
+fn a_change_to_the_configuration_is_picked_up() {
+    let dir = temp("config");
+    let ws = dir.join("ws");
+    let (cm, _) = split_example(&ws);
+    let mut client = Client::start(
+        &ws,
+        &dir.join("cache"),
+        json!({"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}}}),
+    );
+    client.diagnostics(&uri(&cm), |d| !d.is_empty());
+    // The server asked to be told of changes to .redline.yaml.
+    let registration = client
+        .seen
+        .iter()
+        .find(|m| m["method"] == "client/registerCapability")
+        .cloned()
+        .expect("client/registerCapability");
+    assert!(
+        registration.to_string().contains("**/.redline.yaml"),
+        "{registration}"
+    );
+    // The rule turned off on disk: its finding goes away once the client reports it.
+    let config = ws.join(".redline.yaml");
+    std::fs::write(
+        &config,
+        "rules:\n  redis-maxmemory-headroom:\n    enabled: false\n",
+    )
+    .unwrap();
+    client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": uri(&config), "type": 1}]}),
+    );
+    client.diagnostics(&uri(&cm), |d| d.is_empty());
+    // Being edited in the editor, its buffer counts; a broken buffer is a diagnostic on it,
+    // and the last configuration that loaded stays in force.
+    client.open(
+        &config,
+        "rules:\n  redis-maxmemory-headroom:\n    enabled: [\n",
+    );
+    let problems = client.diagnostics(&uri(&config), |d| !d.is_empty());
+    assert_eq!(problems[0]["severity"], 1, "{problems:?}");
+    assert!(
+        problems[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("last configuration that loaded"),
+        "{problems:?}"
+    );
+    client.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": {"uri": uri(&config), "version": 2},
+            "contentChanges": [{"text": "rules:\n  redis-maxmemory-headroom:\n    enabled: true\n"}],
+        }),
+    );
+    client.diagnostics(&uri(&config), |d| d.is_empty());
+    let back = client.diagnostics(&uri(&cm), |d| !d.is_empty());
+    assert_eq!(rules_of(&back), ["redis-maxmemory-headroom"]);
+    client.shutdown();
+}
