@@ -28,7 +28,7 @@ pub enum Format {
     Sarif,
     Junit,
     Github,
-    /// A Markdown summary (a GitHub Actions step summary).
+    // A Markdown summary (a GitHub Actions step summary).
     Markdown,
 }
 
