@@ -25,10 +25,15 @@ pub fn render(report: &Report) -> String {
 pub fn render_with(report: &Report, max_rows: usize, max_bytes: usize) -> String {
     let s = &report.summary;
     let mut out = String::from("## redline\n\n");
+    // An audit reads objects, not files (as the human format says it).
+    let files = if s.files == 0 && s.objects > 0 {
+        String::new()
+    } else {
+        format!("{} file(s), ", s.files)
+    };
     let _ = writeln!(
         out,
-        "{} file(s), {} object(s) checked: **{} error(s)**, {} warning(s), {} info(s){}.\n",
-        s.files,
+        "{files}{} object(s) checked: **{} error(s)**, {} warning(s), {} info(s){}.\n",
         s.objects,
         s.errors,
         s.warnings,
