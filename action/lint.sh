@@ -19,11 +19,13 @@
 set -euo pipefail
 
 fail_on=${REDLINE_FAIL_ON:-error}
-case ${REDLINE_SARIF:-true} in
+# Compared ignoring case, as action.yml's `inputs.sarif == 'true'` compares.
+sarif_input=${REDLINE_SARIF:-true}
+case ${sarif_input,,} in
   true) sarif=true ;;
   false) sarif=false ;;
   *)
-    echo "::error title=redline action::input sarif must be true or false, not '${REDLINE_SARIF}'"
+    echo "::error title=redline action::input sarif must be true or false, not '${sarif_input}'"
     exit 2
     ;;
 esac

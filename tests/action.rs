@@ -327,6 +327,19 @@ fn a_clean_workspace_passes_with_no_findings() {
     .unwrap();
     assert_eq!(sarif_errors(&sarif), Vec::<String>::new());
     assert_eq!(sarif["runs"][0]["results"], serde_json::json!([]));
+
+    // A fail-on redline does not know: its usage error, exit 2, fails the step.
+    let bad = run_action(
+        &dir,
+        &ws,
+        &dir.join("cache"),
+        &[("fail-on", "sometimes")],
+        &fake,
+        None,
+    );
+    assert_eq!(bad.code, 1);
+    assert_eq!(step(&bad, "Lint")["status"], 2, "{}", bad.record);
+    assert!(bad.stderr.contains("sometimes"), "{}", bad.stderr);
 }
 
 #[test]
@@ -338,7 +351,8 @@ fn sarif_false_writes_none_and_skips_the_upload() {
         &dir,
         &ws,
         &dir.join("cache"),
-        &[("paths", "examples"), ("sarif", "false")],
+        // Compared ignoring case, by the `if:` expression and by the script alike.
+        &[("paths", "examples"), ("sarif", "False")],
         &fake,
         None,
     );

@@ -279,7 +279,12 @@ class Context:
         raise AssertionError(kind)
 
     def interpolate(self, text):
-        """`${{ expr }}` inside a string, each replaced by its value as a string."""
+        """`${{ expr }}` inside a string, each replaced by its value as a string. A YAML
+        number or boolean (`env`, `with`) is its text, as the runner reads it."""
+        if isinstance(text, bool):
+            return "true" if text else "false"
+        if isinstance(text, (int, float)):
+            return str(text)
         if not isinstance(text, str):
             raise NotEmulated(f"value {text!r} is not a string")
         out, at = [], 0
@@ -367,6 +372,10 @@ class Commands:
         self.lock = threading.Lock()
 
     def line(self, text):
+        with self.lock:
+            self._line(text)
+
+    def _line(self, text):
         if self.stop_token is not None:
             if text == f"::{self.stop_token}::":
                 self.stop_token = None
@@ -384,10 +393,9 @@ class Commands:
             if sep:
                 props[key] = unescape(value, property_value=True)
         if command in ("error", "warning", "notice"):
-            with self.lock:
-                self.annotations.append(
-                    {"command": command, "properties": props, "message": unescape(message), "line": text}
-                )
+            self.annotations.append(
+                {"command": command, "properties": props, "message": unescape(message), "line": text}
+            )
         elif command == "stop-commands":
             self.stop_token = message
         elif command in ("set-output", "set-env", "add-path", "save-state"):
