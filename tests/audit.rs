@@ -171,6 +171,22 @@ fn an_audit_finds_what_lint_finds_in_the_same_objects_in_every_format() {
         "{text}"
     );
 
+    // Markdown: a row per finding, located by the object's identity.
+    let o = c.audit(&["-A", "--format", "markdown"]);
+    assert_eq!(code(&o), 1);
+    let md = stdout(&o);
+    assert!(
+        md.contains("\n5 object(s) checked: **4 error(s)**, 5 warning(s), 2 info(s).\n"),
+        "{md}"
+    );
+    assert!(
+        md.contains(
+            "| error | `redis-maxmemory-headroom` | cache/ConfigMap/redis-config | maxmemory "
+        ),
+        "{md}"
+    );
+    assert_eq!(md.matches("\n| error | `").count(), 4, "{md}");
+
     // SARIF validates against the OASIS schema.
     let o = c.audit(&["-A", "--format", "sarif"]);
     let sarif: Value = serde_json::from_slice(&o.stdout).unwrap();

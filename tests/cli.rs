@@ -345,6 +345,108 @@ fn junit_and_github_formats() {
     assert!(annotations.iter().all(|l| !l.contains("% ")));
 }
 
+/// Rows of a Markdown findings table: lines of five unescaped `|`.
+fn table_rows(md: &str) -> Vec<&str> {
+    md.lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| Severity |"))
+        .filter(|l| {
+            let b = l.as_bytes();
+            (0..b.len())
+                .filter(|&i| b[i] == b'|' && (i == 0 || b[i - 1] != b'\\'))
+                .count()
+                == 5
+        })
+        .collect()
+}
+
+#[test]
+fn markdown_format() {
+    let o = run(&["lint", "examples/", "--format", "markdown"]);
+    assert_eq!(code(&o), 1, "exit status as every format");
+    let md = stdout(&o);
+    let report = json(&run(&["lint", "examples/", "--format", "json"]));
+    assert_eq!(
+        table_rows(&md).len(),
+        report["findings"].as_array().unwrap().len()
+    );
+    insta::assert_snapshot!("markdown_examples", md);
+}
+
+/// A report of one bad manifest through the library, its items then edited as a test needs.
+fn with_report(edit: impl FnOnce(&mut redline::report::Report), check: impl FnOnce(&str)) {
+    let file = redline::source::load_yaml(
+        "bad.yaml",
+        bad_manifest("redis"),
+        &redline::source::Limits::default(),
+    );
+    let linted = redline::lint::lint(
+        vec![file],
+        &redline::extract::Options::default(),
+        &redline::engine::Settings::default(),
+    );
+    let mut report = redline::report::Report::new(&linted);
+    assert!(report.items.len() >= 2);
+    edit(&mut report);
+    check(&redline::report::markdown::render(&report));
+}
+
+#[test]
+fn markdown_escapes_hostile_text() {
+    with_report(
+        |r| {
+            r.items[0].message = "a | b `code` <img src=x onerror=alert(1)> **bold** [link](http://x) &amp; \\|\nsecond line\r\nthird";
+            r.items[0].file = "dir|x/`y`_z.yaml".to_string();
+            // A finding without a position (an object read from a cluster by `audit`).
+            r.items[1].file = "shop/StatefulSet/redis".to_string();
+            r.items[1].line = None;
+            r.items.truncate(2);
+        },
+        |md| {
+            let rows = table_rows(md);
+            assert_eq!(rows.len(), 2, "every row one line of four cells:\n{md}");
+            assert!(rows[1].contains("| shop/StatefulSet/redis |"), "{md}");
+            insta::assert_snapshot!("markdown_hostile", md);
+        },
+    );
+}
+
+#[test]
+fn markdown_table_is_capped() {
+    with_report(
+        |r| {
+            let first = r.items[0].clone();
+            r.items = vec![first; 600];
+        },
+        |md| {
+            assert_eq!(table_rows(md).len(), redline::report::markdown::MAX_ROWS);
+            assert!(md.contains("\n…and 100 more finding(s) not shown"), "{md}");
+        },
+    );
+    // Long messages: the byte budget stops the table before the row cap.
+    let long = "x".repeat(20_000);
+    with_report(
+        |r| {
+            let mut first = r.items[0].clone();
+            first.message = Box::leak(long.into_boxed_str());
+            r.items = vec![first; 100];
+        },
+        |md| {
+            assert!(
+                md.len() <= redline::report::markdown::MAX_BYTES,
+                "{}",
+                md.len()
+            );
+            let shown = table_rows(md).len();
+            assert!(shown > 0 && shown < 100, "{shown}");
+            assert!(
+                md.contains(&format!("…and {} more finding(s)", 100 - shown)),
+                "{}",
+                &md[md.len() - 300..]
+            );
+        },
+    );
+}
+
 #[test]
 fn human_format_has_carets_and_colour_only_when_asked() {
     let o = run(&["lint", "examples/"]);

@@ -64,6 +64,7 @@ pub(super) enum AuditFormat {
     Sarif,
     Junit,
     Github,
+    Markdown,
     Policyreport,
 }
 
@@ -76,6 +77,7 @@ impl AuditFormat {
             AuditFormat::Sarif => Format::Sarif,
             AuditFormat::Junit => Format::Junit,
             AuditFormat::Github => Format::Github,
+            AuditFormat::Markdown => Format::Markdown,
             AuditFormat::Policyreport => return None,
         })
     }

@@ -6,6 +6,7 @@ pub mod github;
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod markdown;
 pub mod policyreport;
 pub mod sarif;
 
@@ -27,6 +28,8 @@ pub enum Format {
     Sarif,
     Junit,
     Github,
+    // A Markdown summary (a GitHub Actions step summary).
+    Markdown,
 }
 
 /// What a renderer needs besides the report.
@@ -54,6 +57,7 @@ pub fn render(report: &Report, format: Format, style: Style) -> String {
         Format::Sarif => sarif::render(report),
         Format::Junit => junit::render(report, style.fail_on),
         Format::Github => github::render(report),
+        Format::Markdown => markdown::render(report),
     }
 }
 
