@@ -64,6 +64,7 @@ pub(super) enum AuditFormat {
     Sarif,
     Junit,
     Github,
+    Html,
     Policyreport,
 }
 
@@ -76,6 +77,7 @@ impl AuditFormat {
             AuditFormat::Sarif => Format::Sarif,
             AuditFormat::Junit => Format::Junit,
             AuditFormat::Github => Format::Github,
+            AuditFormat::Html => Format::Html,
             AuditFormat::Policyreport => return None,
         })
     }
