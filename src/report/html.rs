@@ -319,27 +319,29 @@ fn svg(out: &mut String, m: &MemoryBudget) {
     }
     rect(out, "fork", "#e0a030", m.fork_copy_bytes);
     rect(out, "buffers", "#9b59b6", m.replica_buffers_bytes);
-    if let (Some(limit), Some(h)) = (m.limit_bytes, m.headroom_bytes.filter(|&h| h > 0)) {
-        let _ = limit;
+    if let Some(h) = m.headroom_bytes.filter(|&h| h > 0) {
         rect(out, "headroom", "#5aa469", Some(h as u64));
     }
     if let Some(limit) = m.limit_bytes {
         let lx = x(limit);
+        let tx = lx.clamp(60.0, 820.0);
         let _ = writeln!(
             out,
             "<line class=\"limit\" data-bytes=\"{limit}\" x1=\"{lx:.2}\" x2=\"{lx:.2}\" y1=\"16\" \
-             y2=\"64\" stroke=\"#c62828\" stroke-width=\"3\"/>\n<text x=\"{lx:.2}\" y=\"12\" \
+             y2=\"64\" stroke=\"#c62828\" stroke-width=\"3\"/>\n<text x=\"{tx:.2}\" y=\"12\" \
              text-anchor=\"middle\" font-size=\"12\" fill=\"#c62828\">limit {}</text>",
             size(limit)
         );
     }
     if let Some(request) = m.request_bytes {
         let rx = x(request);
+        // The label stays inside the chart near its edges.
+        let tx = rx.clamp(60.0, 820.0);
         let _ = writeln!(
             out,
             "<line class=\"request\" data-bytes=\"{request}\" x1=\"{rx:.2}\" x2=\"{rx:.2}\" \
              y1=\"20\" y2=\"70\" stroke=\"#1d232a\" stroke-width=\"2\" stroke-dasharray=\"4 3\"/>\n\
-             <text x=\"{rx:.2}\" y=\"82\" text-anchor=\"middle\" font-size=\"12\" \
+             <text x=\"{tx:.2}\" y=\"82\" text-anchor=\"middle\" font-size=\"12\" \
              fill=\"#1d232a\">request {}</text>",
             size(request)
         );
@@ -453,7 +455,7 @@ fn finding(out: &mut String, report: &Report, item: &Item, exempted: Option<&str
             .iter()
             .position(|x| std::ptr::eq(x.server, b.server))
     {
-        let words = memory::parts(b.memory()).join(", ");
+        let words = memory::parts(b.memory(), false).join(", ");
         let _ = writeln!(
             out,
             "<p class=\"budget-link\"><a href=\"#budget-{i}\">memory budget</a>: {}; {}</p>",

@@ -101,12 +101,19 @@ pub fn head(b: &MemoryBudget) -> String {
     }
 }
 
-/// The parts in words, each with its bar character: `maxmemory 768.0 MiB (#)`, …, and the
-/// headroom (`over by …` when negative).
-pub fn parts(b: &MemoryBudget) -> Vec<String> {
+/// The parts in words, each with its bar character when `symbols` (`maxmemory 768.0 MiB
+/// (#)`), …, and the headroom (`over by …` when negative).
+pub fn parts(b: &MemoryBudget, symbols: bool) -> Vec<String> {
+    let sym = |c: char| {
+        if symbols {
+            format!(" ({c})")
+        } else {
+            String::new()
+        }
+    };
     let mut out = Vec::new();
     let maxmemory = match (b.maxmemory_bytes, b.maxmemory_visible) {
-        (Some(m), _) => format!("maxmemory {} ({MAXMEMORY})", size(m)),
+        (Some(m), _) => format!("maxmemory {}{}", size(m), sym(MAXMEMORY)),
         (None, true) => "maxmemory 0 (unbounded)".to_string(),
         (None, false) => "maxmemory not visible".to_string(),
     };
@@ -116,17 +123,17 @@ pub fn parts(b: &MemoryBudget) -> Vec<String> {
     }
     out.push(match (b.fork_reason, b.fork_copy_bytes) {
         (None, _) => "no fork".to_string(),
-        (Some(_), Some(f)) => format!("fork \u{2264}{} ({FORK})", size(f)),
+        (Some(_), Some(f)) => format!("fork \u{2264}{}{}", size(f), sym(FORK)),
         (Some(_), None) => "fork \u{2264}the whole dataset".to_string(),
     });
     out.push(match b.replica_buffers_bytes {
         Some(0) => "no replica buffers".to_string(),
-        Some(r) => format!("buffers {} ({BUFFERS})", size(r)),
+        Some(r) => format!("buffers {}{}", size(r), sym(BUFFERS)),
         None => "buffers unbounded or unknown".to_string(),
     });
     out.push(match b.headroom_bytes {
         Some(h) if h < 0 => format!("over by {}", size(h.unsigned_abs())),
-        Some(h) => format!("headroom {} ({HEADROOM})", size(h as u64)),
+        Some(h) => format!("headroom {}{}", size(h as u64), sym(HEADROOM)),
         None => "headroom unknown".to_string(),
     });
     out
@@ -204,7 +211,9 @@ mod tests {
         b.replica_buffers_bytes = None;
         b.headroom_bytes = None;
         assert_eq!(bar(&b, 10), None);
-        let words = parts(&b);
+        let words = parts(&b, true);
+        assert!(words[0].ends_with("(#)"));
+        assert!(!parts(&b, false)[0].contains('#'));
         assert!(words.contains(&"buffers unbounded or unknown".to_string()));
         assert!(words.contains(&"headroom unknown".to_string()));
         b.limit_bytes = None;
@@ -214,7 +223,7 @@ mod tests {
     #[test]
     fn words_wrap_within_the_width() {
         let b = budget(1000 * MI, 999 * MI, 999 * MI, 999 * MI);
-        let lines = wrap(&parts(&b), "  = memory ", "      ", 40);
+        let lines = wrap(&parts(&b, true), "  = memory ", "      ", 40);
         assert!(lines[0].starts_with("  = memory maxmemory"));
         assert!(lines.len() > 1);
         assert!(lines.iter().all(|l| l.chars().count() <= 40), "{lines:?}");
@@ -224,7 +233,7 @@ mod tests {
                 .split_whitespace()
                 .collect::<Vec<_>>()
                 .join(" "),
-            format!("= memory {}", parts(&b).join(", "))
+            format!("= memory {}", parts(&b, true).join(", "))
         );
     }
 }
