@@ -449,12 +449,8 @@ fn finding(out: &mut String, report: &Report, item: &Item, exempted: Option<&str
             " ".repeat(n.len())
         );
     }
-    if let Some(b) = report.budget_of(item)
-        && let Some(i) = report
-            .budgets
-            .iter()
-            .position(|x| std::ptr::eq(x.server, b.server))
-    {
+    if let Some(i) = report.budget_index_of(item) {
+        let b = &report.budgets[i];
         let words = memory::parts(b.memory(), false).join(", ");
         let _ = writeln!(
             out,

@@ -73,8 +73,8 @@ pub fn cells(b: &MemoryBudget, width: usize) -> Option<Vec<Part>> {
         cells.resize(to, part);
     }
     cells.resize(width, Part::Headroom);
-    if total > limit {
-        let i = at(limit).min(width - 1);
+    if total > limit && width > 0 {
+        let i = at(limit).min(width.saturating_sub(1));
         cells[i] = Part::Limit;
     }
     Some(cells)

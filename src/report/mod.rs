@@ -258,15 +258,18 @@ impl<'a> Report<'a> {
     /// The memory budget of the server a finding is about, for the rules whose findings
     /// it explains ([`memory::SHOWN_WITH`]).
     pub fn budget_of(&self, item: &Item) -> Option<&Budget<'a>> {
+        self.budget_index_of(item).map(|i| &self.budgets[i])
+    }
+
+    /// [`Report::budget_of`] as an index in [`Report::budgets`].
+    pub fn budget_index_of(&self, item: &Item) -> Option<usize> {
         if !memory::SHOWN_WITH.contains(&item.rule) {
             return None;
         }
         let d = item.deployment?;
-        let at = self
-            .budgets
+        self.budgets
             .binary_search_by_key(&d, |b| b.server.deployment)
-            .ok()?;
-        Some(&self.budgets[at])
+            .ok()
     }
 
     /// Whether the run fails at `threshold` (`None`: never, except for documents that did
