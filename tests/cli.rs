@@ -441,6 +441,19 @@ fn human_format_shows_the_memory_budget_under_memory_findings() {
         .output()
         .unwrap();
     assert_eq!(stdout(&plain), text);
+
+    // Without a limit: no bar (nor its characters), the unknown said in words.
+    let text = stdout(&run(&[
+        "lint",
+        "tests/fixtures/rules/redis-memory-limit-missing/fail.yaml",
+    ]));
+    assert!(
+        text.contains(
+            "   = memory: no memory limit, request 1.0 GiB, maxmemory 700.0 MiB,\n     \
+             backlog 1.0 MiB in it, no fork, no replica buffers, headroom unknown\n"
+        ),
+        "{text}"
+    );
 }
 
 #[test]

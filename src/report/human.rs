@@ -186,7 +186,7 @@ fn memory_lines(out: &mut String, b: &MemoryBudget, pad: &str, p: &Palette) {
         s
     });
     let mut words = vec![memory::head(b)];
-    words.extend(memory::parts(b, true));
+    words.extend(memory::parts(b, bar.is_some()));
     // Wrapped on the plain text; the bar's colour codes have no width.
     let first = format!(
         "{pad} = memory: {}",
