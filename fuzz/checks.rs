@@ -163,6 +163,7 @@ pub fn yaml_lint(data: &[u8]) {
             Format::Sarif,
             Format::Junit,
             Format::Github,
+            Format::Html,
         ] {
             let _ = render(&report, format, style);
         }

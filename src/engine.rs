@@ -105,6 +105,9 @@ pub struct Finding {
     pub subject: ObjectId,
     /// Whether the mutating webhook applies this finding's fix.
     pub mutate: bool,
+    /// The index in `Inventory::deployments` of the deployment judged (`None`: a finding of
+    /// a rule's per-input hook).
+    pub deployment: Option<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -119,6 +122,20 @@ pub struct Outcome {
     pub findings: Vec<Finding>,
     /// Exempted by annotation: kept for reports (SARIF suppressions, counts).
     pub suppressed: Vec<Suppressed>,
+    /// The memory budget of every server that holds data, in the order of the deployments.
+    pub budgets: Vec<ServerBudget>,
+}
+
+/// A server's memory budget ([`rules::memory`]) and which deployment it is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerBudget {
+    /// The index in `Inventory::deployments`.
+    pub deployment: usize,
+    /// The deployment's object (the OpsRequest, for a projection).
+    pub object: ObjectId,
+    /// The KubeBlocks component, OT part, … where the object holds several servers.
+    pub component: Option<String>,
+    pub memory: rules::memory::MemoryBudget,
 }
 
 impl Outcome {
@@ -145,7 +162,13 @@ pub fn run_within(
     settings: &Settings,
     budget: &Budget,
 ) -> Result<Outcome, Exceeded> {
-    let mut raw: Vec<(&'static RuleInfo, &RuleSettings, ObjectId, Violation)> = Vec::new();
+    let mut raw: Vec<(
+        &'static RuleInfo,
+        &RuleSettings,
+        ObjectId,
+        Option<usize>,
+        Violation,
+    )> = Vec::new();
     let runs = |id: &str| settings.rules.get(id).is_some_and(|s| s.runs(settings));
     let enabled = settings.parameters.enabled(runs);
     for info in rules::all() {
@@ -155,19 +178,19 @@ pub fn run_within(
         let mut out = Vec::new();
         budget.check()?;
         info.inventory(inventory, &settings.parameters, &enabled, &mut out);
-        raw.extend(out.drain(..).map(|v| (info, rs, v.at.object, v)));
-        for d in &inventory.deployments {
+        raw.extend(out.drain(..).map(|v| (info, rs, v.at.object, None, v)));
+        for (i, d) in inventory.deployments.iter().enumerate() {
             budget.check()?;
             info.deployment(inventory, &settings.parameters, &enabled, d, &mut out);
             raw.extend(
                 out.drain(..)
                     .filter(|v| !repeats_cluster(d, v))
-                    .map(|v| (info, rs, d.object, v)),
+                    .map(|v| (info, rs, d.object, Some(i), v)),
             );
         }
     }
     let mut outcome = Outcome::default();
-    for (info, rs, subject, v) in raw {
+    for (info, rs, subject, deployment, v) in raw {
         let object = inventory.object(v.at.object);
         if !rs.in_scope(object.namespace_or_default()) {
             continue;
@@ -182,6 +205,7 @@ pub fn run_within(
             fix: v.fix,
             subject,
             mutate: rs.mutate,
+            deployment,
         };
         match exemption(inventory, settings, info.meta.exemptable, &finding) {
             Some(reason) => outcome.suppressed.push(Suppressed { finding, reason }),
@@ -190,7 +214,25 @@ pub fn run_within(
     }
     sort_dedup(inventory, &mut outcome.findings, |f| f);
     sort_dedup(inventory, &mut outcome.suppressed, |s| &s.finding);
+    outcome.budgets = budgets(inventory);
     Ok(outcome)
+}
+
+/// The memory budget of every server that holds data.
+pub fn budgets(inventory: &Inventory) -> Vec<ServerBudget> {
+    inventory
+        .deployments
+        .iter()
+        .enumerate()
+        .filter_map(|(i, d)| {
+            Some(ServerBudget {
+                deployment: i,
+                object: d.object,
+                component: d.component.clone(),
+                memory: rules::memory::budget(d)?,
+            })
+        })
+        .collect()
 }
 
 /// A projection (the Cluster as an OpsRequest would leave it) reports only what lies in the

@@ -186,6 +186,42 @@ fn an_audit_finds_what_lint_finds_in_the_same_objects_in_every_format() {
         "{md}"
     );
     assert_eq!(md.matches("\n| error | `").count(), 4, "{md}");
+    // The memory budgets: lint's, each named by its object's identity, without a line.
+    let budgets = |report: &Value| -> Vec<Value> {
+        let mut v: Vec<Value> = report["memory"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| {
+                let mut b = b.clone();
+                let o = b.as_object_mut().unwrap();
+                o.remove("file");
+                o.remove("line");
+                b
+            })
+            .collect();
+        v.sort_by_key(|x| x.to_string());
+        v
+    };
+    assert_eq!(budgets(&audited), budgets(&linted));
+    assert_eq!(audited["memory"].as_array().unwrap().len(), 3);
+    assert!(
+        audited["memory"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["file"] == "cache/StatefulSet/redis"
+                && b["line"].is_null()
+                && b["limit_bytes"] == 1073741824u64),
+        "{audited}"
+    );
+    // The HTML page: a chart per server, located by identity.
+    let o = c.audit(&["-A", "--format", "html"]);
+    assert_eq!(code(&o), 1);
+    let page = stdout(&o);
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert_eq!(page.matches("<figure class=\"budget\"").count(), 3);
+    assert!(page.contains("data-file=\"cache/StatefulSet/redis\" data-line=\"\""));
 
     // SARIF validates against the OASIS schema.
     let o = c.audit(&["-A", "--format", "sarif"]);

@@ -466,6 +466,98 @@ fn human_format_has_carets_and_colour_only_when_asked() {
     assert!(coloured.contains("\u{1b}[1m\u{1b}[31merror"), "{coloured}");
 }
 
+/// The memory budget under each memory finding: a bar and the numbers of the JSON's
+/// `memory` entry, within 80 columns, coloured only when asked.
+#[test]
+fn human_format_shows_the_memory_budget_under_memory_findings() {
+    const MEMORY_RULES: &[&str] = &[
+        "redis-maxmemory-headroom",
+        "redis-memory-request-ratio",
+        "redis-maxmemory-unset",
+        "redis-memory-limit-missing",
+        "dragonfly-threads-memory",
+        "redis-repl-backlog-small",
+    ];
+    let text = stdout(&run(&["lint", "examples/"]));
+    let report = json(&run(&["lint", "examples/", "--format", "json"]));
+    let memory_findings = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| MEMORY_RULES.contains(&f["rule"].as_str().unwrap()))
+        .count();
+    assert!(memory_findings >= 3);
+    // One budget per memory finding, right under its source line; none elsewhere.
+    let blocks: Vec<&str> = text.split("\n\n").collect();
+    let mut shown = 0;
+    for block in &blocks {
+        let rule = block
+            .split_once('[')
+            .and_then(|(_, r)| r.split_once(']'))
+            .map(|(r, _)| r);
+        let has = block.contains("   = memory: ");
+        assert_eq!(
+            has,
+            rule.is_some_and(|r| MEMORY_RULES.contains(&r)),
+            "{block}"
+        );
+        shown += usize::from(has);
+    }
+    assert_eq!(shown, memory_findings);
+    // The StatefulSet's budget, in words and as a bar: maxmemory = limit = 1 GiB, a fork of
+    // as much, no replica buffers.
+    let statefulset = &report["memory"][2];
+    assert_eq!(statefulset["object"]["name"], "redis");
+    assert_eq!(statefulset["limit_bytes"], 1u64 << 30);
+    assert_eq!(statefulset["headroom_bytes"], -(1i64 << 30));
+    assert!(
+        text.contains(
+            "   = memory: [############|===========] limit 1.0 GiB, request 1 B,\n     \
+             maxmemory 1.0 GiB (#), backlog 1.0 MiB in it, fork ≤1.0 GiB (=),\n     \
+             no replica buffers, over by 1.0 GiB\n"
+        ),
+        "{text}"
+    );
+    // Every memory line, from the bar to the fix (or the block's end), fits 80 columns.
+    for block in &blocks {
+        let lines = block
+            .lines()
+            .skip_while(|l| !l.starts_with("   = memory: "))
+            .take_while(|l| !l.starts_with("   = fix:"));
+        for l in lines {
+            assert!(l.chars().count() <= 80, "{l}");
+        }
+    }
+    assert!(!text.contains('\u{1b}'));
+    let coloured = stdout(&run(&["lint", "examples/", "--color", "always"]));
+    let bar = coloured
+        .lines()
+        .find(|l| l.contains("= memory:"))
+        .expect("a memory line");
+    assert!(bar.contains("\u{1b}[34m#\u{1b}[0m"), "{bar:?}");
+    // NO_COLOR turns it off, as for everything else.
+    let plain = Command::new(BIN)
+        .args(["lint", "examples/", "--color", "auto"])
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&plain), text);
+
+    // Without a limit: no bar (nor its characters), the unknown said in words.
+    let text = stdout(&run(&[
+        "lint",
+        "tests/fixtures/rules/redis-memory-limit-missing/fail.yaml",
+    ]));
+    assert!(
+        text.contains(
+            "   = memory: no memory limit, request 1.0 GiB, maxmemory 700.0 MiB,\n     \
+             backlog 1.0 MiB in it, no fork, no replica buffers, headroom unknown\n"
+        ),
+        "{text}"
+    );
+}
+
 #[test]
 fn output_file() {
     let dir = scratch("output");

@@ -755,3 +755,53 @@ fn the_readme_counts_the_rules_of_the_registry() {
         "README.md says {said} rules"
     );
 }
+
+/// The memory budget is the picture of what `redis-maxmemory-headroom` judges: for every
+/// finding of that rule in its cases, the budget of the deployment judged holds the
+/// maxmemory and limit the message states, a fork copy of the whole maxmemory exactly when
+/// the message says it forks (0 when it says the server never forks), and, in a buffer
+/// finding, the replica buffers (and their sum with maxmemory) it states.
+#[test]
+fn the_memory_budget_holds_what_the_headroom_rule_says() {
+    use redline::rules::facts::bytes;
+    let mut checked = 0;
+    for case in cases("redis-maxmemory-headroom").unwrap() {
+        let linted = lint_case(&case);
+        for f in &linted.outcome.findings {
+            if f.rule != "redis-maxmemory-headroom" {
+                continue;
+            }
+            let d = f.deployment.expect("a deployment's finding");
+            let b = &linted
+                .outcome
+                .budgets
+                .iter()
+                .find(|b| b.deployment == d)
+                .unwrap_or_else(|| panic!("no budget for {}: {}", case.file, f.message))
+                .memory;
+            let (m, limit) = (b.maxmemory_bytes.unwrap(), b.limit_bytes.unwrap());
+            let at = format!("{}: {} ({b:?})", case.file, f.message);
+            assert!(
+                f.message.contains(&format!("maxmemory {}", bytes(m))),
+                "{at}"
+            );
+            assert!(f.message.contains(&format!("= {}", bytes(limit))), "{at}");
+            if f.message.contains("replica output buffers up to") {
+                let r = b.replica_buffers_bytes.expect(&at);
+                assert!(f.message.contains(&format!("up to {}", bytes(r))), "{at}");
+                assert!(f.message.contains(&format!(") = {}", bytes(m + r))), "{at}");
+            } else if f.message.contains("replica output buffers without a bound") {
+                assert_eq!(b.replica_buffers_bytes, None, "{at}");
+                assert_eq!(b.headroom_bytes, None, "{at}");
+            } else if f.message.contains("(it forks (") {
+                assert!(b.fork_reason.is_some_and(|r| f.message.contains(r)), "{at}");
+                assert_eq!(b.fork_copy_bytes, Some(m), "{at}");
+            } else {
+                assert_eq!(b.fork_reason, None, "{at}");
+                assert_eq!(b.fork_copy_bytes, Some(0), "{at}");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 30, "only {checked} findings checked");
+}

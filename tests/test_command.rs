@@ -12,7 +12,7 @@ use common::{root, scratch};
 fn missing_tools_are_named_and_no_test_runs() {
     let dir = scratch("test-command");
     // A PATH with only what the script itself uses: no cargo, git, patch, python3,
-    // redis-server or kubectl.
+    // redis-server, chromium or kubectl.
     let bin = dir.join("bin");
     std::fs::create_dir_all(&bin).unwrap();
     for tool in [
@@ -34,6 +34,7 @@ fn missing_tools_are_named_and_no_test_runs() {
         .env("REDLINE_TEST_TOOLS", dir.join("tools"))
         // Whatever this machine has, the one named here is not a redis-server 7.0.
         .env("REDIS_SERVER", dir.join("no-redis-server"))
+        .env("CHROMIUM", dir.join("no-chromium"))
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
@@ -50,6 +51,7 @@ fn missing_tools_are_named_and_no_test_runs() {
         "- a C compiler",
         "- cargo: https://rustup.rs",
         "- redis-server 7.0.x",
+        "- chromium (tests/html_report.rs",
         "- python3 with the venv module",
         "- groff (the manual page test",
         "- kubectl >= 1.21",

@@ -65,6 +65,7 @@ pub(super) enum AuditFormat {
     Junit,
     Github,
     Markdown,
+    Html,
     Policyreport,
 }
 
@@ -78,6 +79,7 @@ impl AuditFormat {
             AuditFormat::Junit => Format::Junit,
             AuditFormat::Github => Format::Github,
             AuditFormat::Markdown => Format::Markdown,
+            AuditFormat::Html => Format::Html,
             AuditFormat::Policyreport => return None,
         })
     }

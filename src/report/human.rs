@@ -6,15 +6,19 @@ use std::fmt::Write;
 
 use anstyle::{AnsiColor, Style};
 
-use super::{Item, Report, subject};
+use super::memory::{self, Part};
+use super::{Budget, Item, Report, subject};
 use crate::patch::FixEdit;
 use crate::rules::Severity;
+use crate::rules::memory::MemoryBudget;
 
 struct Palette {
     severity: [Style; 3],
     rule: Style,
     gutter: Style,
     fix: Style,
+    /// The memory bar's parts, in [`Part`] order.
+    parts: [Style; 5],
 }
 
 impl Palette {
@@ -26,6 +30,7 @@ impl Palette {
                 rule: plain,
                 gutter: plain,
                 fix: plain,
+                parts: [plain; 5],
             };
         }
         let bold = |c: AnsiColor| Style::new().bold().fg_color(Some(c.into()));
@@ -38,7 +43,18 @@ impl Palette {
             rule: Style::new().bold(),
             gutter: bold(AnsiColor::Blue),
             fix: Style::new().fg_color(Some(AnsiColor::Green.into())),
+            parts: [
+                Style::new().fg_color(Some(AnsiColor::Blue.into())),
+                Style::new().fg_color(Some(AnsiColor::Yellow.into())),
+                Style::new().fg_color(Some(AnsiColor::Magenta.into())),
+                Style::new().fg_color(Some(AnsiColor::Green.into())),
+                bold(AnsiColor::Red),
+            ],
         }
+    }
+
+    fn part(&self, part: Part) -> Style {
+        self.parts[part as usize]
     }
 
     fn of(&self, s: Severity) -> Style {
@@ -54,7 +70,7 @@ pub fn render(report: &Report, color: bool) -> String {
     let p = Palette::new(color);
     let mut out = String::new();
     for item in &report.items {
-        block(&mut out, item, &p);
+        block(&mut out, item, report.budget_of(item), &p);
     }
     let s = &report.summary;
     // An audit reads objects, not files.
@@ -85,7 +101,7 @@ pub fn render(report: &Report, color: bool) -> String {
     out
 }
 
-fn block(out: &mut String, item: &Item, p: &Palette) {
+fn block(out: &mut String, item: &Item, budget: Option<&Budget>, p: &Palette) {
     let (sev, rule, gutter, fix) = (p.of(item.severity), p.rule, p.gutter, p.fix);
     let _ = writeln!(
         out,
@@ -133,6 +149,12 @@ fn block(out: &mut String, item: &Item, p: &Palette) {
             );
         }
     }
+    if let Some(b) = budget
+        .map(Budget::memory)
+        .filter(|b| memory::has_numbers(b))
+    {
+        memory_lines(out, b, &pad, p);
+    }
     if let Some(f) = item.fix {
         let _ = writeln!(out, "{pad} {fix}= fix:{fix:#} {}", f.description);
         if let FixEdit::Manifest(m) = &f.edit {
@@ -143,6 +165,49 @@ fn block(out: &mut String, item: &Item, p: &Palette) {
         }
     }
     out.push('\n');
+}
+
+/// Cells of the memory bar.
+const BAR: usize = 24;
+/// The memory lines' width, at most.
+const WIDTH: usize = 80;
+
+/// The server's memory budget under a finding: the bar against the limit, then the parts
+/// in words, within 80 columns.
+fn memory_lines(out: &mut String, b: &MemoryBudget, pad: &str, p: &Palette) {
+    let fix = p.fix;
+    let bar = memory::cells(b, BAR).map(|cells| {
+        let mut s = String::from("[");
+        for c in cells {
+            let style = p.part(c);
+            let _ = write!(s, "{style}{}{style:#}", c.char());
+        }
+        s.push_str("] ");
+        s
+    });
+    let mut words = vec![memory::head(b)];
+    words.extend(memory::parts(b, bar.is_some()));
+    // Wrapped on the plain text; the bar's colour codes have no width.
+    let first = format!(
+        "{pad} = memory: {}",
+        " ".repeat(bar.as_ref().map_or(0, |_| BAR + 3))
+    );
+    let indent = format!("{pad}   ");
+    for (i, line) in memory::wrap(&words, &first, &indent, WIDTH)
+        .into_iter()
+        .enumerate()
+    {
+        let line = if i == 0 {
+            let rest = &line[first.len()..];
+            format!(
+                "{pad} {fix}= memory:{fix:#} {}{rest}",
+                bar.as_deref().unwrap_or("")
+            )
+        } else {
+            line
+        };
+        let _ = writeln!(out, "{line}");
+    }
 }
 
 /// Characters of a source line shown before and after the column, at most.

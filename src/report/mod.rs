@@ -3,16 +3,18 @@
 //! templates); each format module only renders that list.
 
 pub mod github;
+pub mod html;
 pub mod human;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod memory;
 pub mod policyreport;
 pub mod sarif;
 
 use std::collections::HashMap;
 
-use crate::engine::Finding;
+use crate::engine::{Finding, ServerBudget};
 use crate::input::STDIN;
 use crate::lint::{LOAD_RULE, Linted};
 use crate::model::Object;
@@ -30,6 +32,8 @@ pub enum Format {
     Github,
     // A Markdown summary (a GitHub Actions step summary).
     Markdown,
+    /// One self-contained HTML page (no network): summary, memory budget charts, findings.
+    Html,
 }
 
 /// What a renderer needs besides the report.
@@ -58,6 +62,7 @@ pub fn render(report: &Report, format: Format, style: Style) -> String {
         Format::Junit => junit::render(report, style.fail_on),
         Format::Github => github::render(report),
         Format::Markdown => markdown::render(report),
+        Format::Html => html::render(report),
     }
 }
 
@@ -84,6 +89,9 @@ pub struct Item<'a> {
     /// JSON pointer in the object (empty for the whole object or a loading problem).
     pub path: &'a str,
     pub fix: Option<&'a Fix>,
+    /// The index in `Inventory::deployments` of the deployment judged, for a rule's
+    /// finding about one ([`Report::budget_of`]).
+    pub deployment: Option<usize>,
     /// Order: input order, then position in the input.
     key: (usize, u32, u32),
 }
@@ -112,6 +120,34 @@ pub struct Report<'a> {
     pub items: Vec<Item<'a>>,
     pub exempted: Vec<Exempted<'a>>,
     pub summary: Summary,
+    /// The memory budget of every server judged, in the order of the deployments.
+    pub budgets: Vec<Budget<'a>>,
+}
+
+/// A server's memory budget, placed for display like a finding: at its object's first line
+/// in a file, or by its identity (`namespace/Kind/name`) for an object from a cluster.
+#[derive(Debug, Clone)]
+pub struct Budget<'a> {
+    pub server: &'a ServerBudget,
+    pub object: &'a Object,
+    /// The file to show (as [`Item::file`]), or the identity of an object without one.
+    pub file: String,
+    /// 1-based line of the object in `file`.
+    pub line: Option<u32>,
+}
+
+impl Budget<'_> {
+    pub fn memory(&self) -> &crate::rules::memory::MemoryBudget {
+        &self.server.memory
+    }
+
+    /// `file:line`, or the file (identity) alone.
+    pub fn location(&self) -> String {
+        match self.line {
+            Some(line) => format!("{}:{line}", shown(&self.file)),
+            None => shown(&self.file).to_string(),
+        }
+    }
 }
 
 impl<'a> Report<'a> {
@@ -161,6 +197,7 @@ impl<'a> Report<'a> {
             item.object = Some(object);
             item.path = &f.pointer;
             item.fix = f.fix.as_ref();
+            item.deployment = f.deployment;
             item
         };
         items.extend(linted.outcome.findings.iter().map(&mut of_finding));
@@ -188,12 +225,55 @@ impl<'a> Report<'a> {
             exempted: exempted.len(),
             skipped: linted.skipped.len(),
         };
+        let budgets = linted
+            .outcome
+            .budgets
+            .iter()
+            .map(|server| {
+                let object = linted.inventory.object(server.object);
+                let i = object.file.as_deref().and_then(|n| index.get(n).copied());
+                let (file, line) = match i.and_then(|i| Some((i, linted.sources.get(i)?))) {
+                    Some((i, source)) => {
+                        let item = place(&mut lines, i, source, object.pos);
+                        (item.file, item.line)
+                    }
+                    None => (
+                        object.file.clone().unwrap_or_else(|| identity(object)),
+                        None,
+                    ),
+                };
+                Budget {
+                    server,
+                    object,
+                    file,
+                    line,
+                }
+            })
+            .collect();
         Report {
             linted,
             items,
             exempted,
             summary,
+            budgets,
         }
+    }
+
+    /// The memory budget of the server a finding is about, for the rules whose findings
+    /// it explains ([`memory::SHOWN_WITH`]).
+    pub fn budget_of(&self, item: &Item) -> Option<&Budget<'a>> {
+        self.budget_index_of(item).map(|i| &self.budgets[i])
+    }
+
+    /// [`Report::budget_of`] as an index in [`Report::budgets`].
+    pub fn budget_index_of(&self, item: &Item) -> Option<usize> {
+        if !memory::SHOWN_WITH.contains(&item.rule) {
+            return None;
+        }
+        let d = item.deployment?;
+        self.budgets
+            .binary_search_by_key(&d, |b| b.server.deployment)
+            .ok()
     }
 
     /// Whether the run fails at `threshold` (`None`: never, except for documents that did
@@ -223,6 +303,7 @@ impl<'a> Item<'a> {
             object: None,
             path: "",
             fix: None,
+            deployment: None,
             key: (usize::MAX, 0, 0),
         }
     }

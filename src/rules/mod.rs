@@ -18,6 +18,7 @@ use crate::model::{Deployment, Inventory, Loc};
 
 pub mod facts;
 pub mod fixes;
+pub mod memory;
 pub mod plan;
 
 /// How bad a finding is. Ordered: `Info < Warning < Error`.
