@@ -514,7 +514,7 @@ fn human_format_shows_the_memory_budget_under_memory_findings() {
         text.contains(
             "   = memory: [############|===========] limit 1.0 GiB, request 1 B,\n     \
              maxmemory 1.0 GiB (#), backlog 1.0 MiB in it, fork ≤1.0 GiB (=),\n     \
-             no replica buffers, over by 1.0 GiB\n"
+             no replica buffers, worst case over by 1.0 GiB\n"
         ),
         "{text}"
     );

@@ -1,6 +1,7 @@
 //! `--format html` in a real browser: Debian's Chromium, headless, renders the report of
-//! `examples/` to a PNG; its script runs without an error (the page's `window.onerror`
-//! marks the root element, and a page with a deliberate error shows the mark); the page
+//! `examples/` to a PNG; its script runs without an error and the console stays empty (the
+//! page's `window.onerror` marks the root element, Chromium logs console messages to
+//! standard error, and a page with a deliberate error shows both); the page
 //! reads the same without script; and the memory budget charts in the rendered DOM hold
 //! exactly the numbers of `redline lint --format json examples/`.
 //!
@@ -49,6 +50,9 @@ fn chromium_on(dir: &Path, page: &Path, args: &[&str]) -> String {
             "--disable-background-networking",
             "--disable-component-update",
             "--disable-sync",
+            // The page's console messages on standard error (`…:INFO:CONSOLE:…] "…"`).
+            "--enable-logging=stderr",
+            "--v=0",
         ])
         .arg(format!("--user-data-dir={}", profile.display()))
         .args(args)
@@ -81,6 +85,16 @@ fn chromium_on(dir: &Path, page: &Path, args: &[&str]) -> String {
     });
     assert!(status.success(), "chromium {args:?}: {status}\n{stderr}");
     std::fs::read_to_string(&out).unwrap()
+}
+
+/// The console messages of the last Chromium run in `dir` (errors, warnings and logs alike).
+fn console(dir: &Path) -> Vec<String> {
+    std::fs::read_to_string(dir.join("chromium.err"))
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains(":CONSOLE"))
+        .map(str::to_string)
+        .collect()
 }
 
 fn tempdir(dir: &Path, name: &str) -> PathBuf {
@@ -188,6 +202,11 @@ fn the_report_renders_and_its_charts_read_back_as_the_json() {
 
     // The script ran, without an error, and filtered nothing by default.
     let dom = dump_dom(&dir, &page, &[]);
+    assert_eq!(
+        console(&dir),
+        Vec::<String>::new(),
+        "the console is not empty"
+    );
     assert!(!dom.contains("data-js-error=\""), "script error: {dom}");
     assert!(
         dom.contains("data-js-ready=\"1\""),
@@ -289,6 +308,11 @@ fn a_script_error_shows_and_the_page_reads_without_script() {
     assert!(
         dom.contains("data-js-error=\""),
         "the error went unnoticed: {dom}"
+    );
+    let messages = console(&dir);
+    assert!(
+        messages.iter().any(|m| m.contains("Uncaught TypeError")),
+        "the console shows no error: {messages:?}"
     );
     assert!(
         dom.contains("data-js-ready=\"1\""),

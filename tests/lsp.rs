@@ -326,6 +326,15 @@ fn the_workspace_is_one_input_and_a_code_action_writes_what_fix_writes() {
     let d = &diagnostics[0];
     assert_eq!(d["severity"], 1, "{d}");
     assert_eq!(d["source"], "redline");
+    // The memory budget of the server, under the finding as in the human format.
+    let message = d["message"].as_str().unwrap();
+    assert!(
+        message.ends_with(
+            "\nmemory: limit 1.0 GiB, request 1 B, maxmemory 1.0 GiB, backlog 1.0 MiB in it, \
+             fork ≤1.0 GiB, no replica buffers, worst case over by 1.0 GiB"
+        ),
+        "{message}"
+    );
     let at = cm_text.find("maxmemory 1gb").unwrap() + "maxmemory ".len();
     assert_eq!(d["range"]["start"], position(&cm_text, at), "{d}");
     assert_eq!(d["range"]["end"], position(&cm_text, at + 3), "{d}");

@@ -93,6 +93,8 @@ struct Published {
     rule: String,
     /// Set when the finding has a fix `fix` can write into the file.
     target: Option<Target>,
+    /// That fix's description (the code action's title).
+    fix: Option<String>,
 }
 
 /// One input as linted: the sources, and how their names map to documents.
@@ -448,7 +450,19 @@ impl Server {
             let index = indexes
                 .entry(source.name.as_str())
                 .or_insert_with(|| LineIndex::new(&source.text));
-            let published = self.diagnostic(item, index);
+            let mut published = self.diagnostic(item, index);
+            // The server's memory budget under a memory finding, as the human format shows it.
+            if let Some(budget) = report.budget_of(item) {
+                let b = budget.memory();
+                let mut words = vec![crate::report::memory::head(b)];
+                words.extend(crate::report::memory::parts(b, false));
+                published.diagnostic.message = format!(
+                    "{}
+memory: {}",
+                    published.diagnostic.message,
+                    words.join(", ")
+                );
+            }
             now.entry(uri.as_str().to_string())
                 .or_insert_with(|| (uri.clone(), Vec::new()))
                 .1
@@ -462,6 +476,7 @@ impl Server {
                     diagnostic,
                     rule: String::new(),
                     target: None,
+                    fix: None,
                 });
         }
         let gone: Vec<(String, Uri)> = self
@@ -530,6 +545,7 @@ impl Server {
             diagnostic,
             rule: item.rule.to_string(),
             target,
+            fix: item.fix.map(|f| f.description.clone()),
         }
     }
 
@@ -586,19 +602,19 @@ impl Server {
         let fix_all = lsp::CodeActionKind::new("source.fixAll.redline");
         if wants(&quickfix) {
             let mut seen = HashSet::new();
-            let here: Vec<(lsp::Diagnostic, Target)> = self
+            let here: Vec<(lsp::Diagnostic, Target, String)> = self
                 .at(uri, params.range)
-                .filter_map(|p| Some((p.diagnostic.clone(), p.target.clone()?)))
-                .filter(|(_, t)| seen.insert(t.clone()))
+                .filter_map(|p| {
+                    let target = p.target.clone()?;
+                    let title = p.fix.clone().unwrap_or_else(|| target.rule.clone());
+                    Some((p.diagnostic.clone(), target, title))
+                })
+                .filter(|(_, t, _)| seen.insert(t.clone()))
                 .collect();
-            for (diagnostic, target) in here {
+            for (diagnostic, target, description) in here {
                 let Some(edit) = self.fix_edit(std::slice::from_ref(&target)) else {
                     continue;
                 };
-                let description = diagnostic
-                    .message
-                    .rsplit_once("\nfix: ")
-                    .map_or(target.rule.clone(), |(_, d)| d.to_string());
                 actions.push(lsp::CodeActionOrCommand::CodeAction(lsp::CodeAction {
                     title: format!("{}: {description}", target.rule),
                     kind: Some(quickfix.clone()),

@@ -239,7 +239,7 @@ fn chart(out: &mut String, i: usize, b: &Budget) {
     });
     items.push(match m.headroom_bytes {
         Some(h) if h < 0 => format!(
-            "<li class=\"over\">over the limit by {}</li>",
+            "<li class=\"over\">worst case over the limit by {}</li>",
             size(h.unsigned_abs())
         ),
         Some(h) => part("headroom", format!("headroom {}", size(h as u64))),

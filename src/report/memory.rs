@@ -102,7 +102,7 @@ pub fn head(b: &MemoryBudget) -> String {
 }
 
 /// The parts in words, each with its bar character when `symbols` (`maxmemory 768.0 MiB
-/// (#)`), …, and the headroom (`over by …` when negative).
+/// (#)`), …, and the headroom (`worst case over by …` when negative).
 pub fn parts(b: &MemoryBudget, symbols: bool) -> Vec<String> {
     let sym = |c: char| {
         if symbols {
@@ -132,7 +132,7 @@ pub fn parts(b: &MemoryBudget, symbols: bool) -> Vec<String> {
         None => "buffers unbounded or unknown".to_string(),
     });
     out.push(match b.headroom_bytes {
-        Some(h) if h < 0 => format!("over by {}", size(h.unsigned_abs())),
+        Some(h) if h < 0 => format!("worst case over by {}", size(h.unsigned_abs())),
         Some(h) => format!("headroom {}{}", size(h as u64), sym(HEADROOM)),
         None => "headroom unknown".to_string(),
     });
