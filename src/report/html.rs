@@ -12,7 +12,7 @@
 use std::fmt::Write;
 
 use super::memory;
-use super::{Budget, Item, Report, shown, subject};
+use super::{Budget, Item, Report, context, shown};
 use crate::patch::FixEdit;
 use crate::rules::Severity;
 use crate::rules::memory::MemoryBudget;
@@ -424,14 +424,7 @@ fn finding(out: &mut String, report: &Report, item: &Item, exempted: Option<&str
         (Some(l), None) => format!("{}:{l}", shown(&item.file)),
         _ => shown(&item.file).to_string(),
     };
-    let context = match item.object {
-        Some(_) => format!(
-            " ({}, {})",
-            subject(item),
-            if item.path.is_empty() { "/" } else { item.path }
-        ),
-        None => String::new(),
-    };
+    let context = context(item);
     let _ = writeln!(out, "<p class=\"loc\">{}{}</p>", esc(&place), esc(&context));
     let _ = writeln!(out, "<p class=\"msg\">{}</p>", esc(item.message));
     if let (Some(line), Some(text)) = (item.line, item.snippet) {

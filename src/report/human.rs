@@ -7,7 +7,7 @@ use std::fmt::Write;
 use anstyle::{AnsiColor, Style};
 
 use super::memory::{self, Part};
-use super::{Budget, Item, Report, subject};
+use super::{Budget, Item, Report, context};
 use crate::patch::FixEdit;
 use crate::rules::Severity;
 use crate::rules::memory::MemoryBudget;
@@ -108,14 +108,7 @@ fn block(out: &mut String, item: &Item, budget: Option<&Budget>, p: &Palette) {
         "{sev}{}{sev:#}{rule}[{}]: {}{rule:#}",
         item.severity, item.rule, item.message
     );
-    let context = match item.object {
-        Some(_) => format!(
-            " ({}, {})",
-            subject(item),
-            if item.path.is_empty() { "/" } else { item.path }
-        ),
-        None => String::new(),
-    };
+    let context = context(item);
     // rustc's layout: the gutter is as wide as the line number.
     let number = item.line.map(|l| l.to_string()).unwrap_or_default();
     let pad = " ".repeat(number.len().max(1));

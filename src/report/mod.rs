@@ -378,6 +378,18 @@ pub fn subject(item: &Item) -> String {
         .map_or_else(|| item.file.clone(), |o| o.to_string())
 }
 
+/// ` (Kind namespace/name, /pointer)` after an item's place; empty for loading problems.
+pub fn context(item: &Item) -> String {
+    match item.object {
+        Some(_) => format!(
+            " ({}, {})",
+            subject(item),
+            if item.path.is_empty() { "/" } else { item.path }
+        ),
+        None => String::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::auto_color;
