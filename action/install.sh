@@ -21,7 +21,7 @@ cache_root=${RUNNER_TOOL_CACHE:-${RUNNER_TEMP:?RUNNER_TEMP is not set}/tool-cach
 # What the binary is built from (the files cargo reads for it; not the tests).
 key=$(
   cd "$src"
-  for f in Cargo.toml Cargo.lock src rules tools/engines vendor; do
+  for f in Cargo.toml Cargo.lock build.rs src rules tools/engines vendor; do
     [[ -e $f ]] && find "$f" -type f -print0
   done | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16
 )

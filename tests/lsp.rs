@@ -546,6 +546,21 @@ fn a_change_to_the_configuration_is_picked_up() {
             .contains("last configuration that loaded"),
         "{problems:?}"
     );
+    // The rule stays off meanwhile: no finding came back for the ConfigMap in that lint
+    // (a request answered after it orders it before the answer).
+    client.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri(&cm)}, "position": {"line": 0, "character": 0}}),
+    );
+    assert!(
+        !client.seen.iter().any(|m| {
+            m["method"] == "textDocument/publishDiagnostics"
+                && m["params"]["uri"] == uri(&cm)
+                && !m["params"]["diagnostics"].as_array().unwrap().is_empty()
+        }),
+        "{:?}",
+        client.seen
+    );
     client.notify(
         "textDocument/didChange",
         json!({
