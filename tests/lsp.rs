@@ -573,3 +573,40 @@ fn a_change_to_the_configuration_is_picked_up() {
     assert_eq!(rules_of(&back), ["redis-maxmemory-headroom"]);
     client.shutdown();
 }
+
+#[test]
+fn a_client_that_resolves_edits_gets_them_when_it_chooses_an_action() {
+    let dir = temp("resolve");
+    let ws = dir.join("ws");
+    let (cm, _) = split_example(&ws);
+    let cm_text = std::fs::read_to_string(&cm).unwrap();
+    let mut client = Client::start(
+        &ws,
+        &dir.join("cache"),
+        json!({"textDocument": {"codeAction": {
+            "dataSupport": true,
+            "resolveSupport": {"properties": ["edit"]},
+        }}}),
+    );
+    client.open(&cm, &cm_text);
+    let diagnostics = client.diagnostics(&uri(&cm), |d| !d.is_empty());
+    let d = &diagnostics[0];
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri(&cm)}, "range": d["range"], "context": {"diagnostics": [d]}}),
+    );
+    let actions = actions.as_array().unwrap();
+    // Listed without an edit (no `fix` run for a cursor move), with what resolves it.
+    assert_eq!(actions.len(), 2, "{actions:?}");
+    assert!(
+        actions
+            .iter()
+            .all(|a| a.get("edit").is_none() && a["data"]["targets"].is_array())
+    );
+    let quickfix = actions.iter().find(|a| a["kind"] == "quickfix").unwrap();
+    let resolved = client.request("codeAction/resolve", quickfix.clone());
+    assert_eq!(resolved["title"], quickfix["title"]);
+    let fixed = apply(&cm_text, &resolved, &uri(&cm));
+    assert_eq!(fixed, fixed_by_cli(&ws, "configmap.yaml"));
+    client.shutdown();
+}

@@ -54,6 +54,7 @@ pub fn capabilities() -> lsp::ServerCapabilities {
                     lsp::CodeActionKind::QUICKFIX,
                     lsp::CodeActionKind::SOURCE_FIX_ALL,
                 ]),
+                resolve_provider: Some(true),
                 ..Default::default()
             },
         )),
@@ -121,6 +122,10 @@ struct Server {
     docs: Option<PathBuf>,
     /// The client applies versioned edits (`documentChanges`).
     versioned_edits: bool,
+    /// The client resolves a code action's edit when one is chosen (`codeAction/resolve`):
+    /// listing the actions then runs no `fix`. Editors ask for code actions at every move
+    /// of the cursor, and a `fix` over a large workspace takes seconds (BENCHMARKS.md).
+    resolve_edits: bool,
     watch_dynamic: bool,
 }
 
@@ -155,6 +160,12 @@ impl Server {
                 .and_then(|w| w.workspace_edit.as_ref())
                 .and_then(|e| e.document_changes)
                 .unwrap_or(false),
+            resolve_edits: caps
+                .text_document
+                .as_ref()
+                .and_then(|t| t.code_action.as_ref())
+                .and_then(|c| c.resolve_support.as_ref())
+                .is_some_and(|r| r.properties.iter().any(|p| p == "edit")),
             watch_dynamic: workspace
                 .and_then(|w| w.did_change_watched_files.as_ref())
                 .and_then(|d| d.dynamic_registration)
@@ -228,6 +239,8 @@ impl Server {
         let result = match request.method.as_str() {
             "textDocument/codeAction" => serde_json::from_value(request.params)
                 .map(|p| serde_json::to_value(self.code_actions(&p))),
+            "codeAction/resolve" => serde_json::from_value(request.params)
+                .map(|a| serde_json::to_value(self.resolve(a))),
             "textDocument/hover" => {
                 serde_json::from_value(request.params).map(|p| serde_json::to_value(self.hover(&p)))
             }
@@ -612,17 +625,16 @@ memory: {}",
                 .filter(|(_, t, _)| seen.insert(t.clone()))
                 .collect();
             for (diagnostic, target, description) in here {
-                let Some(edit) = self.fix_edit(std::slice::from_ref(&target)) else {
-                    continue;
-                };
-                actions.push(lsp::CodeActionOrCommand::CodeAction(lsp::CodeAction {
+                let action = lsp::CodeAction {
                     title: format!("{}: {description}", target.rule),
                     kind: Some(quickfix.clone()),
                     diagnostics: Some(vec![diagnostic]),
-                    edit: Some(edit),
                     is_preferred: Some(true),
                     ..Default::default()
-                }));
+                };
+                if let Some(action) = self.with_edit(action, vec![target]) {
+                    actions.push(lsp::CodeActionOrCommand::CodeAction(action));
+                }
             }
         }
         if wants(&fix_all) {
@@ -632,18 +644,47 @@ memory: {}",
                 .into_iter()
                 .flat_map(|(_, list)| list.iter().filter_map(|p| p.target.clone()))
                 .collect();
+            let action = lsp::CodeAction {
+                title: "redline: fix every fixable finding in this file".into(),
+                kind: Some(fix_all),
+                ..Default::default()
+            };
             if !all.is_empty()
-                && let Some(edit) = self.fix_edit(&all)
+                && let Some(action) = self.with_edit(action, all)
             {
-                actions.push(lsp::CodeActionOrCommand::CodeAction(lsp::CodeAction {
-                    title: "redline: fix every fixable finding in this file".into(),
-                    kind: Some(fix_all),
-                    edit: Some(edit),
-                    ..Default::default()
-                }));
+                actions.push(lsp::CodeActionOrCommand::CodeAction(action));
             }
         }
         actions
+    }
+
+    /// The action with its edit, or (a client that resolves edits) with the targets to
+    /// compute it from when chosen. `None`: `fix` changes nothing for them.
+    fn with_edit(
+        &mut self,
+        mut action: lsp::CodeAction,
+        targets: Vec<Target>,
+    ) -> Option<lsp::CodeAction> {
+        if self.resolve_edits {
+            action.data = Some(json!({"targets": targets}));
+        } else {
+            action.edit = Some(self.fix_edit(&targets)?);
+        }
+        Some(action)
+    }
+
+    /// `codeAction/resolve`: the edit of an action listed without one. An action whose fix
+    /// no longer changes anything (the text moved on) comes back without an edit.
+    fn resolve(&mut self, mut action: lsp::CodeAction) -> lsp::CodeAction {
+        let targets: Vec<Target> = action
+            .data
+            .take()
+            .and_then(|d| serde_json::from_value(d.get("targets")?.clone()).ok())
+            .unwrap_or_default();
+        if !targets.is_empty() {
+            action.edit = self.fix_edit(&targets);
+        }
+        action
     }
 
     /// `fix` over the current input, restricted to `targets`: the edits of every file it
