@@ -15,7 +15,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{ChildStdin, Command, Stdio};
+use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
@@ -24,6 +24,7 @@ use serde_json::{Value, json};
 const EDITS: usize = 20;
 
 struct Client {
+    child: Child,
     stdin: ChildStdin,
     incoming: Receiver<Value>,
     id: i64,
@@ -34,6 +35,14 @@ impl Client {
         let body = m.to_string();
         write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
         self.stdin.flush().unwrap();
+    }
+
+    /// Shut the server down and wait for it to exit.
+    fn stop(mut self) {
+        self.request("shutdown", Value::Null);
+        self.notify("exit", Value::Null);
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "{status}");
     }
 
     fn notify(&mut self, method: &str, params: Value) {
@@ -98,6 +107,7 @@ fn start(workspace: &Path, cache: &Path, capabilities: Value) -> Client {
         }
     });
     let mut c = Client {
+        child,
         stdin,
         incoming,
         id: 0,
@@ -246,8 +256,7 @@ fn main() {
                 "{r}"
             );
         }
-        c.request("shutdown", Value::Null);
-        c.notify("exit", Value::Null);
+        c.stop();
         // A client that resolves edits: listing runs no `fix`, choosing one does.
         let mut c = start(
             &ws,
@@ -284,8 +293,7 @@ fn main() {
             resolved.push(t.elapsed());
             assert!(r["result"]["edit"].is_object(), "{r}");
         }
-        c.request("shutdown", Value::Null);
-        c.notify("exit", Value::Null);
+        c.stop();
         println!(
             "| {k} | {files} | {:.1} | {} | {} | {} | {} | {} |",
             bytes as f64 / 1e6,
