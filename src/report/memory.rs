@@ -124,7 +124,7 @@ pub fn parts(b: &MemoryBudget, symbols: bool) -> Vec<String> {
     out.push(match (b.fork_reason, b.fork_copy_bytes) {
         (None, _) => "no fork".to_string(),
         (Some(_), Some(f)) => format!("fork \u{2264}{}{}", size(f), sym(FORK)),
-        (Some(_), None) => "fork \u{2264}the whole dataset".to_string(),
+        (Some(_), None) => "fork up to the whole dataset".to_string(),
     });
     out.push(match b.replica_buffers_bytes {
         Some(0) => "no replica buffers".to_string(),
@@ -218,6 +218,18 @@ mod tests {
         assert!(words.contains(&"headroom unknown".to_string()));
         b.limit_bytes = None;
         assert_eq!(head(&b), "no memory limit");
+        // A server that forks with no maxmemory: its fork has no bound either.
+        b.maxmemory_bytes = None;
+        b.fork_copy_bytes = None;
+        let words = parts(&b, false);
+        assert!(
+            words.contains(&"maxmemory 0 (unbounded)".to_string()),
+            "{words:?}"
+        );
+        assert!(
+            words.contains(&"fork up to the whole dataset".to_string()),
+            "{words:?}"
+        );
     }
 
     #[test]
