@@ -13,113 +13,16 @@
 //!
 //! Run: `cargo bench --bench lsp_latency` (`REDLINE_BENCH_COPIES=1,5,20` to choose K).
 
-use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+#[path = "../tests/common/lsp_client.rs"]
+mod lsp_client;
+use lsp_client::{Client, uri};
+
 const EDITS: usize = 20;
-
-struct Client {
-    child: Child,
-    stdin: ChildStdin,
-    incoming: Receiver<Value>,
-    id: i64,
-}
-
-impl Client {
-    fn send(&mut self, m: Value) {
-        let body = m.to_string();
-        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
-        self.stdin.flush().unwrap();
-    }
-
-    /// Shut the server down and wait for it to exit.
-    fn stop(mut self) {
-        self.request("shutdown", Value::Null);
-        self.notify("exit", Value::Null);
-        let status = self.child.wait().unwrap();
-        assert!(status.success(), "{status}");
-    }
-
-    fn notify(&mut self, method: &str, params: Value) {
-        self.send(json!({"jsonrpc": "2.0", "method": method, "params": params}));
-    }
-
-    fn request(&mut self, method: &str, params: Value) -> Value {
-        self.id += 1;
-        let id = self.id;
-        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
-        self.wait(|m| m["id"] == id && m.get("method").is_none())
-    }
-
-    fn wait(&mut self, wanted: impl Fn(&Value) -> bool) -> Value {
-        loop {
-            let m = self
-                .incoming
-                .recv_timeout(Duration::from_secs(600))
-                .expect("the server answers");
-            if m.get("method").is_some() && m.get("id").is_some() {
-                let id = m["id"].clone();
-                self.send(json!({"jsonrpc": "2.0", "id": id, "result": null}));
-            }
-            if wanted(&m) {
-                return m;
-            }
-        }
-    }
-}
-
-fn start(workspace: &Path, cache: &Path, capabilities: Value) -> Client {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_redline"))
-        .arg("lsp")
-        .env("XDG_CACHE_HOME", cache)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdin = child.stdin.take().unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let (tx, incoming) = channel();
-    std::thread::spawn(move || {
-        loop {
-            let mut length = 0;
-            loop {
-                let mut line = String::new();
-                if stdout.read_line(&mut line).unwrap_or(0) == 0 {
-                    return;
-                }
-                if line.trim().is_empty() {
-                    break;
-                }
-                if let Some(n) = line.trim().strip_prefix("Content-Length: ") {
-                    length = n.parse().unwrap();
-                }
-            }
-            let mut body = vec![0; length];
-            if stdout.read_exact(&mut body).is_err() {
-                return;
-            }
-            let _ = tx.send(serde_json::from_slice(&body).unwrap());
-        }
-    });
-    let mut c = Client {
-        child,
-        stdin,
-        incoming,
-        id: 0,
-    };
-    let root = format!("file://{}", workspace.display());
-    c.request(
-        "initialize",
-        json!({"processId": null, "rootUri": root, "capabilities": capabilities}),
-    );
-    c.notify("initialized", json!({}));
-    c
-}
 
 fn copy_dir(from: &Path, to: &Path) -> usize {
     std::fs::create_dir_all(to).unwrap();
@@ -183,12 +86,9 @@ fn main() {
         std::fs::write(open.join("statefulset.yaml"), sts_text).unwrap();
         files += 2;
         let bytes: u64 = walk_bytes(&ws);
-        let mut c = start(&ws, &dir.join("cache"), json!({}));
-        let uri = format!("file://{}", cm.display());
-        c.notify(
-            "textDocument/didOpen",
-            json!({"textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": cm_text}}),
-        );
+        let mut c = Client::start(&ws, &dir.join("cache"), json!({}));
+        let uri = uri(&cm);
+        c.open(&cm, cm_text);
         let line = cm_text
             .lines()
             .position(|l| l.contains("maxmemory 1gb"))
@@ -215,16 +115,13 @@ fn main() {
             let t = Instant::now();
             edit(&mut c, value, current.len());
             current = value;
-            c.wait(|m| {
-                m["method"] == "textDocument/publishDiagnostics"
-                    && m["params"]["uri"] == uri
-                    && m["params"]["diagnostics"]
-                        .as_array()
-                        .unwrap()
-                        .iter()
-                        .any(|d| d["message"].as_str().unwrap().contains(shown))
+            c.diagnostics(&uri, |d| {
+                d.iter()
+                    .any(|d| d["message"].as_str().unwrap().contains(shown))
             });
             to_diagnostics.push(t.elapsed());
+            // The workspace's other files' publications are not looked at.
+            c.seen.clear();
         }
         let mut to_hover = Vec::new();
         for i in 0..EDITS {
@@ -237,63 +134,37 @@ fn main() {
                 json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": column}}),
             );
             to_hover.push(t.elapsed());
+            c.seen.clear();
         }
         let mut actions = Vec::new();
         for _ in 0..EDITS {
             let t = Instant::now();
-            let r = c.request(
-                "textDocument/codeAction",
-                json!({"textDocument": {"uri": uri},
-                       "range": {"start": {"line": line, "character": column},
-                                 "end": {"line": line, "character": column}},
-                       "context": {"diagnostics": []}}),
-            );
+            let quickfix = quick_fix(&mut c, &uri, line, column);
             actions.push(t.elapsed());
-            assert!(
-                r["result"]
-                    .as_array()
-                    .is_some_and(|a| a.iter().any(|x| x["kind"] == "quickfix")),
-                "{r}"
-            );
+            assert!(quickfix["edit"].is_object(), "{quickfix}");
         }
-        c.stop();
+        c.shutdown();
         // A client that resolves edits: listing runs no `fix`, choosing one does.
-        let mut c = start(
+        let mut c = Client::start(
             &ws,
             &dir.join("cache"),
             json!({"textDocument": {"codeAction": {"resolveSupport": {"properties": ["edit"]}}}}),
         );
-        c.notify(
-            "textDocument/didOpen",
-            json!({"textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": cm_text}}),
-        );
-        c.wait(|m| {
-            m["method"] == "textDocument/publishDiagnostics"
-                && m["params"]["uri"] == uri
-                && !m["params"]["diagnostics"].as_array().unwrap().is_empty()
-        });
+        c.open(&cm, cm_text);
+        c.diagnostics(&uri, |d| !d.is_empty());
+        c.seen.clear();
         let (mut listed, mut resolved) = (Vec::new(), Vec::new());
         for _ in 0..EDITS {
             let t = Instant::now();
-            let r = c.request(
-                "textDocument/codeAction",
-                json!({"textDocument": {"uri": uri},
-                       "range": {"start": {"line": line, "character": column},
-                                 "end": {"line": line, "character": column}},
-                       "context": {"diagnostics": []}}),
-            );
+            let quickfix = quick_fix(&mut c, &uri, line, column);
             listed.push(t.elapsed());
-            let quickfix = r["result"]
-                .as_array()
-                .and_then(|a| a.iter().find(|x| x["kind"] == "quickfix"))
-                .cloned()
-                .unwrap_or_else(|| panic!("{r}"));
+            assert!(quickfix.get("edit").is_none(), "{quickfix}");
             let t = Instant::now();
-            let r = c.request("codeAction/resolve", quickfix);
+            let resolved_action = c.request("codeAction/resolve", quickfix);
             resolved.push(t.elapsed());
-            assert!(r["result"]["edit"].is_object(), "{r}");
+            assert!(resolved_action["edit"].is_object(), "{resolved_action}");
         }
-        c.stop();
+        c.shutdown();
         println!(
             "| {k} | {files} | {:.1} | {} | {} | {} | {} | {} |",
             bytes as f64 / 1e6,
@@ -319,4 +190,19 @@ fn walk_bytes(dir: &Path) -> u64 {
             }
         })
         .sum()
+}
+
+/// The quick fix the server lists at `line`:`column` of `uri`.
+fn quick_fix(c: &mut Client, uri: &str, line: usize, column: usize) -> Value {
+    let at = json!({"line": line, "character": column});
+    let actions = c.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": {"start": at, "end": at},
+               "context": {"diagnostics": []}}),
+    );
+    actions
+        .as_array()
+        .and_then(|a| a.iter().find(|x| x["kind"] == "quickfix"))
+        .cloned()
+        .unwrap_or_else(|| panic!("no quick fix: {actions}"))
 }
