@@ -122,8 +122,6 @@ pub struct Outcome {
     pub findings: Vec<Finding>,
     /// Exempted by annotation: kept for reports (SARIF suppressions, counts).
     pub suppressed: Vec<Suppressed>,
-    /// The memory budget of every server that holds data, in the order of the deployments.
-    pub budgets: Vec<ServerBudget>,
 }
 
 /// A server's memory budget ([`rules::memory`]) and which deployment it is.
@@ -214,11 +212,12 @@ pub fn run_within(
     }
     sort_dedup(inventory, &mut outcome.findings, |f| f);
     sort_dedup(inventory, &mut outcome.suppressed, |s| &s.finding);
-    outcome.budgets = budgets(inventory);
     Ok(outcome)
 }
 
-/// The memory budget of every server that holds data.
+/// The memory budget of every server that holds data, in the order of the deployments.
+/// Only reports show it: the engine's run (an admission review, each pass of `fix`) does
+/// not compute it.
 pub fn budgets(inventory: &Inventory) -> Vec<ServerBudget> {
     inventory
         .deployments

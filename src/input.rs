@@ -29,6 +29,27 @@ pub enum InputError {
 
 const EXTENSIONS: [&str; 3] = ["yaml", "yml", "json"];
 
+/// Whether a file of a directory is read: `.yaml`, `.yml` or `.json`.
+pub fn is_manifest(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|x| EXTENSIONS.contains(&x.to_string_lossy().as_ref()))
+}
+
+/// A file name's bytes percent-encoded for the path of a URI: RFC 3986's unreserved
+/// characters and `/` are kept, every other byte is `%XX` (SARIF's artifact locations, the
+/// language server's `file:` URIs).
+pub fn uri_path(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for &b in bytes {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// How directories are walked.
 #[derive(Debug, Clone, Default)]
 pub struct Walk {
@@ -99,11 +120,7 @@ pub fn expand_paths(paths: &[PathBuf], walk: &Walk) -> Result<Vec<PathBuf>, Inpu
             })?;
             let path = entry.path();
             let is_file = entry.file_type().is_some_and(|t| t.is_file());
-            if is_file
-                && path
-                    .extension()
-                    .is_some_and(|x| EXTENSIONS.contains(&x.to_string_lossy().as_ref()))
-            {
+            if is_file && is_manifest(path) {
                 // `redline lint .` reports `k8s/x.yaml`, not `./k8s/x.yaml`: the form code
                 // scanning and annotations match against the repository.
                 out.push(path.strip_prefix(".").unwrap_or(path).to_path_buf());

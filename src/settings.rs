@@ -74,6 +74,21 @@ pub struct UserConfig {
     pub path: Option<PathBuf>,
 }
 
+impl UserConfig {
+    /// How the model is built: `overriding` (the command line's `--kubeblocks-maxmemory`)
+    /// over the file's `kubeblocks_maxmemory`, over the default.
+    pub fn extract_options(
+        &self,
+        overriding: Option<KubeBlocksMaxmemory>,
+    ) -> crate::extract::Options {
+        crate::extract::Options {
+            kubeblocks_maxmemory: overriding
+                .or(self.kubeblocks_maxmemory)
+                .unwrap_or(crate::extract::Options::default().kubeblocks_maxmemory),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
     pub path: String,

@@ -209,6 +209,28 @@ fn the_workspace_is_one_input_and_a_code_action_writes_what_fix_writes() {
     );
     client.diagnostics(&uri(&cm), |d| d.is_empty());
 
+    // A change that changes no finding publishes nothing: no file's diagnostics are sent
+    // again. (A request is answered after the lint before it and its publications: the
+    // first hover flushes those of the fix, the second follows the lint of the change.)
+    let hover_at_start =
+        json!({"textDocument": {"uri": uri(&cm)}, "position": {"line": 0, "character": 0}});
+    client.request("textDocument/hover", hover_at_start.clone());
+    client.seen.clear();
+    client.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": {"uri": uri(&cm), "version": 3},
+            "contentChanges": [{"text": format!("{fixed}# reviewed\n")}],
+        }),
+    );
+    client.request("textDocument/hover", hover_at_start);
+    let published: Vec<&Value> = client
+        .seen
+        .iter()
+        .filter(|m| m["method"] == "textDocument/publishDiagnostics")
+        .collect();
+    assert!(published.is_empty(), "{published:?}");
+
     // A request redline does not answer gets an error, and the server goes on.
     let error = client.call("textDocument/definition", json!({}));
     assert_eq!(error["error"]["code"], -32601, "{error}");

@@ -772,9 +772,8 @@ fn the_memory_budget_holds_what_the_headroom_rule_says() {
                 continue;
             }
             let d = f.deployment.expect("a deployment's finding");
-            let b = &linted
-                .outcome
-                .budgets
+            let budgets = redline::engine::budgets(&linted.inventory);
+            let b = &budgets
                 .iter()
                 .find(|b| b.deployment == d)
                 .unwrap_or_else(|| panic!("no budget for {}: {}", case.file, f.message))

@@ -230,12 +230,7 @@ fn extract_options(
     model: &ModelArgs,
     config: &crate::settings::UserConfig,
 ) -> crate::extract::Options {
-    crate::extract::Options {
-        kubeblocks_maxmemory: model
-            .kubeblocks_maxmemory
-            .or(config.kubeblocks_maxmemory)
-            .unwrap_or(crate::extract::Options::default().kubeblocks_maxmemory),
-    }
+    config.extract_options(model.kubeblocks_maxmemory)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -319,7 +319,11 @@ impl Server {
             let parent = std::fs::canonicalize(path.parent()?).ok()?;
             Some(parent.join(path.file_name()?))
         });
-        let path = canonical.as_deref().unwrap_or(path);
+        self.name_in_roots(canonical.as_deref().unwrap_or(path))
+    }
+
+    /// The source name of a canonical path (the walk of a canonical folder gives them).
+    fn name_in_roots(&self, path: &Path) -> String {
         match self.roots.first().and_then(|r| path.strip_prefix(r).ok()) {
             Some(relative) => relative.display().to_string(),
             None => path.display().to_string(),
@@ -341,7 +345,7 @@ impl Server {
         for root in &self.roots {
             // A folder that cannot be walked (deleted, unreadable) leaves the open documents.
             if let Ok(files) = crate::input::expand_paths(std::slice::from_ref(root), &walk) {
-                names.extend(files.iter().map(|f| self.name_of_path(f)));
+                names.extend(files.iter().map(|f| self.name_in_roots(f)));
             }
         }
         let mut seen: HashSet<String> = names.iter().cloned().collect();
@@ -438,12 +442,12 @@ impl Server {
         }
     }
 
-    /// Lint the workspace and publish every file's diagnostics (an empty list for a file
-    /// whose findings are gone).
+    /// Lint the workspace and publish the diagnostics of every file whose diagnostics
+    /// changed (an empty list for a file whose findings are gone).
     fn lint(&mut self, connection: &Connection) {
         self.due = None;
         let (input, config_problem) = self.input();
-        let opts = options(&input.config);
+        let opts = input.config.extract_options(None);
         let linted = crate::lint::lint(input.sources, &opts, &input.config.settings);
         let report = crate::report::Report::new(&linted);
         let sources: HashMap<&str, &SourceFile> = linted
@@ -503,8 +507,19 @@ memory: {}",
             publish(connection, uri, Vec::new(), self.version_of(&key));
         }
         for (key, (uri, list)) in now {
-            let diagnostics = list.iter().map(|p| p.diagnostic.clone()).collect();
-            publish(connection, uri.clone(), diagnostics, self.version_of(&key));
+            // A file whose diagnostics did not change is not sent again: on a workspace of
+            // thousands of files, a keystroke would otherwise send them all.
+            let unchanged = self.published.get(&key).is_some_and(|(_, old)| {
+                old.len() == list.len()
+                    && old
+                        .iter()
+                        .zip(&list)
+                        .all(|(a, b)| a.diagnostic == b.diagnostic)
+            });
+            if !unchanged {
+                let diagnostics = list.iter().map(|p| p.diagnostic.clone()).collect();
+                publish(connection, uri.clone(), diagnostics, self.version_of(&key));
+            }
             self.published.insert(key, (uri, list));
         }
     }
@@ -691,7 +706,7 @@ memory: {}",
     /// changed, each one replacement of the text between what did not change.
     fn fix_edit(&mut self, targets: &[Target]) -> Option<lsp::WorkspaceEdit> {
         let (input, _) = self.input();
-        let opts = options(&input.config);
+        let opts = input.config.extract_options(None);
         let options = FixOptions {
             only: Some(targets),
             ..FixOptions::new(&[])
@@ -755,14 +770,6 @@ memory: {}",
     }
 }
 
-fn options(config: &UserConfig) -> crate::extract::Options {
-    crate::extract::Options {
-        kubeblocks_maxmemory: config
-            .kubeblocks_maxmemory
-            .unwrap_or(crate::extract::Options::default().kubeblocks_maxmemory),
-    }
-}
-
 fn publish(
     connection: &Connection,
     uri: Uri,
@@ -792,24 +799,13 @@ fn apply_change(text: &mut String, change: lsp::TextDocumentContentChangeEvent) 
     }
 }
 
-/// Whether an open document is read as a manifest (as the directory walk reads files).
+/// Whether an open document is read as a manifest: as the directory walk reads files
+/// ([`crate::input::is_manifest`]), and never the configuration file.
 fn is_manifest(name: &str) -> bool {
-    let ext = Path::new(name)
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase);
-    matches!(ext.as_deref(), Some("yaml" | "yml" | "json"))
-        && Path::new(name).file_name().and_then(|f| f.to_str()) != Some(crate::settings::FILE_NAME)
+    let path = Path::new(name);
+    crate::input::is_manifest(path)
+        && path.file_name().and_then(|f| f.to_str()) != Some(crate::settings::FILE_NAME)
 }
-
-/// The characters a path keeps in a `file:` URI; everything else is percent-encoded
-/// (RFC 3986 unreserved characters and `/`).
-const PATH: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-    .remove(b'/')
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
 
 /// `file:///…` for an absolute path.
 pub fn path_to_uri(path: &Path) -> Option<Uri> {
@@ -817,10 +813,9 @@ pub fn path_to_uri(path: &Path) -> Option<Uri> {
         return None;
     }
     #[cfg(unix)]
-    let bytes = std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()).to_vec();
+    let encoded = crate::input::uri_path(std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()));
     #[cfg(not(unix))]
-    let bytes = path.to_string_lossy().replace('\\', "/").into_bytes();
-    let encoded = percent_encoding::percent_encode(&bytes, PATH).to_string();
+    let encoded = crate::input::uri_path(path.to_string_lossy().replace('\\', "/").as_bytes());
     let slash = if encoded.starts_with('/') { "" } else { "/" };
     format!("file://{slash}{encoded}").parse().ok()
 }

@@ -128,7 +128,7 @@ pub struct Report<'a> {
 /// in a file, or by its identity (`namespace/Kind/name`) for an object from a cluster.
 #[derive(Debug, Clone)]
 pub struct Budget<'a> {
-    pub server: &'a ServerBudget,
+    pub server: ServerBudget,
     pub object: &'a Object,
     /// The file to show (as [`Item::file`]), or the identity of an object without one.
     pub file: String,
@@ -225,10 +225,8 @@ impl<'a> Report<'a> {
             exempted: exempted.len(),
             skipped: linted.skipped.len(),
         };
-        let budgets = linted
-            .outcome
-            .budgets
-            .iter()
+        let budgets = crate::engine::budgets(&linted.inventory)
+            .into_iter()
             .map(|server| {
                 let object = linted.inventory.object(server.object);
                 let i = object.file.as_deref().and_then(|n| index.get(n).copied());

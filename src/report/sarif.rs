@@ -270,18 +270,8 @@ fn sarif_fix(cx: &Cx, fix: &patch::Fix) -> Option<Value> {
 /// `/` are percent-encoded (`<stdin>` → `%3Cstdin%3E`).
 fn uri(path: &str) -> String {
     let path = path.replace('\\', "/");
-    let mut out = String::with_capacity(path.len());
-    if path.starts_with('/') {
-        out.push_str("file://");
-    }
-    for b in path.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    let scheme = if path.starts_with('/') { "file://" } else { "" };
+    format!("{scheme}{}", crate::input::uri_path(path.as_bytes()))
 }
 
 /// FNV-1a, 64 bits, hex: stable across builds and platforms (std's hasher is not
