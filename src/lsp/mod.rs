@@ -720,19 +720,19 @@ memory: {}",
         );
         let mut edits: Vec<(Uri, Option<i32>, lsp::TextEdit)> = Vec::new();
         for file in run.files.iter().filter(|f| f.changed()) {
-            let (Some(uri), Some((range, new_text))) = (
+            let (Some(uri), Some(change)) = (
                 input.uris.get(&file.name),
-                text::replacement(&file.original, &file.fixed),
+                crate::fix::edit::replacement(&file.original, &file.fixed),
             ) else {
                 continue;
             };
             let index = LineIndex::new(&file.original);
             let edit = lsp::TextEdit {
                 range: lsp::Range {
-                    start: index.position(range.start),
-                    end: index.position(range.end),
+                    start: index.position(change.start),
+                    end: index.position(change.end),
                 },
-                new_text: new_text.to_string(),
+                new_text: change.text,
             };
             let version = self.open.get(&file.name).map(|d| d.version);
             edits.push((uri.clone(), version, edit));

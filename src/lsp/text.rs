@@ -98,34 +98,6 @@ impl<'t> LineIndex<'t> {
     }
 }
 
-/// The one edit that turns `old` into `new`: their common prefix and suffix kept, the
-/// middle replaced (in byte offsets of `old`, on character boundaries).
-pub fn replacement<'n>(old: &str, new: &'n str) -> Option<(std::ops::Range<usize>, &'n str)> {
-    if old == new {
-        return None;
-    }
-    let mut prefix = old
-        .bytes()
-        .zip(new.bytes())
-        .take_while(|(a, b)| a == b)
-        .count();
-    while !old.is_char_boundary(prefix) || !new.is_char_boundary(prefix) {
-        prefix -= 1;
-    }
-    let max_suffix = old.len().min(new.len()) - prefix;
-    let mut suffix = old
-        .bytes()
-        .rev()
-        .zip(new.bytes().rev())
-        .take(max_suffix)
-        .take_while(|(a, b)| a == b)
-        .count();
-    while !old.is_char_boundary(old.len() - suffix) || !new.is_char_boundary(new.len() - suffix) {
-        suffix -= 1;
-    }
-    Some((prefix..old.len() - suffix, &new[prefix..new.len() - suffix]))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,18 +146,5 @@ mod tests {
         let index = LineIndex::new(text);
         assert_eq!(index.offset_of_column(2, 9), text.find('é').unwrap());
         assert_eq!(index.offset_of_column(2, 99), text.len() - 1);
-    }
-
-    #[test]
-    fn a_replacement_keeps_what_both_share() {
-        assert_eq!(replacement("a: 1\n", "a: 1\n"), None);
-        assert_eq!(
-            replacement("maxmemory 4gb\n", "maxmemory 3gb\n"),
-            Some((10..11, "3"))
-        );
-        // Never inside a character: é (c3 a9) and è (c3 a8) share their first byte.
-        assert_eq!(replacement("xé", "xè"), Some((1..3, "è")));
-        assert_eq!(replacement("ab", "aXb"), Some((1..1, "X")));
-        assert_eq!(replacement("aXb", "ab"), Some((1..2, "")));
     }
 }

@@ -24,6 +24,42 @@ pub struct TextEdit {
     pub text: String,
 }
 
+/// How many items `old` and `new` share at their start, and then at their end (the two
+/// never overlap).
+pub fn common_ends<T: PartialEq>(old: &[T], new: &[T]) -> (usize, usize) {
+    let prefix = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+    let max_suffix = old.len().min(new.len()) - prefix;
+    let suffix = old
+        .iter()
+        .rev()
+        .zip(new.iter().rev())
+        .take(max_suffix)
+        .take_while(|(a, b)| a == b)
+        .count();
+    (prefix, suffix)
+}
+
+/// The one edit that turns `old` into `new`: what they share at both ends kept, the middle
+/// replaced, on character boundaries (the language server sends a fixed file so). `None`
+/// when they are equal.
+pub fn replacement(old: &str, new: &str) -> Option<TextEdit> {
+    if old == new {
+        return None;
+    }
+    let (mut prefix, mut suffix) = common_ends(old.as_bytes(), new.as_bytes());
+    while !old.is_char_boundary(prefix) || !new.is_char_boundary(prefix) {
+        prefix -= 1;
+    }
+    while !old.is_char_boundary(old.len() - suffix) || !new.is_char_boundary(new.len() - suffix) {
+        suffix -= 1;
+    }
+    Some(TextEdit {
+        start: prefix,
+        end: old.len() - suffix,
+        text: new[prefix..new.len() - suffix].to_string(),
+    })
+}
+
 /// Apply non-overlapping edits; insertions at one offset keep their order.
 pub fn apply(text: &str, edits: &[TextEdit]) -> String {
     let mut sorted: Vec<&TextEdit> = edits.iter().collect();
@@ -183,5 +219,31 @@ impl<'a> Editor<'a> {
             ));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{TextEdit, replacement};
+
+    fn edit(start: usize, end: usize, text: &str) -> Option<TextEdit> {
+        Some(TextEdit {
+            start,
+            end,
+            text: text.to_string(),
+        })
+    }
+
+    #[test]
+    fn a_replacement_keeps_what_both_share() {
+        assert_eq!(replacement("a: 1\n", "a: 1\n"), None);
+        assert_eq!(
+            replacement("maxmemory 4gb\n", "maxmemory 3gb\n"),
+            edit(10, 11, "3")
+        );
+        // Never inside a character: é (c3 a9) and è (c3 a8) share their first byte.
+        assert_eq!(replacement("xé", "xè"), edit(1, 3, "è"));
+        assert_eq!(replacement("ab", "aXb"), edit(1, 1, "X"));
+        assert_eq!(replacement("aXb", "ab"), edit(1, 2, ""));
     }
 }

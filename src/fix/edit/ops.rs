@@ -208,19 +208,7 @@ impl<'a> Editor<'a> {
         let scalar = node.scalar()?;
         let old_lines: Vec<&str> = old.split_inclusive('\n').collect();
         let new_lines: Vec<&str> = new.split_inclusive('\n').collect();
-        let prefix = old_lines
-            .iter()
-            .zip(&new_lines)
-            .take_while(|(a, b)| a == b)
-            .count();
-        let max_suffix = old_lines.len().min(new_lines.len()) - prefix;
-        let suffix = old_lines
-            .iter()
-            .rev()
-            .zip(new_lines.iter().rev())
-            .take(max_suffix)
-            .take_while(|(a, b)| a == b)
-            .count();
+        let (prefix, suffix) = super::common_ends(&old_lines, &new_lines);
         // A change at the very end meets the chomping indicator: rewrite the block.
         if suffix == 0 && (!old.ends_with('\n') || !new.ends_with('\n') || new.ends_with("\n\n")) {
             return None;
